@@ -1,0 +1,3 @@
+"""tactful: personal harmful-content detection with local LLMs."""
+
+__version__ = "0.1.0"

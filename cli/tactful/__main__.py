@@ -1,0 +1,3 @@
+from tactful.main import run
+
+run()

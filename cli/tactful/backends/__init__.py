@@ -1,0 +1,25 @@
+"""Model backends. ``open_backend`` picks one by name from the profile's model settings."""
+
+from __future__ import annotations
+
+from tactful.backends.base import Backend, BackendInfo, ChatRequest, Completion, TokenLogprob
+from tactful.profile import ModelSettings
+from tactful.retry import RetryPolicy
+
+__all__ = ["Backend", "BackendInfo", "ChatRequest", "Completion", "TokenLogprob", "open_backend"]
+
+
+def open_backend(settings: ModelSettings, retry: RetryPolicy | None = None) -> Backend:
+    if settings.backend == "embedded":
+        from tactful.backends.embedded import EmbeddedBackend
+
+        return EmbeddedBackend.open(settings.name, options=dict(settings.options))
+    from tactful.backends.ollama_backend import OllamaBackend
+
+    return OllamaBackend(
+        settings.name,
+        host=settings.host,
+        timeout=settings.timeout,
+        options=dict(settings.options),
+        retry=retry,
+    )

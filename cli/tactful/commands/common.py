@@ -1,0 +1,69 @@
+"""Setup shared by the commands that classify: profile, backend, examples, classifier."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+
+from tactful.backends import Backend, open_backend
+from tactful.example_bank import load_bank
+from tactful.pipeline import Classifier
+from tactful.profile import Profile, ProfileLocation, load_profile, locate_profile
+from tactful.prompt import PromptBuilder
+from tactful.retry import RetryPolicy
+from tactful.selection import balanced_examples, fixed_examples, usable_examples
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """Command-line overrides of the profile's model and task settings."""
+
+    profile: Path | None = None
+    model: str | None = None
+    host: str | None = None
+    backend: str | None = None
+    mode: str | None = None
+    explain: bool | None = None
+    normalize: bool | None = None
+    retries: int | None = None
+
+
+def stderr_console() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def warn(message: str) -> None:
+    print(f"tactful: warning: {message}", file=sys.stderr, flush=True)
+
+
+def load_settings(choice: ModelChoice) -> tuple[Profile, ProfileLocation]:
+    location = locate_profile(choice.profile)
+    profile = load_profile(location)
+    profile = profile.with_overrides(mode=choice.mode, explain=choice.explain, normalize=choice.normalize)
+    profile = profile.with_model(name=choice.model, host=choice.host, backend=choice.backend)
+    return profile, location
+
+
+def make_backend(profile: Profile, choice: ModelChoice) -> Backend:
+    retry = RetryPolicy(attempts=choice.retries + 1) if choice.retries is not None else None
+    return open_backend(profile.model, retry)
+
+
+def make_classifier(profile: Profile, backend: Backend, scores: bool = False) -> Classifier:
+    bank = usable_examples(load_bank(profile.examples_path), profile, warn)
+    strategy = profile.task.example_selection
+    select_for_item = None
+    if strategy == "similar" and bank:
+        from tactful.similar import SimilarSelector
+
+        select_for_item = SimilarSelector.for_profile(profile, bank)
+        fixed = []
+    elif strategy == "fixed":
+        fixed = fixed_examples(bank, profile)
+    else:
+        fixed = balanced_examples(bank, profile)
+    builder = PromptBuilder(profile, fixed)
+    return Classifier(profile, backend, builder, select_for_item, want_scores=scores, warn=warn)

@@ -1,0 +1,82 @@
+"""The example bank: labelled texts that teach the model a community's line.
+
+One JSON object a line: ``id``, ``text``, ``labels`` (a list of category slugs; an empty
+list marks acceptable content), optional ``rationale`` and ``created``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tactful.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Example:
+    id: str
+    text: str
+    labels: tuple[str, ...]
+    rationale: str | None = None
+    created: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": self.id, "text": self.text, "labels": list(self.labels)}
+        if self.rationale:
+            data["rationale"] = self.rationale
+        if self.created:
+            data["created"] = self.created
+        return data
+
+
+def example_from_json(obj: Any, where: str) -> Example:
+    """Validate one decoded bank line; raise ConfigError naming ``where`` when it is wrong."""
+    if not isinstance(obj, dict):
+        raise ConfigError(f"{where}: an example must be a JSON object")
+    text = obj.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise ConfigError(f"{where}: 'text' must be a non-empty string")
+    labels = obj.get("labels", [])
+    if isinstance(labels, str):
+        labels = [labels]
+    if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
+        raise ConfigError(f"{where}: 'labels' must be a list of category slugs")
+    rationale = obj.get("rationale")
+    if rationale is not None and not isinstance(rationale, str):
+        raise ConfigError(f"{where}: 'rationale' must be a string")
+    ex_id = obj.get("id")
+    return Example(
+        id=str(ex_id) if ex_id is not None else "",
+        text=text,
+        labels=tuple(labels),
+        rationale=rationale or None,
+        created=obj.get("created") if isinstance(obj.get("created"), str) else None,
+    )
+
+
+def load_bank(path: Path | None) -> list[Example]:
+    """All examples in the bank at ``path``; a missing file is an empty bank."""
+    if path is None or not path.exists():
+        return []
+    examples: list[Example] = []
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read example bank: {exc}") from None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{where}: invalid JSON in example bank: {exc.msg}") from None
+        example = example_from_json(obj, where)
+        examples.append(example if example.id else _with_id(example, f"ex{number}"))
+    return examples
+
+
+def _with_id(example: Example, ex_id: str) -> Example:
+    return Example(ex_id, example.text, example.labels, example.rationale, example.created)

@@ -1,0 +1,136 @@
+"""Reading input: paths, globs or stdin; plain text or JSONL; streamed, never read whole.
+
+Every line that should be an item becomes exactly one ``InputRecord``; a line that cannot
+be read (bad bytes, bad JSON, missing field) becomes a record with ``error`` set, so that
+it comes out as an error record and nothing is silently dropped.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from tactful.errors import UsageError
+from tactful.records import InputRecord
+
+JSONL_SUFFIXES = {".jsonl", ".ndjson", ".jsonlines"}
+INPUT_FORMATS = ("auto", "text", "jsonl")
+STDIN = "-"
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    input_format: str = "auto"
+    field: str = "text"
+    id_field: str = "id"
+    whole: bool = False
+
+
+def resolve_paths(paths: Iterable[str]) -> list[str]:
+    """Expand globs and check that every file exists, before any work starts."""
+    resolved: list[str] = []
+    for raw in paths:
+        if raw == STDIN:
+            resolved.append(STDIN)
+            continue
+        if Path(raw).is_file():
+            resolved.append(raw)
+            continue
+        if Path(raw).is_dir():
+            raise UsageError(f"{raw}: is a directory (pass files or a glob such as '{raw}/**/*.txt')")
+        matches = sorted(m for m in glob.glob(raw, recursive=True) if Path(m).is_file())
+        if not matches:
+            what = "no file matches" if glob.has_magic(raw) else "no such file"
+            raise UsageError(f"{raw}: {what}")
+        resolved.extend(matches)
+    return resolved or [STDIN]
+
+
+def read_inputs(paths: list[str], options: ReadOptions, stdin: IO[bytes] | None = None) -> Iterator[InputRecord]:
+    for path in paths:
+        if path == STDIN:
+            yield from read_stream(stdin or sys.stdin.buffer, "stdin", options)
+        else:
+            with open(path, "rb") as handle:
+                yield from read_stream(handle, path, options)
+
+
+def _is_jsonl(name: str, options: ReadOptions) -> bool:
+    if options.input_format != "auto":
+        return options.input_format == "jsonl"
+    return Path(name).suffix.lower() in JSONL_SUFFIXES
+
+
+def read_stream(handle: IO[bytes], name: str, options: ReadOptions) -> Iterator[InputRecord]:
+    if options.whole:
+        yield _whole(handle.read(), name)
+        return
+    jsonl = _is_jsonl(name, options)
+    for number, raw in enumerate(handle, start=1):
+        line, error = _decode(raw, first=number == 1)
+        if not line.strip():
+            continue
+        source = f"{name}:{number}"
+        if error:
+            yield InputRecord(source, None, {"id": source, "raw": line}, source, f"{source}: {error}")
+        elif jsonl:
+            yield jsonl_record(line, source, options)
+        else:
+            yield InputRecord(source, line, {"id": source, "text": line}, source)
+
+
+def _decode(raw: bytes, first: bool) -> tuple[str, str | None]:
+    raw = raw.rstrip(b"\r\n")
+    if first and raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        # Keep the bytes visible (and the record) rather than guessing an encoding.
+        text = raw.decode("utf-8", errors="backslashreplace")
+        return text, f"not valid UTF-8 (byte {exc.start}); re-encode the file as UTF-8"
+
+
+def _whole(data: bytes, name: str) -> InputRecord:
+    text, error = _decode(data.removeprefix(b"\xef\xbb\xbf"), first=False)
+    if error:
+        return InputRecord(name, None, {"id": name, "raw": text}, name, f"{name}: {error}")
+    return InputRecord(name, text, {"id": name, "text": text}, name)
+
+
+def jsonl_record(line: str, source: str, options: ReadOptions) -> InputRecord:
+    try:
+        obj = json.loads(line)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        msg = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+        return InputRecord(source, None, {"id": source, "raw": line}, source, f"{source}: invalid JSON: {msg}")
+    if not isinstance(obj, dict):
+        return InputRecord(
+            source, None, {"id": source, "raw": obj}, source,
+            f"{source}: expected a JSON object, got {type(obj).__name__}",
+        )
+    record_id = lookup(obj, options.id_field)
+    rid = source if record_id is None or isinstance(record_id, (dict, list)) else str(record_id)
+    text = lookup(obj, options.field)
+    if text is None:
+        return InputRecord(rid, None, obj, source, f"{source}: no field '{options.field}' (choose one with --field)")
+    if not isinstance(text, str):
+        return InputRecord(rid, None, obj, source, f"{source}: field '{options.field}' is {type(text).__name__}, not a string")
+    return InputRecord(rid, text, obj, source)
+
+
+def lookup(obj: dict[str, Any], dotted: str) -> Any:
+    """``a.b.c`` in nested objects; a key that itself contains dots wins when present."""
+    if dotted in obj:
+        return obj[dotted]
+    current: Any = obj
+    for part in dotted.split("."):
+        if not isinstance(current, dict) or part not in current:
+            return None
+        current = current[part]
+    return current

@@ -1,0 +1,62 @@
+"""Records flowing through tactful: one input item in, one output record out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class InputRecord:
+    """One item to classify.
+
+    ``data`` is what comes out again (the JSONL object untouched, or ``id``/``text`` for
+    plain text); ``error`` is set when the item could not be read, and then it is written
+    out as an error record instead of being classified.
+    """
+
+    id: str
+    text: str | None
+    data: dict[str, Any]
+    source: str  # "path:line", for messages
+    error: str | None = None
+
+
+@dataclass
+class Moderation:
+    flagged: bool | None
+    labels: list[str]
+    model: str
+    profile: str
+    prompt: str
+    scores: dict[str, float] | None = None
+    rationale: str | None = None
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)
+    explain: bool = False
+    normalized: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"flagged": self.flagged, "labels": self.labels}
+        if self.scores is not None:
+            out["scores"] = {k: round(v, 4) for k, v in self.scores.items()}
+        if self.explain:
+            out["rationale"] = self.rationale
+        out.update(model=self.model, profile=self.profile, prompt=self.prompt, error=self.error)
+        if self.normalized:
+            out["normalized"] = True
+        if self.notes:
+            out["notes"] = self.notes
+        return out
+
+
+@dataclass
+class Result:
+    record: InputRecord
+    moderation: Moderation
+    prompt_tokens: int | None = None
+    output_tokens: int | None = None
+    cached: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.record.data, "moderation": self.moderation.to_json()}

@@ -1,0 +1,54 @@
+"""Preparing a text for the model: normalisation, then fitting it to the context.
+
+Nothing here is silent: a text that was normalised, truncated or split says so in the
+notes of its output record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tactful.normalize import normalize_text
+from tactful.profile import TaskSettings
+
+
+@dataclass
+class PreparedText:
+    chunks: list[str]
+    normalized: bool = False
+    notes: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+def prepare_text(text: str, task: TaskSettings) -> PreparedText:
+    prepared = PreparedText(chunks=[])
+    if task.normalize:
+        normalized = normalize_text(text)
+        if normalized != text:
+            prepared.normalized = True
+            text = normalized
+    limit = task.max_chars
+    if len(text) <= limit:
+        prepared.chunks = [text]
+    elif task.long_text == "error":
+        prepared.error = f"text has {len(text)} characters, over task.max_chars = {limit} (set task.long_text to truncate or split)"
+    elif task.long_text == "split":
+        prepared.chunks = split_text(text, limit)
+        prepared.notes.append(f"split into {len(prepared.chunks)} parts of at most {limit} characters")
+    else:
+        prepared.chunks = [text[:limit]]
+        prepared.notes.append(f"truncated from {len(text)} to {limit} characters")
+    return prepared
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Parts of at most ``limit`` characters, cut at whitespace where there is some."""
+    parts: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind(" ", limit // 2, limit)
+        cut = cut if cut > 0 else limit
+        parts.append(text[:cut])
+        text = text[cut:].lstrip()
+    if text:
+        parts.append(text)
+    return parts

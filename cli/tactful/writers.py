@@ -1,0 +1,68 @@
+"""Writing results: JSONL for programs, a rich table for people."""
+
+from __future__ import annotations
+
+import json
+from typing import IO, Protocol
+
+from rich.console import Console
+from rich.table import Table
+
+from tactful.records import Result
+
+OUTPUT_FORMATS = ("jsonl", "table")
+
+
+class ResultWriter(Protocol):
+    def write(self, result: Result) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class JsonlWriter:
+    """One line per result, flushed at once so pipes and `tail -f` see it immediately."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+
+    def write(self, result: Result) -> None:
+        self.stream.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.flush()
+
+
+class TableWriter:
+    """A table printed once the run is over (rows are kept: terminals see small runs)."""
+
+    def __init__(self, console: Console, scores: bool) -> None:
+        self.console = console
+        self.scores = scores
+        self.table = Table(show_lines=False, header_style="bold")
+        for column in ("id", "text", "flagged", "labels", *(["scores"] if scores else []), "note"):
+            self.table.add_column(column, overflow="fold" if column == "text" else "ellipsis")
+
+    def write(self, result: Result) -> None:
+        m = result.moderation
+        text = result.record.text if result.record.text is not None else ""
+        flag = "[red]yes[/red]" if m.flagged else ("[dim]-[/dim]" if m.flagged is None else "no")
+        scores = ", ".join(f"{k} {v:.2f}" for k, v in (m.scores or {}).items())
+        note = f"[red]{m.error}[/red]" if m.error else (m.rationale or "")
+        row = [result.record.id, _clip(text, 80), flag, ", ".join(m.labels), *([scores] if self.scores else []), note]
+        self.table.add_row(*(_escape(c) if i in (0, 1, 3) else c for i, c in enumerate(row)))
+
+    def close(self) -> None:
+        if self.table.row_count:
+            self.console.print(self.table)
+
+
+def _clip(text: str, width: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)

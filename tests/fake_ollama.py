@@ -1,0 +1,138 @@
+"""A fake Ollama server for tests: pytest-httpserver speaking Ollama's HTTP API.
+
+It answers /api/chat the way Ollama does (non-streaming JSON, counters included), and
+records every request so tests can check what tactful sent. Its "model" is a keyword
+rule over the text it is asked about, so labels are predictable and depend on the text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from werkzeug import Request, Response
+
+MODEL = "fake-model:1b"
+DIGEST = "sha256:" + "ab" * 32
+
+KEYWORDS = {
+    "toxicity": ("idiot", "stupid", "moron", "loser", "worthless"),
+    "spam": ("win", "prize", "click", "offer", "buy", "$"),
+    "negative-sentiment": ("disappointed", "tired", "ruined", "bad"),
+    "off-topic-politics": ("election", "senator", "party"),
+}
+
+
+def item_text(body: dict[str, Any]) -> str:
+    """The text tactful framed in the last user message."""
+    content = body["messages"][-1]["content"]
+    match = re.search(r'^\{"text": (.*)\}$', content, re.MULTILINE)
+    assert match, f"no framed text in {content!r}"
+    return json.loads(match.group(1))
+
+
+def keyword_labels(text: str) -> list[str]:
+    low = text.lower()
+    return [slug for slug, words in KEYWORDS.items() if any(w in low for w in words)]
+
+
+def answer_for_schema(schema: dict[str, Any], labels: list[str]) -> dict[str, Any]:
+    props = schema["properties"]
+    answer: dict[str, Any] = {}
+    if "flagged" in props:
+        answer["flagged"] = bool(set(labels) & blocked_from(schema, labels))
+    elif "category" in props:
+        allowed = props["category"]["enum"]
+        answer["category"] = next((l for l in labels if l in allowed), "none")
+    else:
+        answer = {slug: slug in labels for slug in props if slug != "rationale"}
+    if "rationale" in props:
+        answer["rationale"] = "matched keywords" if labels else "nothing harmful"
+    return answer
+
+
+def blocked_from(schema: dict[str, Any], labels: list[str]) -> set[str]:
+    # In binary mode the schema does not name categories; the system prompt does.
+    return set(labels) - {"negative-sentiment"}
+
+
+@dataclass
+class FakeOllama:
+    server: Any
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    # Override to script answers: (request body) -> answer content string or Response.
+    responder: Callable[[dict[str, Any]], Any] | None = None
+    models: list[str] = field(default_factory=lambda: [MODEL])
+
+    @property
+    def url(self) -> str:
+        return self.server.url_for("").rstrip("/")
+
+    def install(self) -> None:
+        self.server.expect_request("/api/chat", method="POST").respond_with_handler(self._chat)
+        self.server.expect_request("/api/tags", method="GET").respond_with_handler(self._tags)
+        self.server.expect_request("/api/version", method="GET").respond_with_json({"version": "0.33.1"})
+        self.server.expect_request("/api/embed", method="POST").respond_with_handler(self._embed)
+
+    def chat_requests(self) -> list[dict[str, Any]]:
+        return [r for r in self.requests if "messages" in r]
+
+    def _chat(self, request: Request) -> Response:
+        body = json.loads(request.data)
+        self.requests.append(body)
+        if body.get("model") not in self.models:
+            return Response(json.dumps({"error": f"model '{body.get('model')}' not found"}), status=404,
+                            content_type="application/json")
+        if self.responder is not None:
+            out = self.responder(body)
+            if isinstance(out, Response):
+                return out
+            content = out
+        else:
+            content = json.dumps(answer_for_schema(body["format"], keyword_labels(item_text(body))))
+        return chat_response(body["model"], content)
+
+    def _tags(self, request: Request) -> Response:
+        models = [{"name": m, "model": m, "modified_at": "2026-11-01T00:00:00Z", "size": 1, "digest": DIGEST,
+                   "details": {"format": "gguf", "family": "fake"}} for m in self.models]
+        return Response(json.dumps({"models": models}), content_type="application/json")
+
+    def _embed(self, request: Request) -> Response:
+        body = json.loads(request.data)
+        self.requests.append(body)
+        inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
+        return Response(json.dumps({"model": body["model"], "embeddings": [bag_of_words(t) for t in inputs]}),
+                        content_type="application/json")
+
+
+def chat_response(model: str, content: str, logprobs: list[dict[str, Any]] | None = None) -> Response:
+    body: dict[str, Any] = {
+        "model": model,
+        "created_at": "2026-11-22T00:00:00.000000Z",
+        "message": {"role": "assistant", "content": content},
+        "done": True,
+        "done_reason": "stop",
+        "total_duration": 1_000_000,
+        "load_duration": 1000,
+        "prompt_eval_count": 120,
+        "prompt_eval_duration": 500_000,
+        "eval_count": 6,
+        "eval_duration": 400_000,
+    }
+    if logprobs is not None:
+        body["logprobs"] = logprobs
+    return Response(json.dumps(body), content_type="application/json")
+
+
+VOCAB = ["idiot", "stupid", "win", "prize", "click", "thanks", "meeting", "docs", "buy", "loser", "release", "train"]
+
+
+def bag_of_words(text: str) -> list[float]:
+    """A tiny deterministic embedding, L2-normalised like Ollama's."""
+    low = text.lower()
+    vec = [float(low.count(w)) for w in VOCAB] + [0.01]
+    norm = sum(v * v for v in vec) ** 0.5
+    return [v / norm for v in vec]
