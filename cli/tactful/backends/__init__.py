@@ -9,11 +9,11 @@ from tactful.retry import RetryPolicy
 __all__ = ["Backend", "BackendInfo", "ChatRequest", "Completion", "TokenLogprob", "open_backend"]
 
 
-def open_backend(settings: ModelSettings, retry: RetryPolicy | None = None) -> Backend:
+def open_backend(settings: ModelSettings, retry: RetryPolicy | None = None, logprobs: bool = False) -> Backend:
     if settings.backend == "embedded":
         from tactful.backends.embedded import EmbeddedBackend
 
-        return EmbeddedBackend.open(settings.name, options=dict(settings.options))
+        return EmbeddedBackend.open(settings.name, options=dict(settings.options), logprobs=logprobs)
     from tactful.backends.ollama_backend import OllamaBackend
 
     return OllamaBackend(

@@ -35,7 +35,7 @@ def classify(paths: list[str], choice: ModelChoice, options: ClassifyOptions) ->
     records = read_inputs(files, options.read)
     if options.show_prompt:
         return _show_prompt(records, choice)
-    backend = make_backend(profile, choice)
+    backend = make_backend(profile, choice, scores=options.scores)
     classifier = make_classifier(profile, backend, scores=options.scores)
     flagged = 0
     with _open_output(options.output) as stream:

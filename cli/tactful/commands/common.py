@@ -47,9 +47,9 @@ def load_settings(choice: ModelChoice) -> tuple[Profile, ProfileLocation]:
     return profile, location
 
 
-def make_backend(profile: Profile, choice: ModelChoice) -> Backend:
+def make_backend(profile: Profile, choice: ModelChoice, scores: bool = False) -> Backend:
     retry = RetryPolicy(attempts=choice.retries + 1) if choice.retries is not None else None
-    return open_backend(profile.model, retry)
+    return open_backend(profile.model, retry, logprobs=scores)
 
 
 def make_classifier(profile: Profile, backend: Backend, scores: bool = False) -> Classifier:

@@ -1,0 +1,233 @@
+"""`tactful eval`: how well does a profile do on labelled data, and do its policy tests pass?"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from tactful.answer import NONE_LABEL
+from tactful.commands.common import ModelChoice, load_settings, make_backend, make_classifier
+from tactful.errors import EXIT_FLAGGED, EXIT_OK, UsageError
+from tactful.metrics import Report, multi_label_report, single_label_report
+from tactful.pipeline import Classifier, classify_stream
+from tactful.profile import Profile
+from tactful.readers import ReadOptions, lookup, read_inputs, resolve_paths
+from tactful.records import Result
+
+FLAGGED, ACCEPTABLE = "flagged", "acceptable"
+
+
+@dataclass(frozen=True)
+class EvalOptions:
+    data: Path | None = None
+    text_field: str = "text"
+    label_field: str = "label"
+    mapping: dict[str, str] = field(default_factory=dict)
+    json_output: bool = False
+    errors_file: Path | None = None
+    jobs: int = 1
+    limit: int | None = None
+
+
+@dataclass
+class Scored:
+    """One labelled item with its gold and predicted classes in the mode's terms."""
+
+    id: str
+    text: str
+    gold_slugs: list[str]
+    gold: Any
+    predicted: Any
+
+
+def evaluate(choice: ModelChoice, options: EvalOptions, console: Console) -> int:
+    profile, _ = load_settings(choice)
+    tests_path = profile.tests_path if profile.tests_path and profile.tests_path.is_file() else None
+    if options.data is None and tests_path is None:
+        raise UsageError("nothing to evaluate: pass DATA.jsonl, or set `tests = \"FILE.jsonl\"` in the profile for policy tests")
+    unknown = sorted(set(options.mapping.values()) - set(profile.slugs))
+    if unknown:
+        raise UsageError(f"--map names categories the profile does not have: {', '.join(unknown)}")
+    backend = make_backend(profile, choice)
+    classifier = make_classifier(profile, backend)
+    report: dict[str, Any] = {"profile": profile.name, "model": backend.model, "mode": profile.task.mode}
+    code = EXIT_OK
+    try:
+        if options.data is not None:
+            report["data"] = _evaluate_data(classifier, profile, options, console)
+        if tests_path is not None:
+            failures = _policy_tests(classifier, profile, tests_path, options, console)
+            report["policy_tests"] = failures
+            code = EXIT_FLAGGED if failures["failed"] else EXIT_OK
+    finally:
+        backend.close()
+    if options.json_output:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    return code
+
+
+# ---------------------------------------------------------------- labelled data
+
+
+def _evaluate_data(classifier: Classifier, profile: Profile, options: EvalOptions, console: Console) -> dict[str, Any]:
+    paths = resolve_paths([str(options.data)])
+    records = read_inputs(paths, ReadOptions(input_format="jsonl", field=options.text_field))
+    if options.limit is not None:
+        records = itertools.islice(records, options.limit)
+    started = time.perf_counter()
+    results = list(classify_stream(records, classifier.classify, options.jobs))
+    elapsed = time.perf_counter() - started
+    scored, errors = _score(results, profile, options)
+    metrics = _metrics(scored, profile)
+    ok = [r for r in results if r.moderation.error is None]
+    speed = {
+        "items": len(results),
+        "errors": len(errors),
+        "seconds": round(elapsed, 2),
+        "items_per_s": round(len(results) / elapsed, 2) if elapsed else None,
+        "prompt_tokens_per_item": _mean_of(r.prompt_tokens for r in ok),
+        "output_tokens_per_item": _mean_of(r.output_tokens for r in ok),
+    }
+    if options.errors_file is not None:
+        _write_misclassified(options.errors_file, scored)
+    if not options.json_output:
+        _print_metrics(console, metrics, speed, errors, options)
+    return {**metrics.to_json(), "speed": speed, "errors": errors}
+
+
+def _gold_slugs(value: Any, profile: Profile, mapping: dict[str, str]) -> list[str] | None:
+    values = value if isinstance(value, list) else [value]
+    if not all(isinstance(v, (str, int, bool)) for v in values):
+        return None
+    slugs = []
+    for raw in (str(v) for v in values):
+        slug = mapping.get(raw, raw if raw in profile.slugs else None)
+        if slug is not None and slug not in slugs:
+            slugs.append(slug)
+    return slugs  # unmapped gold labels mean acceptable content
+
+
+def _score(results: Sequence[Result], profile: Profile, options: EvalOptions) -> tuple[list[Scored], list[str]]:
+    scored, errors = [], []
+    blocked = [c.slug for c in profile.blocked]
+    for result in results:
+        record, moderation = result.record, result.moderation
+        if moderation.error is not None or record.text is None:
+            errors.append(moderation.error or f"{record.source}: no text")
+            continue
+        gold_raw = lookup(record.data, options.label_field)
+        gold = None if gold_raw is None else _gold_slugs(gold_raw, profile, options.mapping)
+        if gold is None:
+            errors.append(f"{record.source}: no usable gold label in '{options.label_field}'")
+            continue
+        mode = profile.task.mode
+        if mode == "binary":
+            truth: Any = FLAGGED if set(gold) & set(blocked) else ACCEPTABLE
+            guess: Any = FLAGGED if moderation.flagged else ACCEPTABLE
+        elif mode == "multiclass":
+            truth = next((s for s in gold if s in blocked), NONE_LABEL)
+            guess = moderation.labels[0] if moderation.labels else NONE_LABEL
+        else:
+            truth, guess = set(gold), set(moderation.labels)
+        scored.append(Scored(record.id, record.text, gold, truth, guess))
+    return scored, errors
+
+
+def _metrics(scored: list[Scored], profile: Profile) -> Report:
+    mode = profile.task.mode
+    if mode == "binary":
+        return single_label_report([s.gold for s in scored], [s.predicted for s in scored], [FLAGGED, ACCEPTABLE])
+    if mode == "multiclass":
+        labels = [c.slug for c in profile.blocked] + [NONE_LABEL]
+        return single_label_report([s.gold for s in scored], [s.predicted for s in scored], labels)
+    return multi_label_report([s.gold for s in scored], [s.predicted for s in scored], profile.slugs)
+
+
+def _write_misclassified(path: Path, scored: list[Scored]) -> None:
+    """Misclassified items in the example-bank format, ready for `examples import`."""
+    with open(path, "w", encoding="utf-8") as out:
+        for item in scored:
+            if item.gold != item.predicted:
+                out.write(json.dumps({"id": item.id, "text": item.text, "labels": item.gold_slugs}, ensure_ascii=False) + "\n")
+
+
+def _mean_of(values: Iterable[int | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return round(sum(present) / len(present), 1) if present else None
+
+
+def _print_metrics(console: Console, report: Report, speed: dict[str, Any], errors: list[str], options: EvalOptions) -> None:
+    table = Table(title=f"{options.data}: {report.n} items scored", header_style="bold")
+    for column in ("class", "precision", "recall", "F1", "support"):
+        table.add_column(column, justify="left" if column == "class" else "right")
+    for c in report.per_class:
+        table.add_row(c.label, f"{c.precision:.3f}", f"{c.recall:.3f}", f"{c.f1:.3f}", str(c.support))
+    console.print(table)
+    console.print(f"accuracy {report.accuracy:.3f}   macro-F1 {report.macro_f1:.3f}")
+    confusion = Table(title="confusion (rows: gold)", header_style="bold")
+    columns = list(next(iter(report.confusion.values()), {}).keys())
+    confusion.add_column("gold \\ predicted")
+    for column in columns:
+        confusion.add_column(column, justify="right")
+    for gold, row in report.confusion.items():
+        confusion.add_row(gold, *(str(row[c]) for c in columns))
+    console.print(confusion)
+    tokens = f", {speed['prompt_tokens_per_item']} prompt + {speed['output_tokens_per_item']} output tokens per item"
+    console.print(f"{speed['items']} items in {speed['seconds']} s ({speed['items_per_s']} items/s){tokens}")
+    if errors:
+        console.print(f"[yellow]{len(errors)} item(s) not scored[/yellow], first: {errors[0]}")
+    if options.errors_file is not None:
+        console.print(f"misclassified items written to {options.errors_file} (review, then `tactful examples import`)")
+
+
+# ---------------------------------------------------------------- policy tests
+
+
+def _policy_tests(classifier: Classifier, profile: Profile, path: Path, options: EvalOptions, console: Console) -> dict[str, Any]:
+    records = list(read_inputs([str(path)], ReadOptions(input_format="jsonl")))
+    results = list(classify_stream(records, classifier.classify, options.jobs))
+    blocked = {c.slug for c in profile.blocked}
+    failures = []
+    for result in results:
+        expected = _gold_slugs(result.record.data.get("labels", []), profile, {})
+        verdict = _policy_verdict(result, expected, blocked, profile.task.mode)
+        if verdict:
+            failures.append({"id": result.record.id, "text": result.record.text, "problem": verdict})
+    summary = {"file": str(path), "total": len(results), "failed": len(failures), "failures": failures}
+    if not options.json_output:
+        _print_policy(console, summary)
+    return summary
+
+
+def _policy_verdict(result: Result, expected: list[str] | None, blocked: set[str], mode: str) -> str | None:
+    """Why a policy test failed, or None when it passed."""
+    m = result.moderation
+    if expected is None:
+        return "its 'labels' must be a list of category slugs"
+    if m.error is not None:
+        return m.error
+    want_blocked = set(expected) & blocked
+    if bool(m.flagged) != bool(want_blocked):
+        return f"expected {'flagged' if want_blocked else 'acceptable'}, got {'flagged' if m.flagged else 'acceptable'}"
+    got_blocked = set(m.labels) & blocked
+    if mode == "multiclass" and got_blocked - want_blocked:
+        return f"expected one of {sorted(want_blocked)}, got {sorted(got_blocked)}"
+    if mode == "multilabel" and got_blocked != want_blocked:
+        return f"expected {sorted(want_blocked)}, got {sorted(got_blocked)}"
+    return None
+
+
+def _print_policy(console: Console, summary: dict[str, Any]) -> None:
+    passed = summary["total"] - summary["failed"]
+    style = "green" if not summary["failed"] else "red"
+    console.print(f"[{style}]policy tests: {passed}/{summary['total']} passed[/{style}] ({summary['file']})")
+    for failure in summary["failures"]:
+        console.print(f"  FAIL {failure['id']}: {failure['problem']}: {failure['text']!r}", highlight=False)

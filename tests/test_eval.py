@@ -1,0 +1,94 @@
+"""`tactful eval` against the fake Ollama server, whose keyword rules make labels known."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import write_profile
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+SPAM_DATA = [
+    {"id": "a", "text": "click here to win a prize", "label": "spam"},
+    {"id": "b", "text": "see you at the meeting", "label": "ham"},
+    {"id": "c", "text": "free entry, call now", "label": "spam"},  # the fake misses this one
+    {"id": "d", "text": "buy the book you wanted?", "label": "ham"},  # a false positive
+    {"id": "e", "text": "lunch at noon", "label": "ham"},
+]
+
+
+def test_binary_metrics(cli, ollama_args, tmp_path):
+    data = write_jsonl(tmp_path / "spam.jsonl", SPAM_DATA)
+    run = cli("eval", str(data), *ollama_args, "--map", "spam=spam", "--json")
+    assert run.code == 0, run.stderr
+    report = json.loads(run.stdout)["data"]
+    assert report["n"] == 5
+    assert report["accuracy"] == 0.6
+    flagged = report["per_class"]["flagged"]
+    assert (flagged["precision"], flagged["recall"], flagged["support"]) == (0.5, 0.5, 2)
+    assert report["confusion"] == {"flagged": {"flagged": 1, "acceptable": 1}, "acceptable": {"flagged": 1, "acceptable": 2}}
+    assert report["speed"]["items"] == 5 and report["speed"]["prompt_tokens_per_item"] == 120.0
+
+
+def test_errors_file_is_importable_bank_format(cli, ollama_args, tmp_path):
+    data = write_jsonl(tmp_path / "spam.jsonl", SPAM_DATA)
+    wrong = tmp_path / "wrong.jsonl"
+    run = cli("eval", str(data), *ollama_args, "--map", "spam=spam", "--errors", str(wrong))
+    assert run.code == 0
+    rows = [json.loads(line) for line in wrong.read_text().splitlines()]
+    assert rows == [
+        {"id": "c", "text": "free entry, call now", "labels": ["spam"]},
+        {"id": "d", "text": "buy the book you wanted?", "labels": []},
+    ]
+    assert "macro-F1" in run.stdout and "confusion" in run.stdout
+
+
+def test_multiclass_and_multilabel(cli, ollama_args, tmp_path):
+    rows = [
+        {"text": "you idiot", "label": ["toxic"]},
+        {"text": "win a prize", "label": ["spam"]},
+        {"text": "win a prize, idiot", "label": ["spam", "toxic"]},
+        {"text": "hello there", "label": []},
+    ]
+    data = write_jsonl(tmp_path / "multi.jsonl", rows)
+    run = cli("eval", str(data), *ollama_args, "--mode", "multilabel", "--map", "toxic=toxicity", "--json")
+    report = json.loads(run.stdout)["data"]
+    assert report["accuracy"] == 1.0
+    assert report["confusion"]["toxicity"] == {"tp": 2, "fp": 0, "fn": 0, "tn": 2}
+    run = cli("eval", str(data), *ollama_args, "--mode", "multiclass", "--map", "toxic=toxicity", "--json")
+    report = json.loads(run.stdout)["data"]
+    assert set(report["per_class"]) == {"toxicity", "spam", "none"}
+
+
+def test_policy_tests_fail_the_run(cli, ollama_args, tmp_path):
+    write_jsonl(tmp_path / "policy.jsonl", [
+        {"id": "insult", "text": "what an idiot", "labels": ["toxicity"]},
+        {"id": "criticism", "text": "I am disappointed in this release", "labels": []},
+        {"id": "subtle", "text": "nobody wants you here", "labels": ["toxicity"]},
+    ])
+    profile = write_profile(tmp_path / "p.toml", 'version = 1\ntests = "policy.jsonl"\n[categories.toxicity]\n[categories.negative-sentiment]\nblocked = false\n')
+    run = cli("eval", "-p", str(profile), *ollama_args)
+    assert run.code == 1
+    assert "policy tests: 2/3 passed" in run.stdout
+    assert "FAIL subtle: expected flagged, got acceptable" in run.stdout
+
+
+def test_policy_tests_pass(cli, ollama_args, tmp_path):
+    write_jsonl(tmp_path / "policy.jsonl", [{"text": "what an idiot", "labels": ["toxicity"]}])
+    profile = write_profile(tmp_path / "p.toml", 'version = 1\ntests = "policy.jsonl"\n[categories.toxicity]\n')
+    assert cli("eval", "-p", str(profile), *ollama_args).code == 0
+
+
+def test_nothing_to_evaluate_and_bad_map(cli, ollama_args, tmp_path):
+    run = cli("eval", *ollama_args)
+    assert run.code == 2 and "nothing to evaluate" in run.stderr
+    data = write_jsonl(tmp_path / "d.jsonl", SPAM_DATA)
+    run = cli("eval", str(data), *ollama_args, "--map", "spam")
+    assert run.code == 2 and "expected GOLD=SLUG" in run.stderr
+    run = cli("eval", str(data), *ollama_args, "--map", "spam=spamm")
+    assert run.code == 2 and "spamm" in run.stderr

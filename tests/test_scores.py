@@ -1,0 +1,76 @@
+"""--scores: probabilities from Ollama's token log-probabilities, thresholds from the profile."""
+
+from __future__ import annotations
+
+import math
+
+from tests.conftest import write_profile
+from tests.fake_ollama import chat_response
+
+
+def token(text: str, alternatives: dict[str, float] | None = None) -> dict:
+    alternatives = alternatives or {text: 1.0}
+    return {
+        "token": text,
+        "logprob": math.log(alternatives.get(text, 1.0)),
+        "top_logprobs": [{"token": t, "logprob": math.log(p)} for t, p in alternatives.items()],
+    }
+
+
+def scripted(tokens: list[dict]):
+    content = "".join(t["token"] for t in tokens)
+    return lambda body: chat_response(body["model"], content, logprobs=tokens)
+
+
+def test_binary_score_and_request(cli, ollama_args, fake_ollama):
+    fake_ollama.responder = scripted(
+        [token('{"'), token("flagged"), token('":'), token(" true", {" true": 0.6, " false": 0.3, " maybe": 0.1}), token("}")]
+    )
+    run = cli("classify", *ollama_args, "--scores", input="hello\n")
+    moderation = run.records[0]["moderation"]
+    assert moderation["scores"] == {"flagged": round(0.6 / 0.9, 4)}
+    assert moderation["flagged"] is True
+    body = fake_ollama.chat_requests()[0]
+    assert body["logprobs"] is True and body["top_logprobs"] == 20
+
+
+def test_threshold_decides(cli, ollama_args, fake_ollama, tmp_path):
+    profile = write_profile(tmp_path / "p.toml", "version = 1\n[categories.spam]\nthreshold = 0.8\n")
+    fake_ollama.responder = scripted(
+        [token('{"flagged":'), token(" true", {" true": 0.7, " false": 0.3}), token("}")]
+    )
+    run = cli("classify", *ollama_args, "-p", profile, "--scores", input="hello\n")
+    moderation = run.records[0]["moderation"]
+    assert moderation["scores"] == {"flagged": 0.7}
+    assert moderation["flagged"] is False  # 0.7 is under the category's threshold
+
+
+def test_multiclass_scores_split_by_slug_prefix(cli, ollama_args, fake_ollama):
+    fake_ollama.responder = scripted(
+        [token('{"category": "'), token("sp", {"sp": 0.5, "tox": 0.25, "none": 0.25}), token('am"}')]
+    )
+    run = cli("classify", *ollama_args, "--mode", "multiclass", "--scores", input="hello\n")
+    moderation = run.records[0]["moderation"]
+    assert moderation["scores"] == {"toxicity": 0.25, "spam": 0.5, "none": 0.25}
+    assert moderation["labels"] == ["spam"]
+
+
+def test_multilabel_scores_per_category(cli, ollama_args, fake_ollama):
+    tokens = [
+        token('{"toxicity":'), token(" false", {" false": 0.9, " true": 0.1}),
+        token(', "spam":'), token(" true", {" true": 0.8, " false": 0.2}),
+        token(', "negative-sentiment":'), token(" true", {" true": 0.55, " false": 0.45}),
+        token("}"),
+    ]
+    fake_ollama.responder = scripted(tokens)
+    run = cli("classify", *ollama_args, "--mode", "multilabel", "--scores", input="hello\n")
+    moderation = run.records[0]["moderation"]
+    assert moderation["scores"] == {"toxicity": 0.1, "spam": 0.8, "negative-sentiment": 0.55}
+    assert moderation["labels"] == ["spam", "negative-sentiment"]
+    assert moderation["flagged"] is True
+
+
+def test_no_logprobs_warns_once_and_leaves_scores_out(cli, ollama_args, fake_ollama):
+    run = cli("classify", *ollama_args, "--scores", input="a\nb\n")
+    assert [("scores" in r["moderation"]) for r in run.records] == [False, False]
+    assert run.stderr.count("no log-probabilities") == 1
