@@ -12,7 +12,11 @@ from typer.testing import CliRunner
 from tactful.main import main
 from tests.fake_ollama import MODEL, FakeOllama
 
+from tactful.model_store import ENV_MODELS_DIR, models_dir
+
 ROOT = Path(__file__).resolve().parent.parent
+# Fetched models live in the real cache; tests isolate XDG dirs but still find them.
+REAL_MODELS_DIR = models_dir()
 SAMPLES = ROOT / "samples"
 
 
@@ -37,6 +41,7 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[No
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv(ENV_MODELS_DIR, str(REAL_MODELS_DIR))
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
