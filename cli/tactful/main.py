@@ -221,7 +221,7 @@ def profile_show(profile: ProfileOpt = None) -> int:
 
     from tactful.commands.profile import show
 
-    return show(profile, Console(highlight=False))
+    return show(profile, Console(highlight=False, soft_wrap=True))
 
 
 @profile_app.command("path")

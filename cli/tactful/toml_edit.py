@@ -145,7 +145,7 @@ def _body_before(doc: Container, keys: Sequence[str]) -> Trivia | None:
         parent: Any = doc
         for key in keys[: depth - 1]:
             parent = parent[key]
-        names = [str(k) for k, _ in _keyed(_body(parent) or [])]
+        names = [k.key for k, _ in _keyed(_body(parent) or [])]
         index = names.index(keys[depth - 1])
         if index > 0:
             previous = parent[names[index - 1]]
