@@ -175,7 +175,7 @@ def test_a_failed_save_leaves_the_old_file(cli, garden, monkeypatch):
 
 
 def test_concurrent_edits_do_not_lose_each_other(garden):
-    slugs = [f"topic-{n}" for n in range(6)]
+    slugs = [f"topic-{n}" for n in range(4)]
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent / "cli")}
     procs = [
         subprocess.Popen(

@@ -51,6 +51,8 @@ def add_item(container: Any, key: str, value: Any) -> None:
     if body is None:  # an inline table has no comments to step around
         container[key] = value
         return
+    if not isinstance(value, Table) and _insert_before_tables(container, body, key, value):
+        return
     previous = _last_table(container)
     if isinstance(value, Table) and previous is not None:
         # The comment block closing the previous table describes what comes after it;
@@ -60,6 +62,18 @@ def add_item(container: Any, key: str, value: Any) -> None:
     tail = _pop_trivia(body)
     container[key] = value
     body.extend(tail)
+
+
+def _insert_before_tables(container: Any, body: Trivia, key: str, value: Any) -> bool:
+    """Put a plain key after the last plain key, above the comments of the first table."""
+    first = next((i for i, (_, item) in enumerate(body) if isinstance(item, Table)), None)
+    if first is None:
+        return False
+    while first and body[first - 1][0] is None:
+        first -= 1
+    inner = container if isinstance(container, Container) else container.value
+    inner._insert_at(first, key, value)  # private, but tomlkit has no public insert-at
+    return True
 
 
 def remove_table(text: str, keys: Sequence[str]) -> str:
