@@ -175,7 +175,7 @@ def test_a_failed_save_leaves_the_old_file(cli, garden, monkeypatch):
 
 
 def test_concurrent_edits_do_not_lose_each_other(garden):
-    slugs = [f"topic-{n}" for n in range(4)]
+    slugs = [f"topic-{n}" for n in range(3)]
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent / "cli")}
     procs = [
         subprocess.Popen(
@@ -234,3 +234,29 @@ def test_validate_reports_an_invalid_profile_with_its_file(cli, garden):
     run = cli("profile", "validate")
     assert run.code == 2
     assert run.stderr == f"tactful: error: {garden}: 'task.mode' must be one of binary, multiclass, multilabel, not 'multi' (did you mean 'multilabel'?)\n"
+
+
+def test_removing_a_category_warns_about_its_examples(cli, garden):
+    garden.with_name("tactful.examples.jsonl").write_text('{"id": "a", "text": "buy now", "labels": ["spam"]}\n')
+    garden.write_text(HAND_WRITTEN.replace('version = 1\n', 'version = 1\nexamples = "tactful.examples.jsonl"\n'))
+    run = cli("profile", "remove", "spam")
+    assert run.code == 0
+    assert run.stderr == (
+        f"tactful: warning: 1 example(s) in {garden.with_name('tactful.examples.jsonl')} are labelled spam; "
+        "classify leaves them out until you remove them or add spam back\n"
+    )
+
+
+def test_set_reads_values_as_the_key_expects(cli, garden):
+    for key, value in [("model.options.num_ctx", "8192"), ("model.timeout", "30"), ("categories.spam.threshold", "0.8"),
+                       ("task.explain", "yes"), ("model.host", "http://gpu-box:11434")]:
+        assert cli("profile", "set", key, value).code == 0
+    profile = parse_profile(garden.read_text(), garden)
+    assert profile.model.options == {"num_ctx": 8192}
+    assert (profile.model.timeout, profile.model.host, profile.task.explain) == (30.0, "http://gpu-box:11434", True)
+    assert profile.category("spam").threshold == 0.8
+    assert garden.read_text().startswith(HAND_WRITTEN.split("# host")[0].replace(
+        'name = "qwen2.5:3b"\n',
+        'name = "qwen2.5:3b"\ntimeout = 30.0\nhost = "http://gpu-box:11434"\n# host = "http://gpu-box:11434"\n\n'
+        "[model.options]\nnum_ctx = 8192\n\n[task]\n",
+    ))

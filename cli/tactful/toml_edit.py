@@ -53,12 +53,14 @@ def add_item(container: Any, key: str, value: Any) -> None:
         return
     if not isinstance(value, Table) and _insert_before_tables(container, body, key, value):
         return
-    previous = _last_table(container)
-    if isinstance(value, Table) and previous is not None:
-        # The comment block closing the previous table describes what comes after it;
-        # without one, a blank line keeps the new table apart from what follows.
-        block = _pop_comment_block(_deepest_body(previous))
+    if isinstance(value, Table):
+        # The comment block that ends what is rendered last describes what comes after it,
+        # so it moves below the new table; without one, a blank line keeps them apart.
+        previous = _last_table(container)
+        block = _pop_comment_block(_deepest_body(previous) if previous is not None else body)
         value.value.body.extend(block or [(None, tomlkit.nl())])
+        container[key] = value
+        return
     tail = _pop_trivia(body)
     container[key] = value
     body.extend(tail)

@@ -62,7 +62,13 @@ def add(explicit: Path | None, slug: str, description: str | None, blocked: bool
 
 
 def remove(explicit: Path | None, slug: str) -> int:
-    return edit(explicit, remove_category(slug), f"removed category {slug}")
+    code = edit(explicit, remove_category(slug), f"removed category {slug}")
+    profile = load_profile(locate_profile(explicit))
+    bank = bank_path(profile)
+    labelled = sum(slug in ex.labels for ex in load_bank(bank))
+    if labelled:
+        warn(f"{labelled} example(s) in {bank} are labelled {slug}; classify leaves them out until you remove them or add {slug} back")
+    return code
 
 
 def set_(explicit: Path | None, key: str, value: str) -> int:
