@@ -13,8 +13,9 @@ Part 2, the personalization moves:
   (a) a new custom category from its description alone, then with one example: recall on
       that category (SMS spam as "promotion") and the flag rate on unrelated items;
   (b) unblocking a category: its flag rate before and after (TextDetox toxic items);
-  (c) one benign example for a false positive: do its close paraphrases (ParaDetox
-      rewrites of the same sentence) flip, while unrelated items keep their labels?
+  (c) one benign example for a false positive (a ParaDetox acceptable rewrite the model
+      flags): do close paraphrases of it flip, while unrelated items keep their labels and
+      its toxic original stays flagged?
 
 The data is read where it lies (--bench); nothing is copied into the repository.
 """
@@ -184,35 +185,39 @@ def unblock(tactful: Tactful, bench: Path, limit: int | None) -> list[list[str]]
     return [["(b) unblock toxicity", f"{len(toxic)} toxic items", f"flagged before {before:.3f}", f"after {after:.3f}"]]
 
 
+def paraphrases(item: Item) -> list[Item]:
+    """Close rewrites of a text: the same words, differently dressed (the dev splits hold no
+    paraphrases of an acceptable text, so these are made by rule and are easy to inspect)."""
+    words = "".join(ch for ch in item.text.lower() if ch.isalnum() or ch.isspace()).split()
+    texts = [" ".join(words), f"honestly, {item.text}", f"{item.text} just saying", item.text.upper()]
+    return [Item(f"{item.id}-v{n}", text, False, {}) for n, text in enumerate(texts, start=1)]
+
+
 def benign_example(tactful: Tactful, bench: Path, limit: int | None) -> list[list[str]]:
     items = load(bench, DATASETS[3], limit)
     tactful.write_profile({"toxicity": {"blocked": True}})
     flagged, _ = tactful.flags(items)
-    groups: dict[str, list[Item]] = {}
-    for it in items:
-        if not it.positive:
-            groups.setdefault(it.meta.get("pair_group", it.id), []).append(it)
-    false_positive = next(
-        (it for it, flag in zip(items, flagged) if flag and not it.positive and len(groups[it.meta.get("pair_group", it.id)]) > 1),
-        None,
-    )
+    false_positive = next((it for it, flag in zip(items, flagged) if flag and not it.positive), None)
     if false_positive is None:
-        return [["(c) benign example", "no false positive with paraphrases found", "", ""]]
-    paraphrases = [it for it in groups[false_positive.meta["pair_group"]] if it is not false_positive]
-    unrelated = [it for it in items if it.meta.get("pair_group") != false_positive.meta["pair_group"]]
+        return [["(c) benign example", "the model made no false positive", "", ""]]
+    # ParaDetox pairs each acceptable sentence with its toxic original: that twin must stay flagged.
+    group = false_positive.meta.get("pair_group")
+    twins = [it for it in items if it.positive and group and it.meta.get("pair_group") == group]
+    unrelated = [it for it in items if it is not false_positive and it not in twins]
     before = dict(zip((it.id for it in items), flagged))
+    variants = paraphrases(false_positive)
+    variants_before = sum(tactful.flags(variants)[0])
     tactful.add_examples([false_positive], "toxicity")
-    para_after, _ = tactful.flags(paraphrases)
+    variants_after = sum(tactful.flags(variants)[0])
     unrelated_after, _ = tactful.flags(unrelated)
-    flipped = sum(before[it.id] and not now for it, now in zip(paraphrases, para_after))
-    was_flagged = sum(before[it.id] for it in paraphrases)
     changed = sum(before[it.id] != now for it, now in zip(unrelated, unrelated_after))
-    return [[
-        "(c) benign example for a false positive",
-        f"paraphrases flipped {flipped}/{was_flagged} flagged ({len(paraphrases)} in all)",
-        f"unrelated changed {changed}/{len(unrelated)}",
-        f"example: {false_positive.text[:40]!r}",
-    ]]
+    twin_after = tactful.flags(twins)[0] if twins else []
+    return [
+        ["(c) benign example for a false positive", f"example {false_positive.text[:48]!r}", "", ""],
+        ["", f"{len(variants)} paraphrases flagged", f"before {variants_before}", f"after {variants_after}"],
+        ["", f"{len(unrelated)} unrelated items", f"labels changed {changed}", ""],
+        ["", "its toxic original flagged", f"before {[before[t.id] for t in twins]}", f"after {twin_after}"],
+    ]
 
 
 # ---------------------------------------------------------------- main
