@@ -44,6 +44,14 @@ def garden(tmp_path: Path) -> Path:
     return path
 
 
+def with_bank(profile: Path, lines: str) -> Path:
+    """Give the profile an example bank holding ``lines``."""
+    bank = profile.with_name("tactful.examples.jsonl")
+    bank.write_text(lines)
+    profile.write_text(profile.read_text().replace("version = 1\n", 'version = 1\nexamples = "tactful.examples.jsonl"\n'))
+    return bank
+
+
 def user_profile() -> Path:
     return Path(os.environ["XDG_CONFIG_HOME"]) / "tactful" / "profile.toml"
 
@@ -199,8 +207,8 @@ def test_edit_without_a_profile_says_how_to_create_one(cli):
 
 
 def test_show_lists_categories_model_task_and_example_counts(cli, garden):
-    bank = garden.with_name("tactful.examples.jsonl")
-    bank.write_text('{"id": "a", "text": "buy now", "labels": ["spam"]}\n{"id": "b", "text": "hi", "labels": []}\n')
+    assert f"examples  none yet (`tactful examples add` starts {garden.with_name('tactful.examples.jsonl')})" in cli("profile", "show").stdout
+    with_bank(garden, '{"id": "a", "text": "buy now", "labels": ["spam"]}\n{"id": "b", "text": "hi", "labels": []}\n')
     run = cli("profile", "show")
     assert run.code == 0, run.stderr
     out = run.stdout
@@ -220,8 +228,7 @@ def test_show_without_a_profile_shows_the_built_in_default(cli):
 
 
 def test_validate_names_bad_bank_lines(cli, garden):
-    bank = garden.with_name("tactful.examples.jsonl")
-    bank.write_text('{"text": "ok", "labels": ["spam"]}\n{"text": "x", "labels": ["spma"]}\nnot json\n')
+    bank = with_bank(garden, '{"text": "ok", "labels": ["spam"]}\n{"text": "x", "labels": ["spma"]}\nnot json\n')
     run = cli("profile", "validate")
     assert run.code == 2
     lines = run.stderr.splitlines()
@@ -237,12 +244,11 @@ def test_validate_reports_an_invalid_profile_with_its_file(cli, garden):
 
 
 def test_removing_a_category_warns_about_its_examples(cli, garden):
-    garden.with_name("tactful.examples.jsonl").write_text('{"id": "a", "text": "buy now", "labels": ["spam"]}\n')
-    garden.write_text(HAND_WRITTEN.replace('version = 1\n', 'version = 1\nexamples = "tactful.examples.jsonl"\n'))
+    bank = with_bank(garden, '{"id": "a", "text": "buy now", "labels": ["spam"]}\n')
     run = cli("profile", "remove", "spam")
     assert run.code == 0
     assert run.stderr == (
-        f"tactful: warning: 1 example(s) in {garden.with_name('tactful.examples.jsonl')} are labelled spam; "
+        f"tactful: warning: 1 example(s) in {bank} are labelled spam; "
         "classify leaves them out until you remove them or add spam back\n"
     )
 

@@ -63,8 +63,7 @@ def add(explicit: Path | None, slug: str, description: str | None, blocked: bool
 
 def remove(explicit: Path | None, slug: str) -> int:
     code = edit(explicit, remove_category(slug), f"removed category {slug}")
-    profile = load_profile(locate_profile(explicit))
-    bank = bank_path(profile)
+    bank = load_profile(locate_profile(explicit)).examples_path
     labelled = sum(slug in ex.labels for ex in load_bank(bank))
     if labelled:
         warn(f"{labelled} example(s) in {bank} are labelled {slug}; classify leaves them out until you remove them or add {slug} back")
@@ -81,8 +80,9 @@ def validate(explicit: Path | None) -> int:
     if profile.path is None:
         print("ok: the built-in default profile (no profile file found)")
         return EXIT_OK
-    bank = bank_path(profile)
-    examples, problems = read_examples(_bank_lines(bank), str(bank), profile.slugs)
+    bank = profile.examples_path
+    lines = _bank_lines(bank) if bank else []
+    examples, problems = read_examples(lines, str(bank), profile.slugs)
     if problems:
         for problem in problems[:-1]:
             print(f"tactful: error: {problem}", file=sys.stderr)
@@ -101,7 +101,8 @@ def _bank_lines(bank: Path) -> list[str]:
 
 def show(explicit: Path | None, console: Console) -> int:
     profile, location = load_settings(ModelChoice(profile=explicit))
-    bank = load_bank(bank_path(profile)) if profile.path else []
+    # Only the bank named in the profile is read by classify, so only it is counted here.
+    bank = load_bank(profile.examples_path)
     where = f"{location.path} [dim]({location.how})[/dim]" if location.path else "built-in default (no profile file found)"
     model = profile.model
     console.print(f"[bold]profile[/bold]   {profile.name}: {where}")
@@ -111,8 +112,10 @@ def show(explicit: Path | None, console: Console) -> int:
         f"[bold]task[/bold]      mode {task.mode}, explain {'on' if task.explain else 'off'}, "
         f"{task.examples_per_category} examples per category, selection {task.example_selection}"
     )
-    if profile.path:
-        console.print(f"[bold]examples[/bold]  {len(bank)} in {bank_path(profile)}")
+    if profile.examples_path:
+        console.print(f"[bold]examples[/bold]  {len(bank)} in {profile.examples_path}")
+    elif profile.path:
+        console.print(f"[bold]examples[/bold]  none yet (`tactful examples add` starts {bank_path(profile)})")
     console.print(_category_table(profile, bank))
     return EXIT_OK
 
