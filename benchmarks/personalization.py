@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,7 +79,7 @@ class Tactful:
             sys.exit(f"tactful {' '.join(argv[:3])} failed ({done.returncode}): {done.stderr.strip()}")
         return done.stdout
 
-    def write_profile(self, categories: dict[str, dict[str, object]], selection: str = "fixed") -> None:
+    def write_profile(self, categories: Mapping[str, Mapping[str, object]], selection: str = "fixed") -> None:
         """A fresh profile (and an empty bank) with these categories."""
         a = self.args
         lines = ["version = 1", "[model]", f'backend = "{a.backend}"', f"name = {json.dumps(a.model)}"]
@@ -143,11 +144,13 @@ def part_one(tactful: Tactful, bench: Path, limit: int | None) -> list[list[str]
     for dataset in DATASETS:
         pool, scored = split(load(bench, dataset, limit), k)
         gold = [it.positive for it in scored]
-        name_only = {"description": dataset.slug.replace("-", " ") + ".", "blocked": True}
-        conditions = [("zero-shot", name_only, "fixed", False), ("+ definitions", {"blocked": True}, "fixed", False),
-                      (f"+ {k} examples (fixed)", {"blocked": True}, "fixed", True)]
+        # Zero-shot: the category's name as its only definition.
+        name_only: dict[str, object] = {"description": dataset.slug.replace("-", " ") + ".", "blocked": True}
+        defined: dict[str, object] = {"blocked": True}  # the built-in one-sentence definition
+        conditions = [("zero-shot", name_only, "fixed", False), ("+ definitions", defined, "fixed", False),
+                      (f"+ {k} examples (fixed)", defined, "fixed", True)]
         if tactful.args.embedding:
-            conditions.append((f"+ {k} examples (similar)", {"blocked": True}, "similar", True))
+            conditions.append((f"+ {k} examples (similar)", defined, "similar", True))
         for label, category, selection, with_examples in conditions:
             tactful.write_profile({dataset.slug: category}, selection)
             if with_examples:
