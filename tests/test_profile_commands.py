@@ -266,3 +266,11 @@ def test_set_reads_values_as_the_key_expects(cli, garden):
         'name = "qwen2.5:3b"\ntimeout = 30.0\nhost = "http://gpu-box:11434"\n# host = "http://gpu-box:11434"\n\n'
         "[model.options]\nnum_ctx = 8192\n\n[task]\n",
     ))
+
+
+def test_a_profile_that_is_not_toml_is_named_with_its_line(cli, garden):
+    garden.write_text(HAND_WRITTEN.replace("[task]", "[task"))
+    run = cli("profile", "block", "hate")
+    assert run.code == 2
+    assert run.stderr.startswith(f"tactful: error: {garden}: invalid TOML: ") and "line 9" in run.stderr
+    assert run.stderr.count("\n") == 1

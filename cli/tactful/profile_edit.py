@@ -18,7 +18,7 @@ from tactful.atomic import atomic_write_text, locked
 from tactful.categories import builtin_categories, did_you_mean, is_valid_slug
 from tactful.errors import ConfigError, UsageError
 from tactful.profile import Profile, locate_profile, parse_profile, user_profile_path
-from tactful.toml_edit import remove_table, set_value
+from tactful.toml_edit import parse_document, remove_table, set_value
 from tactful.tomlio import TOMLDecodeError, loads_toml
 
 Edit = Callable[[str], str]
@@ -54,6 +54,7 @@ def edit_profile(path: Path, edit: Edit) -> Profile:
     """Apply ``edit`` to the profile at ``path``; refuse it if the result would be invalid."""
     with locked(path):
         text = read_profile_text(path)
+        parse_document(text, str(path))  # a file that is not TOML cannot be edited, only fixed
         new_text = edit(text)
         try:
             profile = parse_profile(new_text, path)
