@@ -153,3 +153,13 @@ def test_a_failed_bank_save_leaves_the_old_bank(cli, profile, monkeypatch):
     assert run.code == 2 and "cannot write, the file was left as it was: Input/output error" in run.stderr
     assert profile.with_name("forum.examples.jsonl").read_text() == before
     assert sorted(p.name for p in profile.parent.iterdir()) == ["forum.examples.jsonl", "forum.toml"]
+
+
+def test_classify_uses_what_examples_add_wrote(cli, profile, ollama_args, fake_ollama):
+    cli("examples", "add", "-p", profile, "That referee was blind today", "--benign")
+    run = cli("classify", "-p", profile, *ollama_args, input="you idiot\n")
+    assert run.code == 0, run.stderr
+    messages = fake_ollama.chat_requests()[0]["messages"]
+    assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
+    assert '"That referee was blind today"' in messages[1]["content"]
+    assert messages[2]["content"] == '{"flagged": false}'
