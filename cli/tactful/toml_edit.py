@@ -50,20 +50,21 @@ def add_item(container: Any, key: str, value: Any) -> None:
     body = _body(container)
     if body is None:  # an inline table has no comments to step around
         container[key] = value
-        return
-    if not isinstance(value, Table) and _insert_before_tables(container, body, key, value):
-        return
-    if isinstance(value, Table):
-        # The comment block that ends what is rendered last describes what comes after it,
-        # so it moves below the new table; without one, a blank line keeps them apart.
-        previous = _last_table(container)
-        block = _pop_comment_block(_deepest_body(previous) if previous is not None else body)
-        value.value.body.extend(block or [(None, tomlkit.nl())])
+    elif isinstance(value, Table):
+        _add_table(container, body, key, value)
+    elif not _insert_before_tables(container, body, key, value):
+        tail = _pop_trivia(body)
         container[key] = value
-        return
-    tail = _pop_trivia(body)
-    container[key] = value
-    body.extend(tail)
+        body.extend(tail)
+
+
+def _add_table(container: Any, body: Trivia, key: str, table: Table) -> None:
+    # The comment block that ends what is rendered last describes what comes after it,
+    # so it moves below the new table; without one, a blank line keeps them apart.
+    previous = _last_table(container)
+    block = _pop_comment_block(_deepest_body(previous) if previous is not None else body)
+    table.value.body.extend(block or [(None, tomlkit.nl())])
+    container[key] = table
 
 
 def _insert_before_tables(container: Any, body: Trivia, key: str, value: Any) -> bool:
