@@ -231,6 +231,247 @@ def models_list() -> int:
 
 # ---------------------------------------------------------------- profile and examples
 
+profile_app = typer.Typer(
+    help="""Create, inspect and edit the profile: what is blocked, and how to ask the model.
+
+Edits keep your comments and layout, are checked before the file is replaced, and replace it atomically. The profile edited is the one classify would read (--profile, $TACTFUL_PROFILE, tactful.toml or .tactful.toml here or in a parent, then the user profile).
+
+\b
+Examples:
+  tactful profile init
+  tactful profile block hate threat
+  tactful profile unblock negative-sentiment
+  tactful profile add crypto-shilling --description "Posts promoting cryptocurrencies or tokens."
+  tactful profile set task.mode multilabel
+  tactful profile show
+""",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+examples_app = typer.Typer(
+    help="""Manage the profile's example bank: texts labelled the way your community draws the line.
+
+Examples go into the prompt as earlier questions and answers; a few where the model was wrong move its decisions. The bank is JSONL beside the profile (the profile's `examples` key; by default <profile name>.examples.jsonl).
+
+\b
+Examples:
+  tactful examples add "Check out my channel for free followers" --label spam
+  tactful examples add "This update is garbage, honestly" --benign --rationale "Criticism of software is welcome here."
+  tactful examples list --label spam
+  tactful examples import moderation-log.jsonl
+""",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+app.add_typer(profile_app, name="profile", rich_help_panel="Personalize")
+app.add_typer(examples_app, name="examples", rich_help_panel="Personalize")
+
+
+class Severity(str, Enum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+
+SlugsArg = Annotated[list[str], typer.Argument(help="Category slugs (lowercase letters, digits, dashes).", show_default=False)]
+
+
+@profile_app.command("init")
+def profile_init(
+    path: Annotated[Optional[Path], typer.Argument(help="Where to write it. Default: --profile, $TACTFUL_PROFILE, else the user profile (see `tactful profile path`).", show_default=False)] = None,
+    profile: ProfileOpt = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> int:
+    """Write a profile template, every section explained in comments.
+
+    \b
+    Examples:
+      tactful profile init                 # the user profile
+      tactful profile init tactful.toml    # a profile for this repository
+    """
+    from tactful.commands.profile import init
+
+    return init(path, profile, force)
+
+
+@profile_app.command("show")
+def profile_show(profile: ProfileOpt = None) -> int:
+    """Show the profile in use: model, task, and each category with its state, definition and example count."""
+    from rich.console import Console
+
+    from tactful.commands.profile import show
+
+    return show(profile, Console(highlight=False, soft_wrap=True))
+
+
+@profile_app.command("path")
+def profile_path(profile: ProfileOpt = None) -> int:
+    """Print the path of the profile in use (or where `profile init` would create it).
+
+    \b
+    Example:
+      $EDITOR "$(tactful profile path)"
+    """
+    from tactful.commands.profile import path
+
+    return path(profile)
+
+
+@profile_app.command("block")
+def profile_block(slugs: SlugsArg, profile: ProfileOpt = None) -> int:
+    """Block categories: texts that fall under them are flagged. Built-in ones are added if missing.
+
+    \b
+    Example:
+      tactful profile block hate harassment
+    """
+    from tactful.commands.profile import block
+
+    return block(profile, slugs, True)
+
+
+@profile_app.command("unblock")
+def profile_unblock(slugs: SlugsArg, profile: ProfileOpt = None) -> int:
+    """Unblock categories: the model is told they are acceptable here and does not flag them.
+
+    \b
+    Example:
+      tactful profile unblock negative-sentiment
+    """
+    from tactful.commands.profile import block
+
+    return block(profile, slugs, False)
+
+
+@profile_app.command("add")
+def profile_add(
+    slug: Annotated[str, typer.Argument(help="The new category's slug, e.g. off-topic-politics.", show_default=False)],
+    description: Annotated[Optional[str], typer.Option("--description", "-d", help="One sentence saying what the category covers (optional for built-in slugs).", show_default=False)] = None,
+    blocked: Annotated[bool, typer.Option("--blocked/--no-blocked", help="Flag texts in this category.")] = True,
+    severity: Annotated[Optional[Severity], typer.Option("--severity", help="For `tactful check`. Default: the built-in's, else medium.", show_default=False)] = None,
+    profile: ProfileOpt = None,
+) -> int:
+    """Add a category; one of your own needs only a slug and a one-sentence description.
+
+    \b
+    Example:
+      tactful profile add off-topic-politics --description "Posts about party politics or elections." --severity low
+    """
+    from tactful.commands.profile import add
+
+    return add(profile, slug, description, blocked, _value(severity))
+
+
+@profile_app.command("remove")
+def profile_remove(
+    slug: Annotated[str, typer.Argument(help="The category to remove.", show_default=False)],
+    profile: ProfileOpt = None,
+) -> int:
+    """Remove a category and the comment above it. To stop flagging it but keep it known, use unblock."""
+    from tactful.commands.profile import remove
+
+    return remove(profile, slug)
+
+
+@profile_app.command("set")
+def profile_set(
+    key: Annotated[str, typer.Argument(help="Dotted key, e.g. model.name, task.mode, task.examples_per_category, categories.spam.threshold.", show_default=False)],
+    value: Annotated[str, typer.Argument(help="The new value; true/false and numbers where the key takes them.", show_default=False)],
+    profile: ProfileOpt = None,
+) -> int:
+    """Set one key; the change is refused, with the reason, if it would make the profile invalid.
+
+    \b
+    Examples:
+      tactful profile set model.name llama3.1:8b
+      tactful profile set task.example_selection similar
+      tactful profile set model.embedding nomic-embed-text
+    """
+    from tactful.commands.profile import set_
+
+    return set_(profile, key, value)
+
+
+@profile_app.command("validate")
+def profile_validate(profile: ProfileOpt = None) -> int:
+    """Check the profile and its example bank; exit 2 naming the file and line of the first problem."""
+    from tactful.commands.profile import validate
+
+    return validate(profile)
+
+
+@examples_app.command("add")
+def examples_add(
+    text: Annotated[str, typer.Argument(help="The example text; '-' reads it from stdin.", show_default=False)],
+    label: Annotated[Optional[list[str]], typer.Option("--label", "-l", help="A category the text falls under (repeatable).", show_default=False)] = None,
+    benign: Annotated[bool, typer.Option("--benign", help="Acceptable content: no label. Fixes a false positive.")] = False,
+    rationale: Annotated[Optional[str], typer.Option("--rationale", "-r", help="Why, in one sentence; shown to the model with --explain.", show_default=False)] = None,
+    profile: ProfileOpt = None,
+) -> int:
+    """Add one labelled example to the bank.
+
+    \b
+    Examples:
+      tactful examples add "Buy followers now, DM me" --label spam
+      tactful examples add "That referee was blind today" --benign
+      pbpaste | tactful examples add - --label toxicity --rationale "Mocks the reader's intelligence."
+    """
+    from tactful.commands.examples import add
+
+    return add(profile, text, label or [], benign, rationale)
+
+
+@examples_app.command("list")
+def examples_list(
+    label: Annotated[Optional[str], typer.Option("--label", "-l", help="Only examples with this label.", show_default=False)] = None,
+    profile: ProfileOpt = None,
+) -> int:
+    """List the bank as a table: id, labels, text, rationale."""
+    from rich.console import Console
+
+    from tactful.commands.examples import list_
+
+    return list_(profile, label, Console(highlight=False))
+
+
+@examples_app.command("remove")
+def examples_remove(
+    ids: Annotated[list[str], typer.Argument(help="Example ids, as `examples list` shows them.", show_default=False)],
+    profile: ProfileOpt = None,
+) -> int:
+    """Remove examples by id."""
+    from tactful.commands.examples import remove
+
+    return remove(profile, ids)
+
+
+@examples_app.command("import")
+def examples_import(
+    source: Annotated[str, typer.Argument(help="A JSONL file ('-' for stdin): one {\"text\", \"labels\", \"rationale\"?} object a line.", show_default=False)],
+    profile: ProfileOpt = None,
+) -> int:
+    """Import examples; texts already in the bank (after normalisation) are skipped, bad lines reported with their line numbers.
+
+    \b
+    Example:
+      tactful examples import reviewed.jsonl
+    """
+    from tactful.commands.examples import import_
+
+    return import_(profile, source)
+
+
+@examples_app.command("export")
+def examples_export(
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of stdout.", show_default=False)] = None,
+    profile: ProfileOpt = None,
+) -> int:
+    """Print the bank as JSONL, ready for `examples import` into another profile."""
+    from tactful.commands.examples import export
+
+    return export(profile, output)
+
+
 
 # ---------------------------------------------------------------- cache
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -38,8 +39,10 @@ class OllamaBackend:
         options: dict[str, Any] | None = None,
         retry: RetryPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
+        model_setting: str = "--model",
     ) -> None:
         self.model = model
+        self.model_setting = model_setting  # where the user names this model, for messages
         self.host = resolve_host(host)
         self.timeout = timeout
         self.options = {**(options or {}), "temperature": 0}
@@ -54,13 +57,7 @@ class OllamaBackend:
     # ------------------------------------------------------------ chat
 
     def complete(self, request: ChatRequest) -> Completion:
-        try:
-            response = with_retries(lambda: self._chat_once(request), self.retry)
-        except Transient as exc:
-            raise BackendError(
-                f"Ollama at {self.host} kept failing after {self.retry.attempts} tries: {exc}"
-            ) from None
-        self._connected = True
+        response = self._retrying(lambda: self._chat_once(request))
         return Completion(
             content=response.message.content or "",
             prompt_tokens=response.prompt_eval_count,
@@ -71,16 +68,39 @@ class OllamaBackend:
     def _chat_once(self, request: ChatRequest) -> Any:
         options = {**self.options, "num_predict": request.max_tokens}
         extra: dict[str, Any] = {"logprobs": True, "top_logprobs": TOP_LOGPROBS} if request.logprobs else {}
+        return self.client.chat(
+            model=self.model,
+            messages=request.messages,
+            format=request.schema,
+            options=options,
+            think=False,
+            stream=False,
+            **extra,
+        )
+
+    # ------------------------------------------------------------ embeddings
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        """One vector per text from this model, through Ollama's /api/embed."""
+        response = self._retrying(lambda: self.client.embed(model=self.model, input=texts))
+        return [list(vector) for vector in response.embeddings]
+
+    # ------------------------------------------------------------ errors
+
+    def _retrying(self, request: Callable[[], Any]) -> Any:
         try:
-            return self.client.chat(
-                model=self.model,
-                messages=request.messages,
-                format=request.schema,
-                options=options,
-                think=False,
-                stream=False,
-                **extra,
-            )
+            response = with_retries(lambda: self._call(request), self.retry)
+        except Transient as exc:
+            raise BackendError(
+                f"Ollama at {self.host} kept failing after {self.retry.attempts} tries: {exc}"
+            ) from None
+        self._connected = True
+        return response
+
+    def _call(self, request: Callable[[], Any]) -> Any:
+        """Run one client call, turning its failures into BackendError or Transient."""
+        try:
+            return request()
         except ollama.ResponseError as exc:
             raise self._response_error(exc) from None
         except ConnectionError:
@@ -96,7 +116,7 @@ class OllamaBackend:
         if exc.status_code == 404 and "not found" in str(exc.error).lower():
             return BackendError(
                 f"model '{self.model}' is not available on Ollama at {self.host}: "
-                f"run `ollama pull {self.model}` (or pick another with --model)"
+                f"run `ollama pull {self.model}` (or pick another with {self.model_setting})"
             )
         if exc.status_code in (429, 500, 502, 503, 504):
             return Transient(f"Ollama answered {exc.status_code}: {exc.error}")
