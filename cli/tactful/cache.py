@@ -1,0 +1,159 @@
+"""The results cache: decisions already made, in SQLite under the platform cache directory.
+
+A key names everything that can change an answer: backend, model (with its digest where
+the backend knows one), prompt fingerprint, whether scores were asked for, and a sha256 of
+what was sent for the item itself. Only the decision (flagged, labels, scores, rationale) is
+stored, never the record or the text: notes such as "truncated" follow from the text and are
+computed again on a hit.
+
+Two runs may share the file at once: WAL lets readers work while one writer commits, and
+busy_timeout makes a writer wait for the lock instead of failing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+import platformdirs
+
+from tactful.answer import Decision
+from tactful.errors import ConfigError
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 30_000
+T = TypeVar("T")
+
+
+def default_cache_path() -> Path:
+    return platformdirs.user_cache_path("tactful") / "results.sqlite"
+
+
+def cache_key(backend: str, model: str, prompt: str, scores: bool, sent: Any) -> str:
+    """One hex digest for everything that decides the answer; ``sent`` is hashed as JSON."""
+    parts = {"backend": backend, "model": model, "prompt": prompt, "scores": scores, "sent": sent}
+    blob = json.dumps(parts, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class CacheStats:
+    path: Path
+    entries: int
+    size_bytes: int
+    by_model: dict[str, int]
+
+
+class ResultCache:
+    """A thread-safe handle on the SQLite file (one connection, guarded by a lock)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._closed = False
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                                       check_same_thread=False)
+            self._setup()
+        except (OSError, sqlite3.Error) as exc:
+            raise ConfigError(f"{path}: cannot open the results cache: {exc} (delete the file, or run with --no-cache)") from None
+
+    def _setup(self) -> None:
+        self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("PRAGMA synchronous = NORMAL")  # WAL keeps it consistent; a lost tail is only lost cache
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version not in (0, SCHEMA_VERSION):  # written by another tactful: start afresh
+            self._db.execute("DROP TABLE IF EXISTS results")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS results ("
+            " key TEXT PRIMARY KEY, model TEXT NOT NULL, decision TEXT NOT NULL, created REAL NOT NULL)"
+        )
+        self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def get(self, key: str) -> Decision | None:
+        with self._lock:
+            if self._closed:
+                return None
+            row = self._db.execute("SELECT decision FROM results WHERE key = ?", (key,)).fetchone()
+        return _decode(row[0]) if row else None
+
+    def put(self, key: str, model: str, decision: Decision) -> None:
+        blob = json.dumps(asdict(decision), ensure_ascii=False)
+        with self._lock:
+            if self._closed:  # a worker finishing after the run stopped: nothing to keep
+                return
+            self._db.execute(
+                "INSERT OR REPLACE INTO results (key, model, decision, created) VALUES (?, ?, ?, ?)",
+                (key, model, blob, time.time()),
+            )
+
+    def stats(self) -> CacheStats:
+        with self._lock:
+            rows = self._db.execute("SELECT model, COUNT(*) FROM results GROUP BY model ORDER BY 2 DESC").fetchall()
+        size = sum(p.stat().st_size for p in _files(self.path) if p.exists())
+        return CacheStats(self.path, sum(n for _, n in rows), size, dict(rows))
+
+    def clear(self) -> int:
+        with self._lock:
+            removed = self._db.execute("DELETE FROM results").rowcount
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._db.execute("VACUUM")
+        return int(removed)
+
+    def close(self) -> None:
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._db.close()
+
+
+def _decode(blob: str) -> Decision | None:
+    try:
+        return Decision(**json.loads(blob))
+    except (ValueError, TypeError):  # a damaged entry is a miss, not a failure
+        return None
+
+
+def _files(path: Path) -> list[Path]:
+    return [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+
+
+class SingleFlight(Generic[T]):
+    """Runs a call once per key at a time: callers asking for a key in flight share its result."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._calls: dict[str, Future[T]] = {}
+
+    def run(self, key: str, call: Callable[[], T]) -> tuple[T, bool]:
+        """The value, and True when it came from another caller's call."""
+        with self._lock:
+            future = self._calls.get(key)
+            leader = future is None
+            if future is None:
+                future = self._calls[key] = Future()
+        if not leader:
+            return future.result(), True
+        try:
+            value = call()
+        except BaseException as exc:
+            future.set_exception(exc)
+            self._forget(key)
+            raise
+        future.set_result(value)
+        self._forget(key)
+        return value, False
+
+    def _forget(self, key: str) -> None:
+        with self._lock:
+            del self._calls[key]
