@@ -110,6 +110,12 @@ class ResultCache:
             self._db.execute("VACUUM")
         return int(removed)
 
+    def __enter__(self) -> ResultCache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         with self._lock:
             if not self._closed:

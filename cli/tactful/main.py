@@ -191,7 +191,7 @@ def cache_stats() -> int:
 
     from tactful.commands.cache import stats
 
-    return stats(Console(highlight=False))
+    return stats(Console(highlight=False, soft_wrap=True))
 
 
 @cache_app.command("clear")
@@ -206,7 +206,7 @@ def cache_clear() -> int:
 
     from tactful.commands.cache import clear
 
-    return clear(Console(highlight=False))
+    return clear(Console(highlight=False, soft_wrap=True))
 
 
 # ---------------------------------------------------------------- doctor

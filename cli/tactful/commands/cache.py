@@ -13,11 +13,8 @@ def stats(console: Console) -> int:
     if not path.exists():
         console.print(f"{path}: no cache yet (it is made by the first `tactful classify`)")
         return EXIT_OK
-    cache = ResultCache(path)
-    try:
+    with ResultCache(path) as cache:
         info = cache.stats()
-    finally:
-        cache.close()
     console.print(f"{info.path}: {info.entries} results, {_size(info.size_bytes)}")
     for model, count in info.by_model.items():
         console.print(f"  {model}: {count}")
@@ -29,11 +26,8 @@ def clear(console: Console) -> int:
     if not path.exists():
         console.print(f"{path}: no cache, nothing to clear")
         return EXIT_OK
-    cache = ResultCache(path)
-    try:
+    with ResultCache(path) as cache:
         removed = cache.clear()
-    finally:
-        cache.close()
     console.print(f"{path}: removed {removed} results")
     return EXIT_OK
 
