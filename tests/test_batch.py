@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -53,10 +53,18 @@ def busy(body: dict) -> Response:
     return Response(json.dumps({"error": "server busy"}), status=503, content_type="application/json")
 
 
-def keyword_answer(fake: FakeOllama, body: dict) -> str:
+def keyword_answer(body: dict) -> str:
     """What the fake model answers by default (for responders that only add a twist)."""
     flagged = "idiot" in item_text(body) or "win" in item_text(body)
     return json.dumps({"flagged": flagged})
+
+
+def slow_answers(seconds: float) -> Callable[[dict], str]:
+    def respond(body: dict) -> str:
+        time.sleep(seconds)
+        return keyword_answer(body)
+
+    return respond
 
 
 def tactful_process(*args: str, **popen: object) -> subprocess.Popen[str]:
@@ -83,7 +91,7 @@ def test_order_is_kept_when_answers_come_back_out_of_order(cli, threaded_ollama,
     def slow_first(body: dict) -> str:
         number = int(item_text(body).split()[1])
         time.sleep(0.05 if number % 4 == 0 else 0.0)  # every fourth item is overtaken
-        return keyword_answer(threaded_ollama, body)
+        return keyword_answer(body)
 
     threaded_ollama.responder = slow_first
     run = cli("classify", *args_for(threaded_ollama), "--jobs", "8", "--no-cache", input=numbered(40))
@@ -142,11 +150,7 @@ def test_the_cache_key_follows_what_changes_the_answer(cli, ollama_args, fake_ol
 
 
 def test_identical_texts_in_one_run_are_sent_once(cli, threaded_ollama):
-    def slow(body: dict) -> str:
-        time.sleep(0.05)
-        return keyword_answer(threaded_ollama, body)
-
-    threaded_ollama.responder = slow
+    threaded_ollama.responder = slow_answers(0.05)
     run = cli("classify", *args_for(threaded_ollama), "-j", "8", input="buy now and win\n" * 24 + "hello\n")
     assert run.code == 0, run.stderr
     assert len(run.records) == 25
@@ -181,11 +185,7 @@ def test_an_unreadable_cache_is_a_one_line_error(cli, ollama_args, tmp_path):
 
 
 def test_two_runs_share_one_cache_at_once(cli, threaded_ollama, tmp_path):
-    def slow(body: dict) -> str:
-        time.sleep(0.002)
-        return keyword_answer(threaded_ollama, body)
-
-    threaded_ollama.responder = slow
+    threaded_ollama.responder = slow_answers(0.002)
     data = tmp_path / "in.txt"
     data.write_text(numbered(150))
     procs = [
@@ -264,11 +264,7 @@ def test_resume_refuses_a_file_it_did_not_write(cli, ollama_args, tmp_path):
 
 @pytest.mark.parametrize(("how", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGKILL, -9)])
 def test_a_killed_run_resumes_to_exactly_one_line_per_record(cli, threaded_ollama, tmp_path, how, code):
-    def slow(body: dict) -> str:
-        time.sleep(0.01)
-        return keyword_answer(threaded_ollama, body)
-
-    threaded_ollama.responder = slow
+    threaded_ollama.responder = slow_answers(0.01)
     data = tmp_path / "in.txt"
     data.write_text(numbered(400))
     out = tmp_path / "out.jsonl"
@@ -296,7 +292,7 @@ def test_busy_server_is_retried_then_answers(cli, ollama_args, fake_ollama):
 
     def busy_twice(body: dict) -> object:
         calls["n"] += 1
-        return busy(body) if calls["n"] <= 2 else keyword_answer(fake_ollama, body)
+        return busy(body) if calls["n"] <= 2 else keyword_answer(body)
 
     fake_ollama.responder = busy_twice
     run = cli("classify", *ollama_args, input="you idiot\n")
@@ -307,7 +303,7 @@ def test_busy_server_is_retried_then_answers(cli, ollama_args, fake_ollama):
 
 def test_a_server_busy_for_good_stops_the_run_with_what_was_done_written(cli, ollama_args, fake_ollama, tmp_path):
     def busy_after_five(body: dict) -> object:
-        return busy(body) if len(fake_ollama.chat_requests()) > 5 else keyword_answer(fake_ollama, body)
+        return busy(body) if len(fake_ollama.chat_requests()) > 5 else keyword_answer(body)
 
     fake_ollama.responder = busy_after_five
     out = tmp_path / "out.jsonl"
@@ -325,7 +321,7 @@ def test_a_server_that_goes_away_stops_the_run_with_exit_3(cli, threaded_ollama,
         if len(threaded_ollama.chat_requests()) == 4:
             threading.Thread(target=threaded_ollama.server.stop).start()
             time.sleep(0.2)
-        return keyword_answer(threaded_ollama, body)
+        return keyword_answer(body)
 
     threaded_ollama.responder = vanish_after_three
     out = tmp_path / "out.jsonl"
