@@ -10,7 +10,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -185,7 +185,7 @@ def classify_stream(
     records: Iterable[InputRecord],
     classify: Callable[[InputRecord], Result],
     jobs: int = 1,
-) -> Iterator[Result]:
+) -> Generator[Result, None, None]:
     """Results in input order, with at most ``jobs * 4`` records read ahead.
 
     Input is read on its own thread, so that a slow source (``tail -f``) never holds back

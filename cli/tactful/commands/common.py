@@ -70,5 +70,5 @@ def make_classifier(profile: Profile, backend: Backend, scores: bool = False, us
     else:
         fixed = balanced_examples(bank, profile)
     builder = PromptBuilder(profile, fixed)
-    cache = ResultCache(default_cache_path()) if use_cache else None
+    cache = ResultCache(default_cache_path(), warn) if use_cache else None
     return Classifier(profile, backend, builder, select_for_item, want_scores=scores, warn=warn, cache=cache)
