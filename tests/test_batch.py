@@ -147,6 +147,14 @@ def test_the_cache_key_follows_what_changes_the_answer(cli, ollama_args, fake_ol
     fake_ollama.models.append("other:1b")
     cli("classify", "--host", fake_ollama.url, "--model", "other:1b", input="you idiot\n")
     assert len(fake_ollama.chat_requests()) == 4
+    profile = Path("tactful.toml")
+    profile.write_text("version = 1\n[categories.toxicity]\nblocked = true\n")
+    cli("classify", *ollama_args, input="you idiot\n")
+    cli("classify", *ollama_args, input="you idiot\n")
+    assert len(fake_ollama.chat_requests()) == 5
+    profile.write_text("version = 1\n[model.options]\nnum_ctx = 2048\n[categories.toxicity]\nblocked = true\n")
+    assert cli("classify", *ollama_args, input="you idiot\n").code == 0  # other model options
+    assert len(fake_ollama.chat_requests()) == 6
 
 
 def test_identical_texts_in_one_run_are_sent_once(cli, threaded_ollama):

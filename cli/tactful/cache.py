@@ -1,8 +1,9 @@
 """The results cache: decisions already made, in SQLite under the platform cache directory.
 
 A key names everything that can change an answer: backend, model (with its digest where
-the backend knows one), prompt fingerprint, whether scores were asked for, and a sha256 of
-what was sent for the item itself. Only the decision (flagged, labels, scores, rationale) is
+the backend knows one), prompt fingerprint (instructions, categories, examples, mode,
+rationale or not), whether scores were asked for, the model options, and what was sent
+for the item itself; the key is a sha256 of all that. Only the decision (flagged, labels, scores, rationale) is
 stored, never the record or the text: notes such as "truncated" follow from the text and are
 computed again on a hit.
 
@@ -41,10 +42,10 @@ def default_cache_path() -> Path:
     return platformdirs.user_cache_path("tactful") / "results.sqlite"
 
 
-def cache_key(backend: str, model: str, prompt: str, scores: bool, sent: Any) -> str:
-    """One hex digest for everything that decides the answer; ``sent`` is hashed as JSON."""
-    parts = {"backend": backend, "model": model, "prompt": prompt, "scores": scores, "sent": sent}
-    blob = json.dumps(parts, sort_keys=True, ensure_ascii=False)
+def cache_key(identity: dict[str, Any], sent: Any) -> str:
+    """One hex digest for what decides the answer: who answers (``identity``: backend,
+    model, prompt fingerprint, flags, options) and what was sent for the item."""
+    blob = json.dumps({"identity": identity, "sent": sent}, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 

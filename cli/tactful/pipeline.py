@@ -51,6 +51,7 @@ class Classifier:
     def __post_init__(self) -> None:
         self._warned_no_logprobs = False
         self._inflight: SingleFlight[Verdict] = SingleFlight()
+        self._identity: dict[str, object] | None = None
         self.contract = self.builder.contract
         self.max_tokens = 400 if self.contract.explain else 32 + 8 * len(self.contract.all_slugs)
 
@@ -101,7 +102,17 @@ class Classifier:
         # the fingerprint stands for the prefix and the schema.
         fixed = len(self.builder.fixed_messages)
         sent = [request.messages[fixed:] for request in requests]
-        return cache_key(self.backend.name, self.backend.model_id(), self.builder.fingerprint, self.want_scores, sent)
+        return cache_key(self.identity(), sent)
+
+    def identity(self) -> dict[str, object]:
+        """Everything besides the item that decides an answer (asks the backend once)."""
+        if self._identity is None:
+            self._identity = {
+                "backend": self.backend.name, "model": self.backend.model_id(),
+                "prompt": self.builder.fingerprint, "scores": self.want_scores,
+                "options": dict(self.profile.model.options),
+            }
+        return self._identity
 
     def _ask_and_store(self, key: str, requests: list[ChatRequest]) -> Verdict:
         assert self.cache is not None
@@ -109,7 +120,7 @@ class Classifier:
         if hit is not None:
             return Verdict(hit, cached=True)
         verdict = self._ask(requests)
-        self.cache.put(key, self.backend.model_id(), verdict.decision)
+        self.cache.put(key, str(self.identity()["model"]), verdict.decision)
         return verdict
 
     def _ask(self, requests: list[ChatRequest]) -> Verdict:
