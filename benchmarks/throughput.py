@@ -184,6 +184,18 @@ def make_records(texts: list[str], count: int) -> list[InputRecord]:
 
 @contextmanager
 def fake_server() -> Iterator[str]:
+    """A fake Ollama in its own process, so that it does not compete with tactful for the GIL."""
+    proc = subprocess.Popen([sys.executable, __file__, "--serve-fake"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdin is not None
+    try:
+        yield proc.stdout.readline().strip()
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=30)
+
+
+def serve_fake() -> None:
+    """Serve the fake Ollama of the tests; print its URL; stop when stdin closes."""
     from pytest_httpserver import HTTPServer
 
     from tests.fake_ollama import FakeOllama
@@ -193,11 +205,9 @@ def fake_server() -> Iterator[str]:
     server.start()
     # Keep only the last few request bodies: 100,000 of them would weigh on this process.
     FakeOllama(server, requests=deque(maxlen=8)).install()  # type: ignore[arg-type]
-    try:
-        yield server.url_for("").rstrip("/")
-    finally:
-        server.clear()
-        server.stop()
+    print(server.url_for("").rstrip("/"), flush=True)
+    sys.stdin.read()
+    server.stop()
 
 
 def write_lines(path: Path, count: int) -> None:
@@ -254,6 +264,9 @@ def memory_and_cache(sizes: list[int], cached_lines: int, jobs: int, work: Path)
 
 
 def main() -> None:
+    if sys.argv[1:] == ["--serve-fake"]:
+        serve_fake()
+        return
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--backend", choices=["fake", "ollama", "embedded"], default="fake")
     parser.add_argument("--model", help="Ollama model name, or GGUF path for --backend embedded")
