@@ -232,9 +232,11 @@ def test_an_existing_output_is_refused_without_resume_or_force(cli, ollama_args,
     assert [r["text"] for r in lines_of(out)] == ["a"]
 
 
-def test_resume_options_need_an_output_file(cli, ollama_args):
+def test_resume_options_need_an_output_file_and_exclude_force(cli, ollama_args, tmp_path):
     run = cli("classify", *ollama_args, "--resume", input="a\n")
     assert run.code == 2 and "add --output FILE" in run.stderr
+    both = cli("classify", *ollama_args, "-o", str(tmp_path / "o.jsonl"), "--resume", "--force", input="a\n")
+    assert both.code == 2 and "choose one" in both.stderr
 
 
 def test_resume_drops_a_torn_last_line_and_appends_the_rest(cli, ollama_args, fake_ollama, tmp_path):
@@ -337,6 +339,23 @@ def test_a_server_that_goes_away_stops_the_run_with_exit_3(cli, threaded_ollama,
     assert run.code == 3, run.stderr
     assert 3 <= len(lines_of(out)) <= 4
     assert "tactful: error: Ollama at" in run.stderr and "--resume" in run.stderr
+
+
+def test_a_server_never_reached_fails_at_once(cli, tmp_path):
+    run = cli("classify", "--host", "http://127.0.0.1:9", "--model", MODEL, "-j", "4", input=numbered(50))
+    assert run.code == 3
+    # Not "kept failing after N tries": a server that is not there is not retried.
+    assert run.stderr.splitlines()[-1] == (
+        "tactful: error: cannot reach Ollama at http://127.0.0.1:9: is it running? "
+        "Start it with `ollama serve` (or point --host / OLLAMA_HOST at your server)"
+    )
+
+
+def test_a_bad_retry_delay_is_a_usage_error(cli, ollama_args, monkeypatch):
+    monkeypatch.setenv("TACTFUL_RETRY_BASE_DELAY", "soon")
+    run = cli("classify", *ollama_args, input="a\n")
+    assert run.code == 2
+    assert "TACTFUL_RETRY_BASE_DELAY='soon': expected a number of seconds" in run.stderr
 
 
 # ---------------------------------------------------------------- what the user sees
