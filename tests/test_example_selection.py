@@ -116,7 +116,8 @@ def test_similar_embeds_the_bank_only_once_across_runs(cli, ollama_args, fake_ol
     write_profile("similar")
     classify(cli, ollama_args, fake_ollama, ITEM)
     fake_ollama.requests.clear()
-    messages = classify(cli, ollama_args, fake_ollama, ITEM)
+    # --no-cache: the results cache would answer without asking the model at all.
+    messages = classify(cli, ollama_args, fake_ollama, ITEM, "--no-cache")
     assert [r["input"] for r in fake_ollama.requests if "input" in r] == [[ITEM]]
     assert messages[-2] == answer(True) and messages[-3] == framed("click here to win a prize")
     assert (tmp_path / "cache" / "tactful" / "embeddings.sqlite").is_file()

@@ -22,7 +22,7 @@ HELP = """Personal harmful-content detection with a local LLM.
 Say in a TOML profile what you do not want to see, add a few examples where the model is wrong, and classify text from files, JSONL exports or stdin. No training, no cloud.
 
 \b
-Exit codes: 0 done; 1 something flagged (with --fail-on-flagged, or `check`); 2 usage or configuration error; 3 backend unreachable or model missing.
+Exit codes: 0 done; 1 something flagged (with --fail-on-flagged, or `check`); 2 usage or configuration error; 3 backend unreachable or model missing; 130 interrupted (Ctrl-C); 143 terminated (SIGTERM).
 """
 
 app = typer.Typer(
@@ -93,6 +93,7 @@ def root(
 
 @app.command(rich_help_panel="Classify")
 def classify(
+    ctx: typer.Context,
     paths: Annotated[Optional[list[str]], typer.Argument(help="Files or globs; '-' or nothing for stdin.", show_default=False)] = None,
     profile: ProfileOpt = None,
     model: ModelOpt = None,
@@ -112,6 +113,10 @@ def classify(
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, max=64, help="Requests in flight at once.")] = 1,
     normalize: Annotated[Optional[bool], typer.Option("--normalize/--no-normalize", help="Undo camouflage (invisible characters, look-alikes, leetspeak) before classifying.", show_default=False)] = None,
     retries: Annotated[Optional[int], typer.Option("--retries", min=0, max=20, help="Retries of a busy or dropped backend before giving up (exit 3).")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="With --output: skip records that already have a line in the file, append the rest.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="With --output: overwrite a file that already holds results.")] = False,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor fill the results cache: ask the model for every item.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary on stderr.")] = False,
 ) -> int:
     """Classify text from files, JSONL exports or stdin.
 
@@ -121,9 +126,17 @@ def classify(
     (fingerprint of the fixed prompt) and error. One record per input, in order.
 
     \b
+    Large exports: --jobs for requests in flight, a results cache (off with
+    --no-cache), a progress bar when stderr is a terminal and a summary on
+    stderr (--quiet). With -o FILE, an existing FILE is refused unless --resume
+    (go on after Ctrl-C, SIGTERM or a dead backend) or --force (overwrite).
+    Stopped by a signal: exit 130 (SIGINT) or 143 (SIGTERM), complete lines only.
+
+    \b
     Examples:
       tactful classify samples/comments.txt
       tactful classify samples/posts.jsonl --field content -o labelled.jsonl
+      tactful classify export.jsonl -j 4 -o labelled.jsonl --resume
       cat comments.txt | tactful classify --fail-on-flagged
     """
     from tactful.commands.classify import ClassifyOptions, classify as run_classify
@@ -139,6 +152,11 @@ def classify(
         show_prompt=show_prompt,
         scores=scores,
         jobs=jobs,
+        resume=resume,
+        force=force,
+        use_cache=not no_cache,
+        quiet=quiet,
+        argv=tuple(ctx.obj or sys.argv[1:]),
     )
     return run_classify(paths or [], choice, options)
 
@@ -475,6 +493,42 @@ def examples_export(
 
 # ---------------------------------------------------------------- cache
 
+cache_app = typer.Typer(
+    help="The results cache: decisions already made, reused when the same text meets the same model and prompt.",
+    no_args_is_help=True,
+)
+app.add_typer(cache_app, name="cache", rich_help_panel="Setup")
+
+
+@cache_app.command("stats")
+def cache_stats() -> int:
+    """Where the cache is, how big, and how many results per model.
+
+    \b
+    Example:
+      tactful cache stats
+    """
+    from rich.console import Console
+
+    from tactful.commands.cache import stats
+
+    return stats(Console(highlight=False, soft_wrap=True))
+
+
+@cache_app.command("clear")
+def cache_clear() -> int:
+    """Delete every cached result (the next run asks the model again).
+
+    \b
+    Example:
+      tactful cache clear
+    """
+    from rich.console import Console
+
+    from tactful.commands.cache import clear
+
+    return clear(Console(highlight=False, soft_wrap=True))
+
 
 # ---------------------------------------------------------------- doctor
 
@@ -501,7 +555,8 @@ def doctor(
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (tests call this directly)."""
     try:
-        result = app(args=argv, prog_name="tactful", standalone_mode=False)
+        # obj: the arguments as typed, for commands that print how to run them again
+        result = app(args=argv, prog_name="tactful", standalone_mode=False, obj=argv)
     except TactfulError as exc:
         print(f"tactful: error: {exc.message}", file=sys.stderr)
         return exc.exit_code

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar
+
+from tactful.errors import ConfigError
 
 T = TypeVar("T")
 
@@ -15,11 +18,29 @@ class Transient(Exception):
     """A fault worth retrying (busy server, timeout, dropped connection)."""
 
 
+# For tests and benchmarks: the first backoff step in seconds (default 0.5).
+ENV_BASE_DELAY = "TACTFUL_RETRY_BASE_DELAY"
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     attempts: int = 5  # total tries, the first included
     base_delay: float = 0.5
     max_delay: float = 8.0
+
+    @classmethod
+    def configured(cls, retries: int | None = None) -> RetryPolicy:
+        """The default policy, with ``--retries`` and $TACTFUL_RETRY_BASE_DELAY applied."""
+        policy = cls()
+        if retries is not None:
+            policy = replace(policy, attempts=retries + 1)
+        base = os.environ.get(ENV_BASE_DELAY)
+        if base:
+            try:
+                policy = replace(policy, base_delay=max(float(base), 0.0))
+            except ValueError:
+                raise ConfigError(f"{ENV_BASE_DELAY}={base!r}: expected a number of seconds such as 0.5") from None
+        return policy
 
     def delays(self) -> list[float]:
         # Full jitter (AWS architecture blog): spreads retries of concurrent workers apart.

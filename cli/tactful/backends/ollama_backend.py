@@ -133,7 +133,8 @@ class OllamaBackend:
     def model_id(self) -> str:
         if self._model_id is None:
             digest = self._digest()
-            self._model_id = f"{self.model}@{digest[:12]}" if digest else self.model
+            # /api/tags gives a bare hex digest; some servers prefix it with "sha256:"
+            self._model_id = f"{self.model}@{digest.removeprefix('sha256:')[:12]}" if digest else self.model
         return self._model_id
 
     def _digest(self) -> str | None:

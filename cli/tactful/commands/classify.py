@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
-from dataclasses import dataclass
 from collections.abc import Iterable
+from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
 
 from tactful.commands.common import ModelChoice, load_settings, make_backend, make_classifier
-from tactful.errors import EXIT_FLAGGED, EXIT_OK, UsageError
-from tactful.pipeline import classify_stream
+from tactful.errors import EXIT_FLAGGED, EXIT_OK, BackendError, UsageError
+from tactful.interrupts import Stopped, stop_on_signals
+from tactful.output_file import OutputFile
+from tactful.pipeline import Classifier, classify_stream
+from tactful.progress import ProgressBar, RunStats, estimate_total
+from tactful.readers import STDIN, ReadOptions, read_inputs, resolve_paths
 from tactful.records import InputRecord
-from tactful.readers import ReadOptions, read_inputs, resolve_paths
 from tactful.writers import JsonlWriter, ResultWriter, TableWriter
 
 
@@ -27,27 +32,96 @@ class ClassifyOptions:
     show_prompt: bool = False
     scores: bool = False
     jobs: int = 1
+    resume: bool = False
+    force: bool = False
+    use_cache: bool = True
+    quiet: bool = False
+    argv: tuple[str, ...] = ()  # the command line, to print how to resume
 
 
 def classify(paths: list[str], choice: ModelChoice, options: ClassifyOptions) -> int:
+    _check(options)
     profile, _ = load_settings(choice)
     files = resolve_paths(paths)
     records = read_inputs(files, options.read)
     if options.show_prompt:
         return _show_prompt(records, choice)
     backend = make_backend(profile, choice, scores=options.scores)
-    classifier = make_classifier(profile, backend, scores=options.scores)
-    flagged = 0
-    with _open_output(options.output) as stream:
-        writer = _writer(options, stream)
-        try:
-            for result in classify_stream(records, classifier.classify, options.jobs):
+    classifier = make_classifier(profile, backend, scores=options.scores, use_cache=options.use_cache)
+    try:
+        out = OutputFile.open(options.output, options.resume, options.force, options.read.id_field) if options.output else None
+        stats = _run(out.pending(records) if out else records, classifier, out, options, files)
+    except Stopped as stop:
+        return stop.exit_code
+    finally:
+        classifier.close()
+        backend.close()
+    return EXIT_FLAGGED if options.fail_on_flagged and stats.flagged else EXIT_OK
+
+
+def _check(options: ClassifyOptions) -> None:
+    if (options.resume or options.force) and options.output is None:
+        raise UsageError("--resume and --force work on an output file: add --output FILE")
+    if options.resume and options.force:
+        raise UsageError("--resume keeps the output file and --force overwrites it: choose one")
+    if options.resume and options.output_format == "table":
+        raise UsageError("--resume needs JSONL output: drop --format table")
+
+
+def _run(records: Iterable[InputRecord], classifier: Classifier, out: OutputFile | None,
+         options: ClassifyOptions, files: list[str]) -> RunStats:
+    """Classify and write; on a signal or a dead backend, close cleanly and say how to go on."""
+    stats = RunStats()
+    stream = out.handle if out else sys.stdout
+    writer = _writer(options, stream)
+    show_bar = not options.quiet and sys.stderr.isatty()
+    total = estimate_total(files, options.read) if show_bar else None
+    if total is not None and out is not None:
+        total = max(total - out.finished.lines, 0)
+    reason = None
+    try:
+        with stop_on_signals(), ProgressBar(show_bar, total) as bar, \
+                closing(classify_stream(records, classifier.classify, options.jobs)) as results:
+            for result in results:
                 writer.write(result)
-                flagged += bool(result.moderation.flagged)
-        finally:
-            writer.close()
-            backend.close()
-    return EXIT_FLAGGED if options.fail_on_flagged and flagged else EXIT_OK
+                stats.add(result)
+                bar.update(stats)
+    except Stopped as stop:
+        reason = stop.reason
+        raise
+    except BackendError:
+        reason = "stopped"
+        raise
+    finally:
+        writer.close()
+        if out is not None:
+            out.close()
+        # A backend that failed before the first record has nothing to summarise or
+        # resume: its own one-line error says it all.
+        nothing_done = reason == "stopped" and stats.done == 0
+        if not options.quiet and not nothing_done:
+            print(stats.summary(out.skipped if out else 0), file=sys.stderr, flush=True)
+        if reason and not nothing_done:
+            _stopped(reason, out, options, files)
+    return stats
+
+
+def _stopped(reason: str, out: OutputFile | None, options: ClassifyOptions, files: list[str]) -> None:
+    if out is None:
+        print(f"tactful: {reason}; the records above are complete", file=sys.stderr, flush=True)
+        return
+    again = " (with the same input on stdin)" if STDIN in files else ""
+    print(
+        f"tactful: {reason}; {out.path} holds complete lines only. To go on: {resume_command(options.argv)}{again}",
+        file=sys.stderr, flush=True,
+    )
+
+
+def resume_command(argv: Iterable[str]) -> str:
+    args = [a for a in argv if a != "--force"]
+    if "--resume" not in args:
+        args.append("--resume")
+    return shlex.join(["tactful", *args])
 
 
 def _show_prompt(records: Iterable[InputRecord], choice: ModelChoice) -> int:
@@ -75,25 +149,6 @@ class PromptOnly:
 
     def __init__(self, model: str) -> None:
         self.model = model
-
-
-class _open_output:
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
-        self.handle = None
-
-    def __enter__(self):  # type: ignore[no-untyped-def]
-        if self.path is None:
-            return sys.stdout
-        try:
-            self.handle = open(self.path, "w", encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"{self.path}: cannot write output: {exc.strerror}") from None
-        return self.handle
-
-    def __exit__(self, *exc: object) -> None:
-        if self.handle is not None:
-            self.handle.close()
 
 
 def _writer(options: ClassifyOptions, stream) -> ResultWriter:  # type: ignore[no-untyped-def]

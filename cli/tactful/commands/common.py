@@ -9,6 +9,7 @@ from pathlib import Path
 from rich.console import Console
 
 from tactful.backends import Backend, open_backend
+from tactful.cache import ResultCache, default_cache_path
 from tactful.example_bank import load_bank
 from tactful.pipeline import Classifier
 from tactful.profile import Profile, ProfileLocation, load_profile, locate_profile
@@ -48,11 +49,14 @@ def load_settings(choice: ModelChoice) -> tuple[Profile, ProfileLocation]:
 
 
 def make_backend(profile: Profile, choice: ModelChoice, scores: bool = False) -> Backend:
-    retry = RetryPolicy(attempts=choice.retries + 1) if choice.retries is not None else None
-    return open_backend(profile.model, retry, logprobs=scores)
+    return open_backend(profile.model, RetryPolicy.configured(choice.retries), logprobs=scores)
 
 
-def make_classifier(profile: Profile, backend: Backend, scores: bool = False) -> Classifier:
+def make_classifier(profile: Profile, backend: Backend, scores: bool = False, use_cache: bool = False) -> Classifier:
+    """The classifier for a profile; ``use_cache`` reads and fills the results cache.
+
+    Call ``close()`` on it when done (it closes the cache).
+    """
     bank = usable_examples(load_bank(profile.examples_path), profile, warn)
     strategy = profile.task.example_selection
     select_for_item = None
@@ -66,4 +70,5 @@ def make_classifier(profile: Profile, backend: Backend, scores: bool = False) ->
     else:
         fixed = balanced_examples(bank, profile)
     builder = PromptBuilder(profile, fixed)
-    return Classifier(profile, backend, builder, select_for_item, want_scores=scores, warn=warn)
+    cache = ResultCache(default_cache_path(), warn) if use_cache else None
+    return Classifier(profile, backend, builder, select_for_item, want_scores=scores, warn=warn, cache=cache)

@@ -1,0 +1,309 @@
+"""Throughput benchmark for batch labelling: prints numbers, asserts nothing.
+
+Three runs over the same records, one request at a time unless --jobs says otherwise:
+  (a) naive:   the paper's way: one message that starts with the text, so no two prompts
+               share a prefix, and a rationale for every item (--explain);
+  (b) tactful: the defaults: fixed prefix first and byte-identical, the text last, no
+               rationale;
+  (c) cached:  (b) again with the results cache warm.
+Per item: backend time, prompt tokens evaluated and output tokens (as the backend reports
+them), and tool overhead: wall time outside backend calls.
+
+Then, always against a fake Ollama served from this process, the whole CLI in a
+subprocess: peak memory (max RSS) for inputs of growing size, and the wall time of a
+cached re-run.
+
+    python benchmarks/throughput.py                                  # fake server only
+    python benchmarks/throughput.py --backend embedded --model ~/models/qwen2.5-3b.gguf --records 200
+    python benchmarks/throughput.py --backend ollama --model qwen2.5:3b --records 200
+
+Numbers from the fake server measure tactful, not a model: its token counts are constants.
+Ollama's prompt_eval_count includes prefix tokens it reused from cache, so with Ollama the
+saving of (b) over (a) shows in backend time, not in prompt tokens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # for tests.fake_ollama
+
+from tactful.backends import open_backend  # noqa: E402
+from tactful.backends.base import Backend, BackendInfo, ChatRequest, Completion  # noqa: E402
+from tactful.cache import ResultCache  # noqa: E402
+from tactful.commands.common import ModelChoice, load_settings, make_classifier  # noqa: E402
+from tactful.pipeline import Classifier, classify_stream  # noqa: E402
+from tactful.profile import Profile  # noqa: E402
+from tactful.prompt import Prompt, PromptBuilder, user_turn  # noqa: E402
+from tactful.records import InputRecord  # noqa: E402
+from tactful.writers import JsonlWriter  # noqa: E402
+
+BENCH_DATA = ROOT.parent / "shared" / "bench"
+
+
+# ---------------------------------------------------------------- the backend, timed
+
+
+class TimedBackend:
+    """Wraps a backend and adds up the time spent inside ``complete``."""
+
+    def __init__(self, inner: Backend) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.model = inner.model
+        self.seconds = 0.0
+        self._lock = threading.Lock()
+
+    def complete(self, request: ChatRequest) -> Completion:
+        start = time.perf_counter()
+        try:
+            return self.inner.complete(request)
+        finally:
+            with self._lock:
+                self.seconds += time.perf_counter() - start
+
+    def model_id(self) -> str:
+        return self.inner.model_id()
+
+    def info(self) -> BackendInfo:
+        return self.inner.info()
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class TextFirstBuilder(PromptBuilder):
+    """The naive layout: the text opens the only message, the instructions follow it."""
+
+    def build(self, text: str, item_examples: Sequence[object] = ()) -> Prompt:
+        instructions = "\n\n".join(m["content"] for m in self.fixed_messages)
+        content = user_turn(text)["content"] + "\n\n" + instructions
+        return Prompt([{"role": "user", "content": content}], self.schema, self.fingerprint)
+
+
+# ---------------------------------------------------------------- one measured run
+
+
+@dataclass
+class Row:
+    name: str
+    items: int
+    wall: float
+    backend: float
+    prompt_tokens: int
+    output_tokens: int
+    cached: int
+
+    def line(self) -> str:
+        n = max(self.items, 1)
+        overhead = max(self.wall - self.backend, 0.0)
+        return (
+            f"{self.name:<10} {self.items:>6} {self.items / self.wall:>9.1f} {1000 * self.backend / n:>11.2f} "
+            f"{self.prompt_tokens / n:>9.1f} {self.output_tokens / n:>8.1f} {1000 * overhead / n:>11.3f} "
+            f"{100 * overhead / self.wall:>9.1f}% {self.cached:>6}"
+        )
+
+
+HEADER = (
+    f"{'run':<10} {'items':>6} {'items/s':>9} {'backend ms':>11} {'prompt tk':>9} {'out tk':>8} "
+    f"{'overhead ms':>11} {'overhead':>10} {'cached':>6}"
+)
+
+
+def measure(name: str, classifier: Classifier, timed: TimedBackend, records: list[InputRecord], jobs: int) -> Row:
+    timed.seconds = 0.0
+    prompt = output = cached = 0
+    start = time.perf_counter()
+    with open(os.devnull, "w", encoding="utf-8") as sink:
+        writer = JsonlWriter(sink)
+        for result in classify_stream(iter(records), classifier.classify, jobs):
+            writer.write(result)
+            prompt += result.prompt_tokens or 0
+            output += result.output_tokens or 0
+            cached += result.cached
+    wall = time.perf_counter() - start
+    return Row(name, len(records), wall, timed.seconds, prompt, output, cached)
+
+
+def compare_layouts(profile: Profile, records: list[InputRecord], jobs: int, cache_dir: Path) -> None:
+    timed = TimedBackend(open_backend(profile.model))
+    naive_profile = profile.with_overrides(explain=True)
+    naive = make_classifier(naive_profile, timed)  # type: ignore[arg-type]
+    naive.builder = TextFirstBuilder(naive_profile, [])
+    tactful = make_classifier(profile, timed)  # type: ignore[arg-type]
+    tactful.cache = ResultCache(cache_dir / "results.sqlite")
+    print(HEADER)
+    try:
+        for name, classifier in (("naive", naive), ("tactful", tactful), ("cached", tactful)):
+            print(measure(name, classifier, timed, records, jobs).line(), flush=True)
+    finally:
+        tactful.close()
+        timed.close()
+
+
+# ---------------------------------------------------------------- records
+
+
+def load_texts(data: Path | None) -> list[str]:
+    paths = [data] if data else sorted(BENCH_DATA.glob("*/dev.jsonl")) or [ROOT / "samples" / "comments.txt"]
+    texts: list[str] = []
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                texts.append(json.loads(line).get("text", "") if path.suffix == ".jsonl" else line)
+    return [t for t in texts if t]
+
+
+def make_records(texts: list[str], count: int) -> list[InputRecord]:
+    """``count`` records cycling through the texts; repeats get a suffix so each is new."""
+    records = []
+    for i, text in zip(range(count), itertools.cycle(texts)):
+        round_ = i // len(texts)
+        body = text if round_ == 0 else f"{text} ({round_})"
+        records.append(InputRecord(str(i), body, {"id": i, "text": body}, f"bench:{i}"))
+    return records
+
+
+# ---------------------------------------------------------------- the CLI in a subprocess
+
+
+@contextmanager
+def fake_server() -> Iterator[str]:
+    """A fake Ollama in its own process, so that it does not compete with tactful for the GIL."""
+    proc = subprocess.Popen([sys.executable, __file__, "--serve-fake"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdin is not None
+    try:
+        yield proc.stdout.readline().strip()
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=30)
+
+
+def serve_fake() -> None:
+    """Serve the fake Ollama of the tests; print its URL; stop when stdin closes."""
+    from pytest_httpserver import HTTPServer
+
+    from tests.fake_ollama import FakeOllama
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
+    server = HTTPServer(threaded=True)
+    server.start()
+    # Keep only the last few request bodies: 100,000 of them would weigh on this process.
+    FakeOllama(server, requests=deque(maxlen=8)).install()  # type: ignore[arg-type]
+    print(server.url_for("").rstrip("/"), flush=True)
+    sys.stdin.read()
+    server.stop()
+
+
+def write_lines(path: Path, count: int) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        for i in range(count):
+            handle.write(json.dumps({"id": i, "text": f"post number {i}: see the docs{' and win a prize' if i % 9 == 0 else ''}"}) + "\n")
+
+
+# Run the CLI and note its own high-water mark on the way out. (ru_maxrss from wait4 would
+# not do: Linux carries the forking parent's peak across exec.)
+PEAK_PROBE = """
+import atexit, os, runpy, sys
+def note():
+    with open("/proc/self/status") as status, open(os.environ["BENCH_PEAK_FILE"], "w") as out:
+        out.write(next(line for line in status if line.startswith("VmHWM")).split()[1])
+atexit.register(note)
+sys.argv = ["tactful", *sys.argv[1:]]
+runpy.run_module("tactful", run_name="__main__")
+"""
+
+
+def cli_run(args: list[str], cache_home: Path) -> tuple[float, int]:
+    """Wall seconds and peak RSS in MiB of one `tactful` process."""
+    peak_file = cache_home.with_suffix(".peak")
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache_home), "BENCH_PEAK_FILE": str(peak_file)}
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", PEAK_PROBE, *args], env=env, stdout=subprocess.DEVNULL, check=False)
+    wall = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"tactful {' '.join(args)} failed with exit code {done.returncode}")
+    return wall, int(peak_file.read_text()) // 1024  # VmHWM is in KiB
+
+
+def memory_and_cache(sizes: list[int], cached_lines: int, jobs: int, work: Path) -> None:
+    with fake_server() as url:
+        base = ["classify", "--host", url, "--model", "fake-model:1b", "--quiet", "-j", str(jobs)]
+        print(f"\n{'input lines':>11} {'wall s':>8} {'items/s':>9} {'peak RSS MiB':>13}   (whole CLI, fake server, cache on)")
+        for size in sizes:
+            data = work / f"in{size}.jsonl"
+            write_lines(data, size)
+            wall, rss = cli_run([*base, "-o", str(work / f"out{size}.jsonl"), str(data)], work / f"cache{size}")
+            print(f"{size:>11} {wall:>8.1f} {size / wall:>9.0f} {rss:>13}", flush=True)
+        data = work / f"in{cached_lines}.jsonl"
+        if not data.exists():
+            write_lines(data, cached_lines)
+        home = work / "cache-rerun"
+        first, _ = cli_run([*base, "-o", str(work / "first.jsonl"), str(data)], home)
+        again, rss = cli_run([*base, "-o", str(work / "again.jsonl"), str(data)], home)
+        print(f"\ncached re-run of {cached_lines} records: {again:.2f} s ({cached_lines / again:.0f}/s, "
+              f"peak RSS {rss} MiB); the first run took {first:.2f} s")
+
+
+# ---------------------------------------------------------------- entry point
+
+
+def main() -> None:
+    if sys.argv[1:] == ["--serve-fake"]:
+        serve_fake()
+        return
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backend", choices=["fake", "ollama", "embedded"], default="fake")
+    parser.add_argument("--model", help="Ollama model name, or GGUF path for --backend embedded")
+    parser.add_argument("--host", help="Ollama URL (--backend ollama)")
+    parser.add_argument("--profile", type=Path, help="profile TOML (default: built-in)")
+    parser.add_argument("--data", type=Path, help="JSONL with a text field, or a text file (default: ../shared/bench dev sets)")
+    parser.add_argument("--records", type=int, default=300, help="records for runs (a)-(c)")
+    parser.add_argument("--jobs", type=int, default=1, help="requests in flight (1 measures overhead exactly)")
+    parser.add_argument("--memory-lines", default="10000,100000", help="input sizes for the peak-memory runs")
+    parser.add_argument("--cached-lines", type=int, default=10000, help="records in the cached re-run")
+    parser.add_argument("--skip-cli", action="store_true", help="skip the memory and cached re-run part")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="tactful-bench-") as tmp:
+        work = Path(tmp)
+        records = make_records(load_texts(args.data), args.records)
+        with (fake_server() if args.backend == "fake" else _no_server()) as url:
+            profile = _profile(args, url)
+            print(f"backend {profile.model.backend}, model {profile.model.name}, {len(records)} records, jobs {args.jobs}")
+            compare_layouts(profile, records, args.jobs, work)
+        if not args.skip_cli:
+            sizes = [int(s) for s in args.memory_lines.split(",") if s]
+            memory_and_cache(sizes, args.cached_lines, max(args.jobs, 4), work)
+
+
+@contextmanager
+def _no_server() -> Iterator[None]:
+    yield None
+
+
+def _profile(args: argparse.Namespace, url: str | None) -> Profile:
+    os.environ.setdefault("XDG_CONFIG_HOME", tempfile.mkdtemp(prefix="tactful-bench-config-"))
+    profile, _ = load_settings(ModelChoice(profile=args.profile))
+    backend = "ollama" if args.backend == "fake" else args.backend
+    name = "fake-model:1b" if args.backend == "fake" else (args.model or profile.model.name)
+    return replace(profile, model=replace(profile.model, backend=backend, name=name, host=url or args.host or profile.model.host))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""`tactful cache stats|clear`: look at or empty the results cache."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from tactful.cache import ResultCache, default_cache_path
+from tactful.errors import EXIT_OK
+
+
+def stats(console: Console) -> int:
+    cache = _existing(console, "no cache yet (the first `tactful classify` makes it)")
+    if cache is not None:
+        with cache:
+            info = cache.stats()
+        console.print(f"{info.path}: {info.entries} results, {_size(info.size_bytes)}")
+        for model, count in info.by_model.items():
+            console.print(f"  {model}: {count}")
+    return EXIT_OK
+
+
+def clear(console: Console) -> int:
+    cache = _existing(console, "no cache, nothing to clear")
+    if cache is not None:
+        with cache:
+            removed = cache.clear()
+        console.print(f"{cache.path}: removed {removed} results")
+    return EXIT_OK
+
+
+def _existing(console: Console, absent: str) -> ResultCache | None:
+    """The cache, or None after saying so (looking must not create one)."""
+    path = default_cache_path()
+    if not path.exists():
+        console.print(f"{path}: {absent}")
+        return None
+    return ResultCache(path)
+
+
+def _size(count: int) -> str:
+    if count < 1024:
+        return f"{count} bytes"
+    if count < 1024 * 1024:
+        return f"{count / 1024:.1f} KiB"
+    return f"{count / (1024 * 1024):.1f} MiB"
