@@ -16,6 +16,7 @@ only say which line they are on and whether it is blank.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from tactful.categories import did_you_mean, is_valid_slug
@@ -45,8 +46,12 @@ class Directive:
     scope: Scope
 
 
-def parse_directive(body: str, line: int, col: int) -> Directive | None:
-    """The directive in a comment's body, None for an ordinary comment."""
+def parse_directive(body: str, line: int, col: int, known: Collection[str] | None = None) -> Directive | None:
+    """The directive in a comment's body, None for an ordinary comment.
+
+    ``known`` lists the profile's category slugs, so that a misspelt one is an error
+    rather than an ignore that silences nothing.
+    """
     match = _BODY_RE.match(body)
     if match is None:
         return None
@@ -61,6 +66,10 @@ def parse_directive(body: str, line: int, col: int) -> Directive | None:
     for slug in slugs:
         if not is_valid_slug(slug):
             raise DirectiveError(line, col, f"'{slug}' is not a category slug (lowercase letters, digits and dashes)")
+        if known is not None and slug not in known:
+            raise DirectiveError(
+                line, col, f"unknown category '{slug}' in tactful directive{did_you_mean(slug, sorted(known))}"
+            )
     if action == "on" and slugs:
         raise DirectiveError(line, col, "'tactful: on' takes no categories (it ends the region of the last 'off')")
     return Directive(action, frozenset(slugs) or EVERYTHING)

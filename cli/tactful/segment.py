@@ -19,7 +19,7 @@ elsewhere (odd nesting only changes how text is grouped, never loses it).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
 from tactful.directives import Directive, Ignores, Scope, parse_directive
@@ -127,14 +127,17 @@ class _Builder:
 # ---------------------------------------------------------------- plain text
 
 
-def segment_text(text: str) -> list[Unit]:
-    """Paragraphs (runs of non-blank lines) of a plain-text file; ``# tactful:`` directives."""
+def segment_text(text: str, known: Collection[str] | None = None) -> list[Unit]:
+    """Paragraphs (runs of non-blank lines) of a plain-text file; ``# tactful:`` directives.
+
+    ``known``: the category slugs a directive may name (None: any).
+    """
     builder, ignores = _Builder(), Ignores()
     for number, raw in enumerate(split_lines(text), start=1):
         clean, directive, trailing = raw, None, False
         match = _HASH_DIRECTIVE_RE.search(raw)
         if match:
-            directive = parse_directive(match.group(2), number, match.start(1) + 1)
+            directive = parse_directive(match.group(2), number, match.start(1) + 1, known)
             clean = raw[: match.start(1)]
             trailing = bool(clean.strip())
         blank = not clean.strip()
@@ -154,14 +157,15 @@ def segment_text(text: str) -> list[Unit]:
 # ---------------------------------------------------------------- Markdown
 
 
-def segment_markdown(text: str) -> list[Unit]:
+def segment_markdown(text: str, known: Collection[str] | None = None) -> list[Unit]:
     """Headings, paragraphs, list items and table cells of a Markdown document."""
-    return _Markdown(split_lines(text)).run()
+    return _Markdown(split_lines(text), known).run()
 
 
 class _Markdown:
-    def __init__(self, lines: list[str]) -> None:
+    def __init__(self, lines: list[str], known: Collection[str] | None) -> None:
         self.lines = lines
+        self.known = known
         self.builder = _Builder()
         self.ignores = Ignores()
         self.fence: tuple[str, int] | None = None  # marker character and length
@@ -232,7 +236,7 @@ class _Markdown:
                 self.in_comment = True
                 out.append(" " * (len(raw) - start))
                 break
-            directive = parse_directive(raw[start + 4 : end], number, start + 1)
+            directive = parse_directive(raw[start + 4 : end], number, start + 1, self.known)
             if directive is not None:
                 found.append((directive, start))
             out.append(" " * (end + 3 - start))
