@@ -25,16 +25,16 @@ class Summary:
         return sum(f.failing for f in self.findings)
 
     def sentence(self) -> str:
-        found = _plural(len(self.findings), "finding")
+        found = plural(len(self.findings), "finding")
         parts = [f"{found} ({self.failing} at or above fail level {self.fail_level})"]
         if self.baselined:
             parts.append(f"{self.baselined} more known to the baseline")
         if self.unjudged:
-            parts.append(f"{_plural(len(self.unjudged), 'unit')} not judged")
-        return f"tactful: {', '.join(parts)}; {_plural(self.units, 'unit')} judged in {_plural(self.files, 'file')}"
+            parts.append(f"{plural(len(self.unjudged), 'unit')} not judged")
+        return f"tactful: {', '.join(parts)}; {plural(self.units, 'unit')} judged in {plural(self.files, 'file')}"
 
 
-def _plural(count: int, noun: str) -> str:
+def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" + ("" if count == 1 else "s")
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from tactful.baseline import Key, read_baseline, write_baseline
-from tactful.check_report import Summary, write_report
+from tactful.check_report import Summary, plural, write_report
 from tactful.commands.common import ModelChoice, load_settings, make_backend, make_classifier
 from tactful.directives import DirectiveError
 from tactful.errors import EXIT_BACKEND, EXIT_FLAGGED, EXIT_OK, UsageError
@@ -65,7 +65,7 @@ def check(paths: list[str], choice: ModelChoice, options: CheckOptions) -> int:
         _judge(work, profile, choice, options, summary)
     if options.write_baseline is not None:
         count = write_baseline(options.write_baseline, summary.findings)
-        print(f"tactful: wrote {count} findings to {options.write_baseline}", file=sys.stderr)
+        print(f"tactful: wrote {plural(count, 'finding')} to {options.write_baseline}", file=sys.stderr)
         return EXIT_OK
     summary.baselined = sum(f.key in known for f in summary.findings)
     summary.findings = [f for f in summary.findings if f.key not in known]
