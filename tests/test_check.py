@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import socket
 import subprocess
 from pathlib import Path
@@ -359,3 +360,24 @@ def test_second_check_of_unchanged_files_makes_no_model_requests(cli, ollama_arg
     second = cli("check", *ollama_args, "a.md")
     assert second.stdout == first.stdout and second.code == first.code
     assert len(fake_ollama.chat_requests()) == sent
+
+
+def test_scores_come_from_log_probabilities(cli, ollama_args, fake_ollama):
+    from tests.fake_ollama import chat_response
+
+    def answer(body):  # type: ignore[no-untyped-def]
+        pieces = [('{"toxicity": ', None), ("true", 0.9), (', "spam": ', None), ("false", 0.2),
+                  (', "negative-sentiment": ', None), ("false", 0.1), ("}", None)]
+        entries = []
+        for token, p_true in pieces:
+            top = [] if p_true is None else [{"token": "true", "logprob": math.log(p_true)},
+                                            {"token": "false", "logprob": math.log(1 - p_true)}]
+            entries.append({"token": token, "logprob": -0.01, "top_logprobs": top})
+        return chat_response(body["model"], "".join(t for t, _ in pieces), entries)
+
+    fake_ollama.responder = answer
+    write("a.md", "some text\n")
+    run = cli("check", *ollama_args, "--scores", "a.md")
+    assert run.code == 1, run.stderr
+    assert run.stdout.startswith("a.md:1:1: toxicity [0.90] Rude")
+    assert fake_ollama.chat_requests()[0]["logprobs"] is True

@@ -57,7 +57,7 @@ def check(paths: list[str], choice: ModelChoice, options: CheckOptions) -> int:
     profile, _ = load_settings(choice)
     if profile.task.mode == "binary":
         profile = profile.with_overrides(mode="multilabel")
-    known: set[Key] = read_baseline(options.baseline) if options.baseline else set()
+    baselined: set[Key] = read_baseline(options.baseline) if options.baseline else set()
     files = resolve_paths(paths)
     work = list(_units(files, profile, options))
     summary = Summary(files=len(files), units=len(work), fail_level=profile.fail_level)
@@ -67,8 +67,8 @@ def check(paths: list[str], choice: ModelChoice, options: CheckOptions) -> int:
         count = write_baseline(options.write_baseline, summary.findings)
         print(f"tactful: wrote {plural(count, 'finding')} to {options.write_baseline}", file=sys.stderr)
         return EXIT_OK
-    summary.baselined = sum(f.key in known for f in summary.findings)
-    summary.findings = [f for f in summary.findings if f.key not in known]
+    summary.baselined = sum(f.key in baselined for f in summary.findings)
+    summary.findings = [f for f in summary.findings if f.key not in baselined]
     write_report(summary, options.output_format, sys.stdout)
     if summary.failing:
         return EXIT_FLAGGED
