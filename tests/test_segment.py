@@ -205,3 +205,22 @@ def test_bad_directives_name_their_line_and_column(doc: str, message: str, col: 
         segment_markdown(doc, known={"spam", "toxicity"})
     assert message in caught.value.message
     assert (caught.value.line, caught.value.col) == (doc.count("\n", 0, doc.index("<!--")) + 1, col)
+
+
+def test_a_pipe_line_over_a_setext_underline_is_not_a_table():
+    doc = "Pros | cons\n---\n\n| one | two |\n|-----|-----|\n| a | b |\n"
+    assert where(segment_markdown(doc)) == [
+        (1, 1, "heading", "Pros | cons"),
+        (4, 3, "table-cell", "one"), (4, 9, "table-cell", "two"),
+        (6, 3, "table-cell", "a"), (6, 7, "table-cell", "b"),
+    ]
+
+
+def test_directive_in_inline_code_is_documentation_not_a_directive():
+    doc = "Write `<!-- tactful: ignore -->` before a block.\n\n| `<!-- tactful: off -->` | region |\n|---|---|\n\nkept\n"
+    assert where(segment_markdown(doc)) == [
+        (1, 1, "paragraph", "Write `<!-- tactful: ignore -->` before a block."),
+        (3, 3, "table-cell", "`<!-- tactful: off -->`"),
+        (3, 29, "table-cell", "region"),
+        (6, 1, "paragraph", "kept"),
+    ]

@@ -44,6 +44,7 @@ _LINK_RE = re.compile(
     r"|<[a-z][a-z0-9+.-]*:[^>\s]*>"  # <https://...>
     r"|\b(?:https?|ftp)://\S+"  # bare URL
 )
+_CODE_SPAN_RE = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
 _HASH_DIRECTIVE_RE = re.compile(r"(?:^|\s)(#\s*)(tactful\s*:.*)$")
 
 
@@ -194,7 +195,7 @@ class _Markdown:
 
     def _line(self, number: int, raw: str) -> None:
         if self.fence is not None:
-            self._in_fence(raw)
+            self._close_fence(raw, *self.fence)
             self.ignores.line(number, not raw.strip())
             return
         clean, found = self._without_comments(raw, number)
@@ -208,8 +209,7 @@ class _Markdown:
             return
         self._content(number, clean, offset, scope)
 
-    def _in_fence(self, raw: str) -> None:
-        char, length = self.fence  # type: ignore[misc]
+    def _close_fence(self, raw: str, char: str, length: int) -> None:
         body = raw[_quote_prefix(raw):].strip()
         if body and set(body) == {char} and len(body) >= length:
             self.fence = None
@@ -225,8 +225,9 @@ class _Markdown:
                 return " " * len(raw), found
             self.in_comment, pos = False, end + 3
             out.append(" " * pos)
+        spans = _code_spans(raw)
         while True:
-            start = raw.find("<!--", pos)
+            start = _comment_start(raw, pos, spans)
             if start < 0:
                 out.append(raw[pos:])
                 break
@@ -291,7 +292,7 @@ class _Markdown:
             self.builder.flush()
         elif _BREAK_RE.match(body) or _REF_DEF_RE.match(body) or _HTML_ONLY_RE.match(body):
             self.builder.flush()
-        elif "|" in body and self._table_follows(number):
+        elif "|" in body and self._table_follows(number, line, first):
             self.builder.flush()
             self.in_table = self.skip_delimiter = True
             self._cells(number, line, first, scope)
@@ -302,11 +303,15 @@ class _Markdown:
                 self.builder.begin("paragraph")
             self._add_prose(number, first, body, scope)
 
-    def _table_follows(self, number: int) -> bool:
+    def _table_follows(self, number: int, line: str, first: int) -> bool:
+        """A GFM table starts here: a delimiter row with as many cells comes next."""
         if number >= len(self.lines):
             return False
         following = self.lines[number]
-        return bool(_TABLE_DELIM_RE.match(following[_quote_prefix(following):]))
+        rest = following[_quote_prefix(following):]
+        if not _TABLE_DELIM_RE.match(rest):
+            return False
+        return _row_width(line, first) == _row_width(following, len(following) - len(rest.lstrip()))
 
     def _list_item(self, number: int, line: str, first: int, body: str, scope: Scope) -> None:
         marker = _LIST_RE.match(body)
@@ -339,6 +344,27 @@ def _quote_prefix(line: str) -> int:
     while match := _QUOTE_RE.match(line, pos):
         pos = match.end()
     return pos
+
+
+def _code_spans(line: str) -> list[tuple[int, int]]:
+    """Where inline code spans are: `<!--` inside one is text, not a comment."""
+    return [m.span() for m in _CODE_SPAN_RE.finditer(line)]
+
+
+def _comment_start(line: str, pos: int, spans: list[tuple[int, int]]) -> int:
+    start = line.find("<!--", pos)
+    while start >= 0:
+        inside = next((end for begin, end in spans if begin <= start < end), None)
+        if inside is None:
+            return start
+        start = line.find("<!--", inside)
+    return start
+
+
+def _row_width(line: str, first: int) -> int:
+    """Cells in a table row, outer pipes not counted."""
+    cells = list(_table_cells(line, first))
+    return len(cells) - (1 if line.rstrip().endswith("|") and len(cells) > 1 else 0)
 
 
 def _table_cells(line: str, first: int) -> Iterator[tuple[int, str]]:
