@@ -22,9 +22,7 @@ import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
-from tactful.directives import Directive, Ignores, Scope, parse_directive
-
-KINDS = ("paragraph", "heading", "list-item", "table-cell")
+from tactful.directives import EVERYTHING, Directive, Ignores, Scope, parse_directive
 
 _LINE_BREAK_RE = re.compile(r"\r\n|\r|\n")
 _FENCE_RE = re.compile(r"(`{3,}|~{3,})(.*)$")
@@ -56,7 +54,7 @@ class Unit:
     line: int  # 1-based line of the first character
     col: int  # 1-based column of the first character, in code points
     end_line: int
-    kind: str
+    kind: str  # paragraph | heading | list-item | table-cell
     ignored: frozenset[str] = frozenset()  # categories whose findings are silenced
 
 
@@ -109,7 +107,7 @@ class _Builder:
     def add(self, number: int, index: int, text: str, scope: Scope) -> None:
         """Add ``text``, found at 0-based character ``index`` of line ``number``."""
         body = text.strip()
-        if not body or "*" in scope:
+        if not body or EVERYTHING <= scope:
             return
         if self._start is None:
             self._start = (number, index + len(text) - len(text.lstrip()) + 1)
