@@ -64,10 +64,7 @@ def write_report(summary: Summary, fmt: str, out: TextIO) -> None:
 
 def _json(summary: Summary, out: TextIO) -> None:
     document = {
-        "findings": [
-            {**{k: v for k, v in asdict(f).items() if k not in ("slug", "digest")}, "category": f.slug, "hash": f.digest}
-            for f in summary.findings
-        ],
+        "findings": [f.to_json() for f in summary.findings],
         "unjudged": [asdict(u) for u in summary.unjudged],
         "summary": {
             "files": summary.files, "units": summary.units, "findings": len(summary.findings),

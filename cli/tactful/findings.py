@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 from tactful.categories import SEVERITIES
 from tactful.profile import Profile
@@ -34,6 +35,13 @@ class Finding:
     @property
     def key(self) -> tuple[str, str, str]:
         return (self.path, self.slug, self.digest)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path, "line": self.line, "col": self.col, "category": self.slug,
+            "severity": self.severity, "score": self.score, "reason": self.reason,
+            "failing": self.failing, "hash": self.digest,
+        }
 
 
 @dataclass(frozen=True)
