@@ -381,3 +381,16 @@ def test_scores_come_from_log_probabilities(cli, ollama_args, fake_ollama):
     assert run.code == 1, run.stderr
     assert run.stdout.startswith("a.md:1:1: toxicity [0.90] Rude")
     assert fake_ollama.chat_requests()[0]["logprobs"] is True
+
+
+def test_multiclass_profile_reports_the_chosen_category(cli, ollama_args, fake_ollama):
+    write_profile(Path("tactful.toml"), (
+        'version = 1\n[task]\nmode = "multiclass"\n[categories.spam]\n'
+        '[categories.off-topic-politics]\ndescription = "Party politics and elections."\nseverity = "low"\n'
+        '[check]\nfail_level = "medium"\n'
+    ))
+    write("a.md", "Vote in the election!\n")
+    run = cli("check", *ollama_args, "a.md")
+    assert run.code == 0, run.stderr
+    assert run.stdout.splitlines()[0] == "a.md:1:1: off-topic-politics Party politics and elections."
+    assert fake_ollama.chat_requests()[0]["format"]["properties"]["category"]["enum"] == ["spam", "off-topic-politics", "none"]
