@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 
 from tactful.baseline import Key, read_baseline, write_baseline
 from tactful.check_report import Summary, plural, write_report
-from tactful.commands.common import ModelChoice, load_settings, make_backend, make_classifier
+from tactful.commands.common import ModelChoice, load_settings, make_backend, make_classifier, warn
 from tactful.directives import DirectiveError
 from tactful.errors import EXIT_BACKEND, EXIT_FLAGGED, EXIT_OK, UsageError
 from tactful.findings import Unjudged, findings_for
@@ -55,7 +55,7 @@ class Work:
 def check(paths: list[str], choice: ModelChoice, options: CheckOptions) -> int:
     _check_usage(paths, options)
     profile, _ = load_settings(choice)
-    if profile.task.mode == "binary":
+    if profile.task.mode == "binary":  # a finding must name its category
         profile = profile.with_overrides(mode="multilabel")
     baselined: set[Key] = read_baseline(options.baseline) if options.baseline else set()
     files = resolve_paths(paths)
@@ -66,6 +66,8 @@ def check(paths: list[str], choice: ModelChoice, options: CheckOptions) -> int:
     if options.write_baseline is not None:
         count = write_baseline(options.write_baseline, summary.findings)
         print(f"tactful: wrote {plural(count, 'finding')} to {options.write_baseline}", file=sys.stderr)
+        if summary.unjudged:
+            warn(f"{plural(len(summary.unjudged), 'unit')} could not be judged and are not in the baseline")
         return EXIT_OK
     summary.baselined = sum(f.key in baselined for f in summary.findings)
     summary.findings = [f for f in summary.findings if f.key not in baselined]
