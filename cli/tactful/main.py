@@ -164,6 +164,81 @@ def classify(
 # ---------------------------------------------------------------- check (pre-commit / CI gate)
 
 
+class FileType(str, Enum):
+    markdown = "markdown"
+    text = "text"
+
+
+class CheckFormat(str, Enum):
+    text = "text"
+    json = "json"
+    github = "github"
+
+
+@app.command(rich_help_panel="Classify")
+def check(
+    paths: Annotated[Optional[list[str]], typer.Argument(help="Files or globs to check.", show_default=False)] = None,
+    profile: ProfileOpt = None,
+    model: ModelOpt = None,
+    host: HostOpt = None,
+    backend: BackendOpt = None,
+    file_type: Annotated[Optional[FileType], typer.Option("--type", "-t", help="Read every file as this type. Default: the profile's \\[check] types globs, then .md/.markdown/.mdx as Markdown and the rest as text.", show_default=False)] = None,
+    output_format: Annotated[CheckFormat, typer.Option("--format", "-f", help="text: path:line:col lines; json: one document; github: GitHub Actions annotations.")] = CheckFormat.text,
+    diff: Annotated[Optional[str], typer.Option("--diff", metavar="REF", help="Judge only units touching lines changed since REF (git diff -U0 REF; untracked files count as new).", show_default=False)] = None,
+    staged: Annotated[bool, typer.Option("--staged", help="Judge only units touching lines staged for commit (git diff --cached).")] = False,
+    baseline: Annotated[Optional[Path], typer.Option("--baseline", metavar="FILE", help="Report only findings this baseline does not know.", show_default=False)] = None,
+    write_baseline: Annotated[Optional[Path], typer.Option("--write-baseline", metavar="FILE", help="Record the current findings in FILE and exit 0.", show_default=False)] = None,
+    explain: Annotated[Optional[bool], typer.Option("--explain/--no-explain", help="Ask the model for a rationale; it becomes the reason shown.", show_default=False)] = None,
+    scores: Annotated[bool, typer.Option("--scores", help="Show per-category probabilities (needs a backend with log-probabilities).")] = False,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, max=64, help="Requests in flight at once.")] = 1,
+    retries: Annotated[Optional[int], typer.Option("--retries", min=0, max=20, help="Retries of a busy or dropped backend before giving up (exit 3).")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Ask the model again even for units already judged with this profile and model.")] = False,
+) -> int:
+    """Check Markdown and text files for content the profile blocks (pre-commit, CI).
+
+    Files are split into paragraphs, headings, list items and table cells;
+    code, front matter, HTML comments and link-only lines are skipped. Each
+    finding is printed as `path:line:col: CATEGORY \\[score] reason` (columns
+    count characters), then a summary. A profile in binary mode is run as
+    multilabel so that each finding names its category.
+
+    \b
+    Inline ignores (Markdown; in text files write `# tactful: ...` instead):
+      <!-- tactful: ignore -->        skip the next block (up to a blank line)
+      <!-- tactful: ignore-line -->   skip this line, or the next one when alone
+      <!-- tactful: off --> ... <!-- tactful: on -->   skip a region
+      <!-- tactful: ignore spam -->   the same forms for named categories only
+
+    \b
+    Exit codes: 0 nothing at or above the profile's \\[check] fail_level;
+    1 a finding at or above it; 2 usage or configuration error; 3 backend
+    unreachable, or a unit the model could not judge.
+
+    \b
+    Examples:
+      tactful check README.md docs/**/*.md
+      tactful check --staged --format github $(git diff --cached --name-only)
+      tactful check --write-baseline .tactful-baseline.json docs/*.md
+      tactful check --baseline .tactful-baseline.json docs/*.md
+    """
+    from tactful.commands.check import CheckOptions, check as run_check
+    from tactful.commands.common import ModelChoice
+
+    choice = ModelChoice(profile, model, host, _value(backend), explain=explain, retries=retries)
+    options = CheckOptions(
+        file_type=_value(file_type),
+        output_format=output_format.value,
+        diff=diff,
+        staged=staged,
+        baseline=baseline,
+        write_baseline=write_baseline,
+        scores=scores,
+        jobs=jobs,
+        use_cache=not no_cache,
+    )
+    return run_check(paths or [], choice, options)
+
+
 # ---------------------------------------------------------------- eval and models (real models)
 
 @app.command("eval", rich_help_panel="Classify")

@@ -25,6 +25,7 @@ MODES = ("binary", "multiclass", "multilabel")
 SELECTIONS = ("fixed", "balanced", "similar")
 BACKENDS = ("ollama", "embedded")
 LONG_TEXT = ("truncate", "split", "error")
+CHECK_TYPES = ("markdown", "text")
 DEFAULT_MODEL = "qwen2.5:3b"
 
 
@@ -61,6 +62,8 @@ class Profile:
     examples_path: Path | None = None
     tests_path: Path | None = None
     fail_level: str = "low"
+    # `tactful check`: (glob, file type) pairs from [check] types, first match wins.
+    check_types: tuple[tuple[str, str], ...] = ()
 
     @property
     def blocked(self) -> tuple[Category, ...]:
@@ -234,7 +237,14 @@ def parse_profile(text: str, path: Path | None) -> Profile:
         examples_path=_relative(base, top.get("examples", str, None)),
         tests_path=_relative(base, top.get("tests", str, None)),
         fail_level=check.choice("fail_level", SEVERITIES, "low"),
+        check_types=_parse_check_types(where, check.table_at("types")),
     )
+
+
+def _parse_check_types(where: str, table: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """[check] types: a glob per key ("docs/*.txt" = "markdown"), a file type per value."""
+    r = _Reader(where, table, "check.types.", set(table))
+    return tuple((glob, r.choice(glob, CHECK_TYPES, "text")) for glob in table)
 
 
 def _relative(base: Path, value: str | None) -> Path | None:
