@@ -1,19 +1,112 @@
 """Undoing camouflage before the model reads a text.
 
-The model sees the normalised text; the output keeps the original. Steps, each safe for
-genuine non-Latin text: Unicode NFKC, removal of invisible format characters.
+The model sees the normalised text; the output keeps the original. Steps, each written
+to leave genuine text alone (accents, Cyrillic, Greek, CJK, Arabic, emoji, numbers,
+URLs):
+
+1. Unicode NFKC: full-width, bold-math and circled letters become plain ones.
+2. Invisible characters removed: zero-width spaces and joiners, bidi controls, tag
+   characters, variation selectors; joiners inside emoji sequences and scripts that
+   need them (Arabic, Indic) stay.
+3. Zalgo: stacks of combining marks beyond what any orthography uses are dropped.
+4. Look-alike letters from other scripts mapped to Latin inside words that mix scripts.
+5. Letter spacing collapsed ("i d i o t") when the letters form words.
+6. Leetspeak undone per token when the decoded token is a word.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
+from tactful.homoglyphs import unmask_lookalikes
+from tactful.leet import undo_leet
+from tactful.spacing import collapse_spacing
 
-def strip_invisible(text: str) -> str:
-    # Category Cf: zero-width spaces and joiners, soft hyphens, bidi controls, BOMs. None of
-    # them carries meaning a moderator needs, and all of them can split a word in two.
-    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+ZWNJ, ZWJ = "\u200c", "\u200d"
+BLACK_FLAG = "\U0001f3f4"  # starts the tag sequences of subdivision flags
+# Not format characters, yet invisible: combining grapheme joiner, Hangul fillers,
+# Khmer inherent vowels.
+ALSO_INVISIBLE = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u3164\uffa0")
+# Combining marks used to build Zalgo text (Hebrew, Arabic and Indic marks are not here).
+_MARKS = "\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20f0\ufe20-\ufe2f"
+_MARK = re.compile(f"[{_MARKS}]")
+# A stack of marks, or marks on a space (strike-through running across words).
+_MARK_STACK = re.compile(f"[{_MARKS}]{{5,}}|(?<=\\s)[{_MARKS}]+")
+_MARKED_LETTER = re.compile(f"[A-Za-z][{_MARKS}]")
+_MARKED_LATIN_WORD = re.compile(f"(?:[A-Za-z][{_MARKS}]*)+")
+JOINING_SCRIPTS_FROM = 0x0590  # Hebrew onwards: scripts and emoji that use joiners
 
 
 def normalize_text(text: str) -> str:
-    return strip_invisible(unicodedata.normalize("NFKC", text))
+    text = unicodedata.normalize("NFKC", text)
+    if not text.isascii():
+        text = strip_invisible(text)
+        text = strip_excess_marks(text)
+        text = unmask_lookalikes(text)
+    text = collapse_spacing(text)
+    return undo_leet(text)
+
+
+def strip_invisible(text: str) -> str:
+    out: list[str] = []
+    for index, ch in enumerate(text):
+        if ch.isascii() or not _invisible(ch):
+            out.append(ch)
+            continue
+        previous = out[-1] if out else ""
+        following = text[index + 1] if index + 1 < len(text) else ""
+        if _kept_in_context(ch, previous, following):
+            out.append(ch)
+    return "".join(out)
+
+
+def _invisible(ch: str) -> bool:
+    return ch in ALSO_INVISIBLE or unicodedata.category(ch) == "Cf" or _is_variation_selector(ch)
+
+
+def _is_variation_selector(ch: str) -> bool:
+    return "\ufe00" <= ch <= "\ufe0f" or "\U000e0100" <= ch <= "\U000e01ef"
+
+
+def _kept_in_context(ch: str, previous: str, following: str) -> bool:
+    """Invisible characters that do a job where they stand."""
+    if ch in (ZWJ, ZWNJ):
+        # Emoji sequences (family, rainbow flag) and Arabic or Indic joining.
+        return _joining(previous) and _joining(following)
+    if _is_variation_selector(ch):
+        # Emoji or text presentation of a symbol, CJK glyph variants; never on a Latin letter.
+        return bool(previous) and (not previous.isalpha() or ord(previous) >= JOINING_SCRIPTS_FROM)
+    if "\U000e0020" <= ch <= "\U000e007f":
+        # Tag characters spell subdivision flags after a black flag; elsewhere they hide
+        # ASCII text from people ("ASCII smuggling").
+        return previous == BLACK_FLAG or "\U000e0020" <= previous <= "\U000e007f"
+    if ch in ("\u115f", "\u1160"):
+        # Hangul fillers inside conjoining jamo sequences are part of old Korean syllables.
+        return "\u1100" <= previous <= "\u11ff" or "\u1100" <= following <= "\u11ff"
+    return False
+
+
+def _joining(ch: str) -> bool:
+    return bool(ch) and not ch.isspace() and ord(ch) >= JOINING_SCRIPTS_FROM
+
+
+def strip_excess_marks(text: str) -> str:
+    """Remove Zalgo: stacks of marks, and marks on most letters of a Latin word.
+
+    After NFKC every accent that has a precomposed letter is part of that letter, so a
+    Latin word whose letters still carry separate marks, letter after letter, is noise;
+    so is a stack of more marks on one letter than any orthography uses (Hebrew with
+    cantillation needs four).
+    """
+    text = _MARK_STACK.sub("", text)
+    return _MARKED_LATIN_WORD.sub(_unmark_word, text)
+
+
+def _unmark_word(match: re.Match[str]) -> str:
+    word = match.group()
+    letters = sum(ch.isascii() for ch in word)
+    marked = len(_MARKED_LETTER.findall(word))
+    if marked >= 2 and marked * 2 >= letters:
+        return _MARK.sub("", word)
+    return word

@@ -1,0 +1,76 @@
+"""Undoing leetspeak ("th1s 1s $h!t" -> "this is shit"), one token at a time.
+
+A token is rewritten only when some decoding of its symbols is an English word, so
+numbers ("2024"), prices ("$5"), versions ("mp3", "10am") and URLs stay as they are.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+from tactful.wordlist import is_word, zipf
+
+# The usual substitutions; the first reading of an ambiguous symbol is tried first.
+LEET: dict[str, tuple[str, ...]] = {
+    "0": ("o",), "1": ("i", "l"), "3": ("e",), "4": ("a",), "5": ("s",), "6": ("g", "b"),
+    "7": ("t",), "8": ("b",), "9": ("g",), "@": ("a",), "$": ("s",), "!": ("i", "l"),
+    "|": ("l", "i"), "+": ("t",), "*": ("u", "i", "a", "o", "e"), "€": ("e",),
+}
+LEET_CHARS = "".join(LEET)
+MAX_READINGS = 64  # a token with more ambiguous symbols than this is left alone
+
+_TOKEN = re.compile(r"\S+")
+_LEET_HINT = re.compile(rf"[A-Za-z][{re.escape(LEET_CHARS)}]|[{re.escape(LEET_CHARS)}][A-Za-z]")
+# Digits only before or after letters are mostly units, ordinals and versions ("10am",
+# "mp3", "4k"), rarely leetspeak ("g0", "th3"): only very common words count there.
+_DIGIT_EDGE = re.compile(r"^(\d+[A-Za-z]+|[A-Za-z]+\d+)$")
+DIGIT_EDGE_MIN_ZIPF = 5.5
+_URLISH = re.compile(r"://|^www\.|\.[a-z]{2,}(/|$)|^[^@\s]+@[^@\s]+\.[a-z]{2,}", re.IGNORECASE)
+_EDGE_PUNCT = "\"'([{<.,;:?!)]}>"
+
+
+def undo_leet(text: str) -> str:
+    if not _LEET_HINT.search(text):
+        return text
+    return _TOKEN.sub(lambda m: decode_token(m.group()), text)
+
+
+def decode_token(token: str) -> str:
+    """The token with its leetspeak undone, or unchanged when no reading is a word."""
+    if not _LEET_HINT.search(token) or _URLISH.search(token):
+        return token
+    lead = len(token) - len(token.lstrip("\"'([{<"))
+    # Trailing "!" may be punctuation or an "i": try the longest core first.
+    for end in range(len(token), lead, -1):
+        core = token[lead:end]
+        if end < len(token) and token[end] not in _EDGE_PUNCT:
+            break
+        word = decode_core(core)
+        if word is not None:
+            return token[:lead] + word + token[end:]
+    return token
+
+
+def decode_core(core: str) -> str | None:
+    if not any(ch in LEET for ch in core) or not any(ch.isascii() and ch.isalpha() for ch in core):
+        return None
+    options = [LEET.get(ch, (ch,)) for ch in core]
+    if _readings(options) > MAX_READINGS:
+        return None
+    candidates = ("".join(chars) for chars in itertools.product(*options))
+    words = [c for c in candidates if is_word(c)]
+    if _DIGIT_EDGE.match(core):
+        words = [w for w in words if zipf(w.lower()) >= DIGIT_EDGE_MIN_ZIPF]
+    if not words:
+        return None
+    best = max(words, key=lambda w: zipf(w.lower()))
+    letters = [ch for ch in core if ch.isalpha()]
+    return best.upper() if len(letters) > 1 and all(ch.isupper() for ch in letters) else best
+
+
+def _readings(options: list[tuple[str, ...]]) -> int:
+    count = 1
+    for choice in options:
+        count *= len(choice)
+    return count
