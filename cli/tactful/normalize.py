@@ -4,7 +4,9 @@ The model sees the normalised text; the output keeps the original. Steps, each w
 to leave genuine text alone (accents, Cyrillic, Greek, CJK, Arabic, emoji, numbers,
 URLs):
 
-1. Unicode NFKC: full-width, bold-math and circled letters become plain ones.
+1. Unicode NFC, then NFKC for letters, digits and spaces only: full-width, bold-math and
+   circled letters become plain ones, while the full-width punctuation native to CJK
+   text stays as written.
 2. Invisible characters removed: zero-width spaces and joiners, bidi controls, tag
    characters, variation selectors; joiners inside emoji sequences and scripts that
    need them (Arabic, Indic) stay.
@@ -18,12 +20,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from tactful.homoglyphs import unmask_lookalikes
 from tactful.leet import undo_leet
 from tactful.spacing import collapse_spacing
 
 ZWNJ, ZWJ = "\u200c", "\u200d"
+IDEOGRAPHIC_SPACE = "\u3000"
 BLACK_FLAG = "\U0001f3f4"  # starts the tag sequences of subdivision flags
 # Not format characters, yet invisible: combining grapheme joiner, Hangul fillers,
 # Khmer inherent vowels.
@@ -39,13 +43,27 @@ JOINING_SCRIPTS_FROM = 0x0590  # Hebrew onwards: scripts and emoji that use join
 
 
 def normalize_text(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text)
     if not text.isascii():
+        text = fold_compatibility(unicodedata.normalize("NFC", text))
         text = strip_invisible(text)
         text = strip_excess_marks(text)
         text = unmask_lookalikes(text)
     text = collapse_spacing(text)
     return undo_leet(text)
+
+
+def fold_compatibility(text: str) -> str:
+    return "".join(_folded(ch) if not ch.isascii() else ch for ch in text)
+
+
+@lru_cache(maxsize=8192)
+def _folded(ch: str) -> str:
+    folded = unicodedata.normalize("NFKC", ch)
+    if folded == ch or ch == IDEOGRAPHIC_SPACE:
+        return ch
+    if folded.isspace() or any(c.isalnum() for c in folded):
+        return folded
+    return ch
 
 
 def strip_invisible(text: str) -> str:
