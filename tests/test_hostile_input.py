@@ -46,13 +46,13 @@ jsonl_lines = st.one_of(
 )
 
 
-def separators() -> st.SearchStrategy[bytes]:
-    return st.sampled_from([b"\n", b"\r\n"])
-
-
-def assemble(lines: list[bytes], ends: list[bytes], bom: bool) -> bytes:
-    body = b"".join(line.replace(b"\n", b" ") + end for line, end in zip(lines, ends))
-    return (BOM if bom else b"") + body
+@st.composite
+def files(draw: st.DrawFn, lines: st.SearchStrategy[bytes]) -> bytes:
+    """Lines joined by LF or CRLF, the whole maybe behind a BOM."""
+    chosen = draw(st.lists(lines, max_size=6))
+    ends = draw(st.lists(st.sampled_from([b"\n", b"\r\n"]), min_size=len(chosen), max_size=len(chosen)))
+    body = b"".join(line.replace(b"\n", b" ") + end for line, end in zip(chosen, ends))
+    return (BOM if draw(st.booleans()) else b"") + body
 
 
 def records_expected(data: bytes) -> int:
@@ -80,10 +80,8 @@ def check_run(run, data: bytes) -> list[dict]:
 
 
 @HOSTILE
-@given(lines=st.lists(raw_lines, max_size=6), data=st.data(), bom=st.booleans())
-def test_text_input_never_breaks(cli, ollama_args, tmp_path, lines, data, bom):
-    ends = data.draw(st.lists(separators(), min_size=len(lines), max_size=len(lines)))
-    payload = assemble(lines, ends, bom)
+@given(payload=files(raw_lines))
+def test_text_input_never_breaks(cli, ollama_args, tmp_path, payload):
     path = tmp_path / "hostile.txt"
     path.write_bytes(payload)
     records = check_run(cli("classify", *ollama_args, str(path)), payload)
@@ -91,10 +89,8 @@ def test_text_input_never_breaks(cli, ollama_args, tmp_path, lines, data, bom):
 
 
 @HOSTILE
-@given(lines=st.lists(jsonl_lines, max_size=6), data=st.data(), bom=st.booleans())
-def test_jsonl_input_never_breaks(cli, ollama_args, tmp_path, lines, data, bom):
-    ends = data.draw(st.lists(separators(), min_size=len(lines), max_size=len(lines)))
-    payload = assemble(lines, ends, bom)
+@given(payload=files(jsonl_lines))
+def test_jsonl_input_never_breaks(cli, ollama_args, tmp_path, payload):
     path = tmp_path / "hostile.jsonl"
     path.write_bytes(payload)
     check_run(cli("classify", *ollama_args, str(path)), payload)
