@@ -166,3 +166,10 @@ def test_nesting_just_under_the_parser_limit_still_gives_one_record_each(cli, ol
     assert first["moderation"]["flagged"] is True
     assert all("nested" in r["moderation"]["error"] for r in deep)
     assert f"{path}:2: JSON nested more than 500 levels deep" == deep[0]["moderation"]["error"]
+
+
+def test_table_shows_terminal_escapes_instead_of_running_them(cli, ollama_args):
+    run = cli("classify", *ollama_args, "--format", "table", input=b"evil \x1b[2J\x1b]0;owned\x07 you idiot\n")
+    assert run.code == 0
+    assert "\x1b" not in run.stdout and "\x07" not in run.stdout
+    assert "\\x1b[2J" in run.stdout
