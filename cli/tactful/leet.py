@@ -27,7 +27,8 @@ _LEET_HINT = re.compile(rf"[A-Za-z][{re.escape(LEET_CHARS)}]|[{re.escape(LEET_CH
 _DIGIT_EDGE = re.compile(r"^(\d+[A-Za-z]+|[A-Za-z]+\d+)$")
 DIGIT_EDGE_MIN_ZIPF = 5.5
 _URLISH = re.compile(r"://|^www\.|\.[a-z]{2,}(/|$)|^[^@\s]+@[^@\s]+\.[a-z]{2,}", re.IGNORECASE)
-_EDGE_PUNCT = "\"'([{<.,;:?!)]}>"
+_LEADING_PUNCT = "\"'([{<"
+_TRAILING_PUNCT = "\"'.,;:?!)]}>"
 
 
 def undo_leet(text: str) -> str:
@@ -40,13 +41,13 @@ def decode_token(token: str) -> str:
     """The token with its leetspeak undone, or unchanged when no reading is a word."""
     if not _LEET_HINT.search(token) or _URLISH.search(token):
         return token
-    lead = len(token) - len(token.lstrip("\"'([{<"))
-    # Trailing "!" may be punctuation or an "i": try the longest core first.
-    for end in range(len(token), lead, -1):
-        core = token[lead:end]
-        if end < len(token) and token[end] not in _EDGE_PUNCT:
-            break
-        word = decode_core(core)
+    lead = len(token) - len(token.lstrip(_LEADING_PUNCT))
+    core_end = len(token.rstrip(_TRAILING_PUNCT))
+    if core_end <= lead or not any(ch in LEET for ch in token[lead:core_end]):
+        return token  # "you!!", "part!": the symbols are punctuation
+    # A trailing "!" is punctuation first ("b!tch!"), a letter only if nothing else reads.
+    for end in range(core_end, len(token) + 1):
+        word = decode_core(token[lead:end])
         if word is not None:
             return token[:lead] + word + token[end:]
     return token
