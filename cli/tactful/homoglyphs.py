@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from tactful.charclass import char_class
+
 # Latin letters of living orthographies that the confusables data lists as look-alikes:
 # mapping them would rewrite Turkish or Ewe words.
 KEEP = frozenset("ıʋɣ")
@@ -44,6 +46,8 @@ def latin_lookalikes() -> dict[str, str]:
 def unmask_lookalikes(text: str) -> str:
     if text.isascii():
         return text
+    if not _lookalike_pattern().search(text):
+        return text
     table = latin_lookalikes()
     mapped = _WORD.sub(lambda m: _map_mixed(m.group(), table), text)
     if mapped == text:
@@ -52,6 +56,11 @@ def unmask_lookalikes(text: str) -> str:
     if latin <= other:
         return mapped
     return _WORD.sub(lambda m: _map_lookalike_word(m.group(), table), mapped)
+
+
+@lru_cache(maxsize=1)
+def _lookalike_pattern() -> re.Pattern[str]:
+    return re.compile(char_class(ord(ch) for ch in latin_lookalikes()))
 
 
 def _is_mixed(word: str, table: dict[str, str]) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from functools import lru_cache
 
 from tactful.wordlist import is_word, zipf
 
@@ -20,8 +21,9 @@ LEET: dict[str, tuple[str, ...]] = {
 LEET_CHARS = "".join(LEET)
 MAX_READINGS = 64  # a token with more ambiguous symbols than this is left alone
 
-_TOKEN = re.compile(r"\S+")
-_LEET_HINT = re.compile(rf"[A-Za-z][{re.escape(LEET_CHARS)}]|[{re.escape(LEET_CHARS)}][A-Za-z]")
+_SYMBOLS = re.escape(LEET_CHARS)
+# A symbol touching a letter: the only tokens worth a look hold one.
+_LEET_HINT = re.compile(rf"[A-Za-z][{_SYMBOLS}]|[{_SYMBOLS}][A-Za-z]")
 # Digits only before or after letters are mostly units, ordinals and versions ("10am",
 # "mp3", "4k"), rarely leetspeak ("g0", "th3"): only very common words count there.
 _DIGIT_EDGE = re.compile(r"^(\d+[A-Za-z]+|[A-Za-z]+\d+)$")
@@ -32,9 +34,28 @@ _TRAILING_PUNCT = "\"'.,;:?!)]}>"
 
 
 def undo_leet(text: str) -> str:
-    if not _LEET_HINT.search(text):
+    # Find where a symbol touches a letter, then widen to the whole token: a regex that
+    # matched whole candidate tokens directly would test every position of the text.
+    pieces: list[str] = []
+    done = 0
+    for hit in _LEET_HINT.finditer(text):
+        if hit.start() < done:
+            continue
+        start, end = _token_bounds(text, hit.start(), hit.end())
+        pieces += [text[done:start], decode_token(text[start:end])]
+        done = end
+    if not pieces:
         return text
-    return _TOKEN.sub(lambda m: decode_token(m.group()), text)
+    pieces.append(text[done:])
+    return "".join(pieces)
+
+
+def _token_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    while start and not text[start - 1].isspace():
+        start -= 1
+    while end < len(text) and not text[end].isspace():
+        end += 1
+    return start, end
 
 
 def decode_token(token: str) -> str:
@@ -53,6 +74,7 @@ def decode_token(token: str) -> str:
     return token
 
 
+@lru_cache(maxsize=65536)  # chat and SMS repeat their tokens ("2nite", "u", "b4")
 def decode_core(core: str) -> str | None:
     if not any(ch in LEET for ch in core) or not any(ch.isascii() and ch.isalpha() for ch in core):
         return None

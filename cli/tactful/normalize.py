@@ -22,6 +22,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from tactful.charclass import char_class
 from tactful.homoglyphs import unmask_lookalikes
 from tactful.leet import undo_leet
 from tactful.spacing import collapse_spacing
@@ -53,6 +54,8 @@ def normalize_text(text: str) -> str:
 
 
 def fold_compatibility(text: str) -> str:
+    if unicodedata.is_normalized("NFKC", text):
+        return text
     return "".join(_folded(ch) if not ch.isascii() else ch for ch in text)
 
 
@@ -67,16 +70,25 @@ def _folded(ch: str) -> str:
 
 
 def strip_invisible(text: str) -> str:
-    out: list[str] = []
-    for index, ch in enumerate(text):
-        if ch.isascii() or not _invisible(ch):
-            out.append(ch)
-            continue
-        previous = out[-1] if out else ""
-        following = text[index + 1] if index + 1 < len(text) else ""
-        if _kept_in_context(ch, previous, following):
-            out.append(ch)
-    return "".join(out)
+    return _invisible_pattern().sub(_keep_if_needed, text)
+
+
+def _keep_if_needed(match: re.Match[str]) -> str:
+    text, start = match.string, match.start()
+    if _is_tag(match.group()):
+        while start and _is_tag(text[start - 1]):
+            start -= 1  # judge a run of tag characters by what precedes the whole run
+    previous = text[start - 1] if start else ""
+    following = text[start + 1] if start + 1 < len(text) else ""
+    ch = match.group()
+    return ch if _kept_in_context(ch, previous, following) else ""
+
+
+@lru_cache(maxsize=1)
+def _invisible_pattern() -> re.Pattern[str]:
+    """One character class of every invisible character, built once from Unicode data."""
+    planes = (range(0x80, 0x20000), range(0xE0000, 0xE01F0))
+    return re.compile(char_class(c for plane in planes for c in plane if _invisible(chr(c))))
 
 
 def _invisible(ch: str) -> bool:
@@ -95,14 +107,18 @@ def _kept_in_context(ch: str, previous: str, following: str) -> bool:
     if _is_variation_selector(ch):
         # Emoji or text presentation of a symbol, CJK glyph variants; never on a Latin letter.
         return bool(previous) and (not previous.isalpha() or ord(previous) >= JOINING_SCRIPTS_FROM)
-    if "\U000e0020" <= ch <= "\U000e007f":
+    if _is_tag(ch):
         # Tag characters spell subdivision flags after a black flag; elsewhere they hide
         # ASCII text from people ("ASCII smuggling").
-        return previous == BLACK_FLAG or "\U000e0020" <= previous <= "\U000e007f"
+        return previous == BLACK_FLAG
     if ch in ("\u115f", "\u1160"):
         # Hangul fillers inside conjoining jamo sequences are part of old Korean syllables.
         return "\u1100" <= previous <= "\u11ff" or "\u1100" <= following <= "\u11ff"
     return False
+
+
+def _is_tag(ch: str) -> bool:
+    return "\U000e0020" <= ch <= "\U000e007f"
 
 
 def _joining(ch: str) -> bool:
@@ -117,6 +133,8 @@ def strip_excess_marks(text: str) -> str:
     so is a stack of more marks on one letter than any orthography uses (Hebrew with
     cantillation needs four).
     """
+    if not _MARK.search(text):
+        return text
     text = _MARK_STACK.sub("", text)
     return _MARKED_LATIN_WORD.sub(_unmark_word, text)
 
