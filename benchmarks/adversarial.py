@@ -42,6 +42,8 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from pathlib import Path
 
+from camouflage import camouflaged
+
 ROOT = Path(__file__).resolve().parent.parent
 PROFILE = """version = 1
 name = "adversarial-benchmark"
@@ -176,31 +178,38 @@ def similarity(a: str, b: str) -> float:
 
 
 def run_normalization(bench: Path) -> None:
+    rows = read_jsonl(bench / "adversarial" / "evasion-dev.jsonl")
+    by_kind: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for row in rows:
+        by_kind[row["meta"]["evasion"]].append((row["text"], row["meta"]["original"]))
+    print(f"normalisation alone, evasion-dev ({len(rows)} camouflaged texts vs meta.original)\n")
+    recovery_table(by_kind)
+    seen = {row["meta"]["original_id"] for row in rows}
+    toxic = [r["text"] for r in read_jsonl(bench / "textdetox-en" / "dev.jsonl") if r["label"] == "toxic" and r["id"] not in seen]
+    print(f"\nnormalisation alone, other camouflage of {len(toxic)} other toxic textdetox-en dev texts (benchmarks/camouflage.py)\n")
+    recovery_table(camouflaged(toxic))
+    benign_changes(bench)
+
+
+def recovery_table(by_kind: dict[str, list[tuple[str, str]]]) -> None:
     from tactful.normalize import normalize_text
 
-    rows = read_jsonl(bench / "adversarial" / "evasion-dev.jsonl")
-    by_kind: dict[str, list[tuple[float, float, bool]]] = defaultdict(list)
-    for row in rows:
-        original, camouflaged = row["meta"]["original"], row["text"]
-        undone = normalize_text(camouflaged)
-        by_kind[row["meta"]["evasion"]].append(
-            (similarity(camouflaged, original), similarity(undone, original), undone == original)
-        )
-    by_kind["all"] = [entry for kind in list(by_kind) for entry in by_kind[kind]]
-    print(f"normalisation alone, evasion-dev ({len(rows)} camouflaged texts vs meta.original)\n")
     print(f"| camouflage | items | similarity before | after | exact original | >= {NEAR} similar |")
     print("|---|---|---|---|---|---|")
-    for kind, entries in by_kind.items():
-        n = len(entries)
-        before = sum(e[0] for e in entries) / n
-        after = sum(e[1] for e in entries) / n
-        exact = sum(e[2] for e in entries)
-        near = sum(e[1] >= NEAR for e in entries)
-        print(f"| {kind} | {n} | {before:.3f} | {after:.3f} | {exact}/{n} ({100 * exact / n:.0f}%) | {near}/{n} ({100 * near / n:.0f}%) |")
-    benign_changes(bench, normalize_text)
+    everything = [pair for pairs in by_kind.values() for pair in pairs]
+    for kind, pairs in [*by_kind.items(), ("all", everything)]:
+        n = len(pairs)
+        undone = [normalize_text(text) for text, _ in pairs]
+        before = sum(similarity(t, o) for t, o in pairs) / n
+        after = [similarity(u, o) for u, (_, o) in zip(undone, pairs)]
+        exact = sum(u == o for u, (_, o) in zip(undone, pairs))
+        near = sum(a >= NEAR for a in after)
+        print(f"| {kind} | {n} | {before:.3f} | {sum(after) / n:.3f} | {exact}/{n} ({100 * exact / n:.0f}%) | {near}/{n} ({100 * near / n:.0f}%) |")
 
 
-def benign_changes(bench: Path, normalize_text) -> None:  # type: ignore[no-untyped-def]
+def benign_changes(bench: Path) -> None:
+    from tactful.normalize import normalize_text
+
     print("\nbenign dev texts changed by normalisation (what the model sees differs from the input)\n")
     print("| source | items | changed | similarity of changed |")
     print("|---|---|---|---|")

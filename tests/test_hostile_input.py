@@ -19,7 +19,7 @@ from tests.fake_ollama import item_text
 
 # The fake server and the cli fixture are reused across examples: they keep no state a
 # later example depends on.
-HOSTILE = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+HOSTILE = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 BOM = b"\xef\xbb\xbf"
 

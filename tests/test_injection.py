@@ -78,7 +78,7 @@ fragments = st.sampled_from(['"', "}", "{", "\\", "\n", "\r", "<|", "|>", "</", 
 texts = st.lists(fragments | st.text(max_size=5), min_size=1, max_size=12).map("".join).filter(str.strip)
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(batch=st.lists(texts, min_size=1, max_size=6))
 def test_no_combination_of_delimiters_breaks_the_frame(cli, ollama_args, fake_ollama, batch):
     # Normalisation off: the frame must hold for any text, not only for normalised ones.

@@ -32,6 +32,12 @@ CAMOUFLAGED = [
     ("m\u00adoron", "moron"),  # soft hyphen
     ("id\U000e0069\U000e0067iot", "idiot"),  # tag characters smuggling letters
     ("i\ufe0fd\ufe0fiot", "idiot"),  # variation selectors on letters
+    ("\u026a\u1d05\u026a\u1d0f\u1d1b \u028f\u1d0f\u1d1c", "idiot you"),  # small capitals
+    ("y\u03bfu \u03banow n\u03bfthing, l\u03bfser", "you know nothing, loser"),  # Greek kappa via the kra
+    ("you \uff02idiot\uff02\uff01", 'you "idiot"!'),  # full-width punctuation outside CJK
+    ("a\u0336 l\u0336oser", "a loser"),  # one overlay on a one-letter word
+    ("stupid h035", "stupid hoes"),  # three digits after a letter are leetspeak
+    ("dumb @5$", "dumb ass"),  # a word made only of symbols
 ]
 
 GENUINE = [
@@ -48,6 +54,7 @@ GENUINE = [
     "Tickets cost $5 in 2024, 10% off at 10am; the 4k mp3 player was 1st.",
     "See https://ex4mple.com/a1b2?q=l33t or mail me@h0st.org",
     "Call 0 8 0 0 1 2 3 now, code A7-B3",
+    "It costs $50, not 47!!! See you at 5am or 9pm, room 3d.",
     "I love Москва and Αθήνα",
 ]
 

@@ -22,11 +22,16 @@ LEET_CHARS = "".join(LEET)
 MAX_READINGS = 64  # a token with more ambiguous symbols than this is left alone
 
 _SYMBOLS = re.escape(LEET_CHARS)
-# A symbol touching a letter: the only tokens worth a look hold one.
-_LEET_HINT = re.compile(rf"[A-Za-z][{_SYMBOLS}]|[{_SYMBOLS}][A-Za-z]")
+# A symbol touching a letter, or two symbols that are not both digits ("@5$"): the only
+# tokens worth a look hold one.
+_NON_DIGIT = re.escape("".join(ch for ch in LEET_CHARS if not ch.isdigit()))
+_LEET_HINT = re.compile(
+    rf"[A-Za-z][{_SYMBOLS}]|[{_SYMBOLS}][A-Za-z]|[{_NON_DIGIT}][{_SYMBOLS}]|[{_SYMBOLS}][{_NON_DIGIT}]"
+)
 # Digits only before or after letters are mostly units, ordinals and versions ("10am",
-# "mp3", "4k"), rarely leetspeak ("g0", "th3"): only very common words count there.
-_DIGIT_EDGE = re.compile(r"^(\d+[A-Za-z]+|[A-Za-z]+\d+)$")
+# "mp3", "4k"), rarely leetspeak ("g0", "th3"): only very common words count there. Three
+# digits after a letter ("h035") are leetspeak again.
+_DIGIT_EDGE = re.compile(r"^(\d+[A-Za-z]+|[A-Za-z]+\d{1,2})$")
 DIGIT_EDGE_MIN_ZIPF = 5.5
 _URLISH = re.compile(r"://|^www\.|\.[a-z]{2,}(/|$)|^[^@\s]+@[^@\s]+\.[a-z]{2,}", re.IGNORECASE)
 _LEADING_PUNCT = "\"'([{<"
@@ -76,7 +81,9 @@ def decode_token(token: str) -> str:
 
 @lru_cache(maxsize=65536)  # chat and SMS repeat their tokens ("2nite", "u", "b4")
 def decode_core(core: str) -> str | None:
-    if not any(ch in LEET for ch in core) or not any(ch.isascii() and ch.isalpha() for ch in core):
+    if not any(ch in LEET for ch in core):
+        return None
+    if not any(ch.isascii() and ch.isalpha() for ch in core) and not _all_symbol_word(core):
         return None
     options = [LEET.get(ch, (ch,)) for ch in core]
     if _readings(options) > MAX_READINGS:
@@ -90,6 +97,12 @@ def decode_core(core: str) -> str | None:
     best = max(words, key=lambda w: zipf(w.lower()))
     letters = [ch for ch in core if ch.isalpha()]
     return best.upper() if len(letters) > 1 and all(ch.isupper() for ch in letters) else best
+
+
+def _all_symbol_word(core: str) -> bool:
+    # "@5$" is a word in symbols; "$50", "47" and "!!!" are a price, a number, a shout.
+    symbols = [ch for ch in core if ch in LEET and not ch.isdigit()]
+    return len(core) >= 3 and len(symbols) >= 2 and len(set(core)) > 1 and all(ch in LEET for ch in core)
 
 
 def _readings(options: list[tuple[str, ...]]) -> int:

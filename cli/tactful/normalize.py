@@ -29,6 +29,8 @@ from tactful.spacing import collapse_spacing
 
 ZWNJ, ZWJ = "\u200c", "\u200d"
 IDEOGRAPHIC_SPACE = "\u3000"
+# CJK punctuation, kana, CJK ideographs, Hangul syllables.
+_CJK = re.compile("[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 BLACK_FLAG = "\U0001f3f4"  # starts the tag sequences of subdivision flags
 # Not format characters, yet invisible: combining grapheme joiner, Hangul fillers,
 # Khmer inherent vowels.
@@ -36,8 +38,10 @@ ALSO_INVISIBLE = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u3164\uffa0")
 # Combining marks used to build Zalgo text (Hebrew, Arabic and Indic marks are not here).
 _MARKS = "\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20f0\ufe20-\ufe2f"
 _MARK = re.compile(f"[{_MARKS}]")
-# A stack of marks, or marks on a space (strike-through running across words).
-_MARK_STACK = re.compile(f"[{_MARKS}]{{5,}}|(?<=\\s)[{_MARKS}]+")
+# Overlay marks (strike-through, slashes) on ASCII; no orthography uses them.
+_OVERLAYS = "\u0334-\u0338\u20d2\u20d3\u20d8-\u20da\u20e5\u20e6\u20ea\u20eb"
+# A stack of marks, marks on a space (strike-through running across words), overlays.
+_MARK_STACK = re.compile(f"[{_MARKS}]{{5,}}|(?<=\\s)[{_MARKS}]+|(?<=[!-~])[{_OVERLAYS}]+")
 _MARKED_LETTER = re.compile(f"[A-Za-z][{_MARKS}]")
 _MARKED_LATIN_WORD = re.compile(f"(?:[A-Za-z][{_MARKS}]*)+")
 JOINING_SCRIPTS_FROM = 0x0590  # Hebrew onwards: scripts and emoji that use joiners
@@ -56,17 +60,19 @@ def normalize_text(text: str) -> str:
 def fold_compatibility(text: str) -> str:
     if unicodedata.is_normalized("NFKC", text):
         return text
-    return "".join(_folded(ch) if not ch.isascii() else ch for ch in text)
+    cjk = bool(_CJK.search(text))
+    return "".join(_folded(ch, cjk) if not ch.isascii() else ch for ch in text)
 
 
 @lru_cache(maxsize=8192)
-def _folded(ch: str) -> str:
+def _folded(ch: str, cjk: bool) -> str:
     folded = unicodedata.normalize("NFKC", ch)
     if folded == ch or ch == IDEOGRAPHIC_SPACE:
         return ch
     if folded.isspace() or any(c.isalnum() for c in folded):
         return folded
-    return ch
+    # Full-width punctuation is native to CJK text; elsewhere it is more disguise.
+    return ch if cjk else folded
 
 
 def strip_invisible(text: str) -> str:
