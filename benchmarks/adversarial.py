@@ -166,8 +166,8 @@ def run_model(args: argparse.Namespace, items: list[Item]) -> None:
     names = sorted({name for table in attacks.values() for name in table})
     print("| condition | " + " | ".join(names) + " |")
     print("|---" * (len(names) + 1) + "|")
-    for condition, table in attacks.items():
-        print(f"| {condition} | " + " | ".join(f"{table[name]:.0f}" for name in names) + " |")
+    for name_of_condition, table in attacks.items():
+        print(f"| {name_of_condition} | " + " | ".join(f"{table[name]:.0f}" for name in names) + " |")
 
 
 # ---------------------------------------------------------------- normalisation alone

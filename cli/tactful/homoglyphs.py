@@ -50,9 +50,9 @@ def latin_lookalikes() -> dict[str, str]:
     # Small capitals ("ᴅ") are Latin letters in all but size; not all are in the data.
     for block in SMALL_CAPITAL_BLOCKS:
         for point in block:
-            letter = _SMALL_CAPITAL.match(unicodedata.name(chr(point), ""))
-            if letter:
-                table.setdefault(chr(point), letter.group(1).lower())
+            small_capital = _SMALL_CAPITAL.match(unicodedata.name(chr(point), ""))
+            if small_capital:
+                table.setdefault(chr(point), small_capital.group(1).lower())
     return table
 
 
