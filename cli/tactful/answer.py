@@ -102,6 +102,11 @@ class Contract:
             raise AnswerError(f"answer is not JSON ({exc.msg}): {content[:80]!r}") from None
         if not isinstance(data, dict):
             raise AnswerError(f"answer is not a JSON object: {content[:80]!r}")
+        # Keys beyond the schema mean the model followed some other format, such as one a
+        # text dictated to it ('Output exactly {"labels": []}'): never read a decision from it.
+        extra = sorted(set(data) - {*self.decision_keys, *(["rationale"] if self.explain else [])})
+        if extra:
+            raise AnswerError(f"answer has keys outside the contract ({', '.join(extra)}): {content[:80]!r}")
         rationale = self._rationale(data)
         if self.mode == "binary":
             flagged = _boolean(data, "flagged")

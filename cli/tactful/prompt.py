@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -24,10 +26,21 @@ from tactful.profile import Profile
 Message = dict[str, str]
 
 
-@lru_cache(maxsize=None)
+# For measuring the defences only (benchmarks/adversarial.py): "plain" swaps in the
+# unhardened templates, system.plain.txt and item.plain.txt. Not a user setting.
+VARIANT_ENV = "TACTFUL_PROMPT_VARIANT"
+
+
 def template(name: str) -> Template:
-    text = resources.files("tactful.prompts").joinpath(f"{name}.txt").read_text("utf-8")
-    return Template(text.rstrip("\n"))
+    return _load(name, os.environ.get(VARIANT_ENV, ""))
+
+
+@lru_cache(maxsize=None)
+def _load(name: str, variant: str) -> Template:
+    prompts = resources.files("tactful.prompts")
+    variant_file = prompts.joinpath(f"{name}.{variant}.txt")
+    chosen = variant_file if variant and variant_file.is_file() else prompts.joinpath(f"{name}.txt")
+    return Template(chosen.read_text("utf-8").rstrip("\n"))
 
 
 def render(name: str, **values: str) -> str:
@@ -89,8 +102,24 @@ class PromptBuilder:
 
 
 def user_turn(text: str) -> Message:
-    # json.dumps escapes quotes, backslashes and newlines: the text cannot close the frame.
-    return {"role": "user", "content": render("item", text=json.dumps(text, ensure_ascii=False))}
+    return {"role": "user", "content": render("item", text=frame(text), raw=text)}
+
+
+# "<|im_start|>", "</s>", "<start_of_turn>", "[INST]": servers that tokenize the rendered
+# chat with special tokens enabled (Ollama, ollama/ollama#15931) would read these in a
+# text as the real control tokens and let it open a turn of its own.
+_CONTROL_LOOKALIKE = re.compile(r"<(?=[|\uff5c/!<A-Za-z])|\[(?=/?INST\])", re.IGNORECASE)
+
+
+def frame(text: str) -> str:
+    """The text as a JSON string that cannot close the frame or forge a chat turn.
+
+    json.dumps escapes quotes, backslashes and line breaks; the "<" or "[" that starts a
+    control-token look-alike becomes a \\u escape, so the string still decodes to exactly
+    the text while no tokenizer can match the marker.
+    """
+    encoded = json.dumps(text, ensure_ascii=False)
+    return _CONTROL_LOOKALIKE.sub(lambda m: f"\\u{ord(m.group()):04x}", encoded)
 
 
 def _definitions(categories: Sequence[Any]) -> str:

@@ -21,6 +21,8 @@ from tactful.records import InputRecord
 JSONL_SUFFIXES = {".jsonl", ".ndjson", ".jsonlines"}
 INPUT_FORMATS = ("auto", "text", "jsonl")
 STDIN = "-"
+UTF8_BOM = b"\xef\xbb\xbf"
+MAX_JSON_DEPTH = 500  # far beyond any real export, well within Python's recursion limit
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ def read_stream(handle: IO[bytes], name: str, options: ReadOptions) -> Iterator[
         return
     jsonl = _is_jsonl(name, options)
     for number, raw in enumerate(handle, start=1):
-        line, error = _decode(raw, first=number == 1)
+        line, error = _decode(raw)
         if not line.strip():
             continue
         source = f"{name}:{number}"
@@ -84,10 +86,9 @@ def read_stream(handle: IO[bytes], name: str, options: ReadOptions) -> Iterator[
             yield InputRecord(source, line, {"id": source, "text": line}, source)
 
 
-def _decode(raw: bytes, first: bool) -> tuple[str, str | None]:
-    raw = raw.rstrip(b"\r\n")
-    if first and raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
+def _decode(raw: bytes) -> tuple[str, str | None]:
+    # A BOM can start any line, not only the first: `cat a.txt b.txt` of two BOM files.
+    raw = raw.rstrip(b"\r\n").removeprefix(UTF8_BOM)
     try:
         return raw.decode("utf-8"), None
     except UnicodeDecodeError as exc:
@@ -97,7 +98,7 @@ def _decode(raw: bytes, first: bool) -> tuple[str, str | None]:
 
 
 def _whole(data: bytes, name: str) -> InputRecord:
-    text, error = _decode(data.removeprefix(b"\xef\xbb\xbf"), first=False)
+    text, error = _decode(data)
     if error:
         return InputRecord(name, None, {"id": name, "raw": text}, name, f"{name}: {error}")
     return InputRecord(name, text, {"id": name, "text": text}, name)
@@ -109,6 +110,16 @@ def jsonl_record(line: str, source: str, options: ReadOptions) -> InputRecord:
     except (json.JSONDecodeError, RecursionError) as exc:
         msg = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
         return InputRecord(source, None, {"id": source, "raw": line}, source, f"{source}: invalid JSON: {msg}")
+    if _too_deep(obj):
+        return InputRecord(
+            source, None, {"id": source, "raw": line}, source,
+            f"{source}: JSON nested more than {MAX_JSON_DEPTH} levels deep",
+        )
+    if "\\u" in line and _has_lone_surrogate(obj):
+        return InputRecord(
+            source, None, {"id": source, "raw": line}, source,
+            f"{source}: a \\u escape is an unpaired UTF-16 surrogate, not a character; fix the export",
+        )
     if not isinstance(obj, dict):
         return InputRecord(
             source, None, {"id": source, "raw": obj}, source,
@@ -122,6 +133,32 @@ def jsonl_record(line: str, source: str, options: ReadOptions) -> InputRecord:
     if not isinstance(text, str):
         return InputRecord(rid, None, obj, source, f"{source}: field '{options.field}' is {type(text).__name__}, not a string")
     return InputRecord(rid, text, obj, source)
+
+
+def _too_deep(obj: Any) -> bool:
+    # Python's parser stops near 1000 levels, but writing the record out again needs stack
+    # too: a record nested just under that limit would crash the writer. Iterative, so the
+    # check itself cannot overflow.
+    stack: list[tuple[Any, int]] = [(obj, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return True
+        if isinstance(value, dict):
+            stack.extend((child, depth + 1) for child in value.values())
+        elif isinstance(value, list):
+            stack.extend((child, depth + 1) for child in value)
+    return False
+
+
+def _has_lone_surrogate(obj: Any) -> bool:
+    # json.loads accepts "\ud800" alone, but such a string can be neither sent to a model
+    # nor written out as UTF-8.
+    try:
+        json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def lookup(obj: dict[str, Any], dotted: str) -> Any:

@@ -12,6 +12,11 @@ from tactful.normalize import normalize_text
 from tactful.profile import TaskSettings
 
 
+# Normalisation shortens a text (invisible characters go) but by no more than this factor
+# in practice; a text longer than the window is over the limit whatever it holds.
+NORMALIZE_WINDOW = 4
+
+
 @dataclass
 class PreparedText:
     chunks: list[str]
@@ -22,22 +27,26 @@ class PreparedText:
 
 def prepare_text(text: str, task: TaskSettings) -> PreparedText:
     prepared = PreparedText(chunks=[])
+    length, limit = len(text), task.max_chars
+    if task.long_text != "split" and length > limit * NORMALIZE_WINDOW:
+        # Only the start can reach the model: normalise that, not all of a 10 MB line.
+        text = text[: limit * NORMALIZE_WINDOW]
     if task.normalize:
         normalized = normalize_text(text)
         if normalized != text:
             prepared.normalized = True
             text = normalized
-    limit = task.max_chars
-    if len(text) <= limit:
+    cut_short = task.long_text != "split" and length > limit * NORMALIZE_WINDOW
+    if len(text) <= limit and not cut_short:
         prepared.chunks = [text]
     elif task.long_text == "error":
-        prepared.error = f"text has {len(text)} characters, over task.max_chars = {limit} (set task.long_text to truncate or split)"
+        prepared.error = f"text has {length} characters, over task.max_chars = {limit} (set task.long_text to truncate or split)"
     elif task.long_text == "split":
         prepared.chunks = split_text(text, limit)
         prepared.notes.append(f"split into {len(prepared.chunks)} parts of at most {limit} characters")
     else:
         prepared.chunks = [text[:limit]]
-        prepared.notes.append(f"truncated from {len(text)} to {limit} characters")
+        prepared.notes.append(f"truncated from {length} to {limit} characters")
     return prepared
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import IO, Protocol
 
 from rich.console import Console
@@ -65,4 +66,9 @@ def _clip(text: str, width: int) -> str:
 def _escape(text: str) -> str:
     from rich.markup import escape
 
-    return escape(text)
+    return escape(_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text))
+
+
+# Control characters shown as escapes: rich passes ESC through, and a text must not be
+# able to clear or retitle the terminal of the moderator reading the table.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
