@@ -43,7 +43,8 @@ def requests_for(cli, ollama_args, fake_ollama, texts: list[str]) -> list[dict]:
     """The requests sent for these texts, in one run (JSONL, so any text is one record)."""
     before = len(fake_ollama.chat_requests())
     lines = "".join(json.dumps({"text": t}) + "\n" for t in texts)
-    run = cli("classify", *ollama_args, "--input-format", "jsonl", input=lines)
+    # --no-cache: every text must reach the (fake) model, even one seen in an earlier run.
+    run = cli("classify", *ollama_args, "--input-format", "jsonl", "--no-cache", input=lines)
     assert run.code == 0, run.stderr
     return fake_ollama.chat_requests()[before:]
 

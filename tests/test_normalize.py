@@ -65,7 +65,7 @@ def sent(fake_ollama) -> list[str]:
 
 def test_model_reads_camouflaged_text_undone_and_record_keeps_original(cli, ollama_args, fake_ollama):
     posted = [p for p, _ in CAMOUFLAGED]
-    run = cli("classify", *ollama_args, input="".join(p + "\n" for p in posted))
+    run = cli("classify", *ollama_args, "--no-cache", input="".join(p + "\n" for p in posted))
     assert run.code == 0, run.stderr
     assert sent(fake_ollama) == [readable for _, readable in CAMOUFLAGED]
     assert [r["text"] for r in run.records] == posted
@@ -74,15 +74,15 @@ def test_model_reads_camouflaged_text_undone_and_record_keeps_original(cli, olla
 
 def test_camouflaged_insults_are_flagged_only_with_normalisation(cli, ollama_args):
     posted = "".join(p + "\n" for p, _ in CAMOUFLAGED[:13])
-    on = cli("classify", *ollama_args, input=posted).records
-    off = cli("classify", *ollama_args, "--no-normalize", input=posted).records
+    on = cli("classify", *ollama_args, "--no-cache", input=posted).records
+    off = cli("classify", *ollama_args, "--no-cache", "--no-normalize", input=posted).records
     assert all(r["moderation"]["flagged"] for r in on)
     assert sum(r["moderation"]["flagged"] for r in off) <= 2
     assert all("normalized" not in r["moderation"] for r in off)
 
 
 def test_genuine_text_reaches_the_model_unchanged(cli, ollama_args, fake_ollama):
-    run = cli("classify", *ollama_args, input="".join(t + "\n" for t in GENUINE))
+    run = cli("classify", *ollama_args, "--no-cache", input="".join(t + "\n" for t in GENUINE))
     assert run.code == 0, run.stderr
     assert sent(fake_ollama) == GENUINE
     assert [r for r in run.records if "normalized" in r["moderation"]] == []
@@ -91,12 +91,12 @@ def test_genuine_text_reaches_the_model_unchanged(cli, ollama_args, fake_ollama)
 def test_profile_can_turn_normalisation_off(cli, ollama_args, fake_ollama, tmp_path):
     profile = tmp_path / "p.toml"
     profile.write_text("version = 1\n[task]\nnormalize = false\n[categories.toxicity]\nblocked = true\n", encoding="utf-8")
-    cli("classify", *ollama_args, "--profile", str(profile), input="y0u 1d10t\n")
+    cli("classify", *ollama_args, "--no-cache", "--profile", str(profile), input="y0u 1d10t\n")
     assert sent(fake_ollama) == ["y0u 1d10t"]
-    cli("classify", *ollama_args, "--profile", str(profile), "--normalize", input="y0u 1d10t\n")
+    cli("classify", *ollama_args, "--no-cache", "--profile", str(profile), "--normalize", input="y0u 1d10t\n")
     assert sent(fake_ollama)[-1] == "you idiot"
 
 
 def test_initials_and_non_words_are_not_collapsed(cli, ollama_args, fake_ollama):
-    cli("classify", *ollama_args, input="q x z v w\nthe k-x-j-q plan\n")
+    cli("classify", *ollama_args, "--no-cache", input="q x z v w\nthe k-x-j-q plan\n")
     assert sent(fake_ollama) == ["q x z v w", "the k-x-j-q plan"]
