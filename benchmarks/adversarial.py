@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import subprocess
 import sys
 import tempfile
@@ -87,17 +88,25 @@ def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def load_items(bench: Path) -> list[Item]:
+def spread(rows: list[dict], limit: int | None) -> list[dict]:
+    """Up to ``limit`` rows, a fixed random sample in file order (files are grouped by kind)."""
+    if limit is None or limit >= len(rows):
+        return rows
+    keep = set(random.Random(0).sample(range(len(rows)), limit))
+    return [row for i, row in enumerate(rows) if i in keep]
+
+
+def load_items(bench: Path, limit: int | None = None) -> list[Item]:
     items: list[Item] = []
     for group in ("injection", "evasion"):
-        for row in read_jsonl(bench / "adversarial" / f"{group}-dev.jsonl"):
+        for row in spread(read_jsonl(bench / "adversarial" / f"{group}-dev.jsonl"), limit):
             attack = row["meta"].get("evasion") or row["source"].split("+")[0]
             items.append(Item(row["id"], row["text"], group, "modified", attack))
             items.append(Item(row["id"] + "#original", row["meta"]["original"], group, "original", attack))
     for folder, label in BENIGN:
-        for row in read_jsonl(bench / folder / "dev.jsonl"):
-            if row["label"] == label:
-                items.append(Item(row["id"], row["text"], "benign", "benign", folder))
+        benign = [row for row in read_jsonl(bench / folder / "dev.jsonl") if row["label"] == label]
+        for row in spread(benign, limit):
+            items.append(Item(row["id"], row["text"], "benign", "benign", folder))
     return items
 
 
@@ -228,11 +237,12 @@ def main() -> None:
     parser.add_argument("--host", default=None, help="Ollama URL (with --backend ollama)")
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--normalization-only", action="store_true", help="no model: measure normalisation alone")
+    parser.add_argument("--limit", type=int, default=None, help="items per file, a fixed random sample (default: all)")
     args = parser.parse_args()
     if args.normalization_only:
         run_normalization(args.bench)
         return
-    run_model(args, load_items(args.bench))
+    run_model(args, load_items(args.bench, args.limit))
 
 
 if __name__ == "__main__":

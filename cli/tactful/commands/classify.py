@@ -12,6 +12,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from tactful.backends.base import BackendInfo, ChatRequest, Completion
 from tactful.commands.common import ModelChoice, load_settings, make_backend, make_classifier
 from tactful.errors import EXIT_FLAGGED, EXIT_OK, BackendError, UsageError
 from tactful.interrupts import Stopped, stop_on_signals
@@ -128,8 +129,8 @@ def _show_prompt(records: Iterable[InputRecord], choice: ModelChoice) -> int:
     """Print the exact request for the first readable input, without calling a model."""
     profile, _ = load_settings(choice)
     classifier = make_classifier(profile, backend=PromptOnly(profile.model.name))
-    first = next((r for r in records if r.text is not None), None)
-    request = classifier.first_request(first.text if first else "")
+    first = next((r.text for r in records if r.text is not None), "")
+    request = classifier.first_request(first)
     shown = {
         "model": profile.model.name,
         "backend": profile.model.backend,
@@ -143,12 +144,24 @@ def _show_prompt(records: Iterable[InputRecord], choice: ModelChoice) -> int:
 
 
 class PromptOnly:
-    """Stands in for a backend where a prompt is built but nothing is sent."""
+    """The backend for --show-prompt: prompts are built, nothing is ever sent."""
 
     name = "none"
 
     def __init__(self, model: str) -> None:
         self.model = model
+
+    def complete(self, request: ChatRequest) -> Completion:
+        raise UsageError("--show-prompt only prints the request; it never sends one")
+
+    def model_id(self) -> str:
+        return self.model
+
+    def info(self) -> BackendInfo:
+        return BackendInfo("none", "", None, self.model, False, "--show-prompt sends nothing")
+
+    def close(self) -> None:
+        """Nothing was opened."""
 
 
 def _writer(options: ClassifyOptions, stream) -> ResultWriter:  # type: ignore[no-untyped-def]
