@@ -114,3 +114,53 @@ def test_missing_model_file_is_one_line(cli, tmp_path):
     run = cli("classify", "--backend", "embedded", "--model", str(tmp_path / "nope.gguf"), input="x\n")
     assert run.code == 3
     assert run.stderr.strip() == f"tactful: error: {tmp_path / 'nope.gguf'}: no such model file"
+
+
+def test_cache_and_resume_with_the_real_engine(cli, tmp_path):
+    full = tmp_path / "full.jsonl"
+    first = cli("classify", *ARGS, "-o", full, str(SAMPLES / "comments.txt"))
+    assert first.code == 0, first.stderr
+    assert "0 from cache" in first.stderr
+    lines = full.read_text().splitlines()
+    assert len(lines) == len(LINES)
+
+    again = tmp_path / "again.jsonl"
+    second = cli("classify", *ARGS, "-o", again, str(SAMPLES / "comments.txt"))
+    assert f"{len(LINES)} from cache" in second.stderr
+    assert again.read_text() == full.read_text()
+
+    # A run cut short after three records (and half a line), resumed with the cache off:
+    # exactly one line per record, the same records as the uninterrupted run.
+    partial = tmp_path / "partial.jsonl"
+    partial.write_text("\n".join(lines[:3]) + "\n" + lines[3][:20])
+    resumed = cli("classify", *ARGS, "-o", partial, "--resume", "--no-cache", str(SAMPLES / "comments.txt"))
+    assert resumed.code == 0, resumed.stderr
+    assert partial.read_text().splitlines() == lines
+
+
+def test_a_model_pulled_with_ollama_is_found_without_a_server(cli, tmp_path, monkeypatch):
+    """Ollama's store: manifests name the GGUF blob by digest; no server is needed."""
+    store = tmp_path / "ollama"
+    digest = "sha256-" + PINNED[MODEL].sha256
+    (store / "blobs").mkdir(parents=True)
+    (store / "blobs" / digest).symlink_to(pinned_path(PINNED[MODEL]))
+    manifest = store / "manifests" / "registry.ollama.ai" / "library" / "smollm2" / "135m"
+    manifest.parent.mkdir(parents=True)
+    manifest.write_text(json.dumps({"schemaVersion": 2, "layers": [
+        {"mediaType": "application/vnd.ollama.image.template", "digest": "sha256:" + "0" * 64},
+        {"mediaType": "application/vnd.ollama.image.model", "digest": digest.replace("-", ":")},
+    ]}))
+    monkeypatch.setenv("OLLAMA_MODELS", str(store))
+    listing = cli("models", "list", env={"COLUMNS": "250"})
+    assert "smollm2:135m" in listing.stdout and "pulled with Ollama" in listing.stdout
+    run = cli("classify", "--backend", "embedded", "--model", "smollm2:135m", input=LINES[0] + "\n")
+    assert run.code == 0, run.stderr
+    assert run.records[0]["moderation"]["model"] == "smollm2:135m"
+    missing = cli("classify", "--backend", "embedded", "--model", "llama9:1b", input="x\n")
+    assert missing.code == 3 and "ollama pull llama9:1b" in missing.stderr and str(store) in missing.stderr
+
+
+def test_fetch_reuses_a_verified_copy(cli):
+    run = cli("models", "fetch", MODEL)
+    assert run.code == 0
+    assert "already fetched, verified" in run.stderr
