@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import IO, Protocol
 
+import jsonlines
 from rich.console import Console
 from rich.table import Table
 
@@ -25,10 +27,12 @@ class JsonlWriter:
 
     def __init__(self, stream: IO[str]) -> None:
         self.stream = stream
+        # One write per record (the line and its newline together), so an interrupted run
+        # leaves complete lines only; UTF-8 kept readable rather than \u-escaped.
+        self.writer = jsonlines.Writer(stream, flush=True, dumps=functools.partial(json.dumps, ensure_ascii=False))
 
     def write(self, result: Result) -> None:
-        self.stream.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
-        self.stream.flush()
+        self.writer.write(result.to_json())
 
     def close(self) -> None:
         self.stream.flush()
