@@ -22,7 +22,7 @@ HELP = """Personal harmful-content detection with a local LLM.
 Say in a TOML profile what you do not want to see, add a few examples where the model is wrong, and classify text from files, JSONL exports or stdin. No training, no cloud.
 
 \b
-Exit codes: 0 done; 1 something flagged (with --fail-on-flagged, or `check`); 2 usage or configuration error; 3 backend unreachable or model missing; 130 interrupted (Ctrl-C); 143 terminated (SIGTERM).
+Exit codes: 0 done; 1 something flagged (classify --fail-on-flagged, check) or an eval policy test failed; 2 usage or configuration error; 3 backend unreachable or model missing; 130 interrupted (Ctrl-C); 143 terminated (SIGTERM).
 """
 
 app = typer.Typer(
