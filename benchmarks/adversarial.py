@@ -56,6 +56,11 @@ blocked = true
 [categories.spam]
 blocked = true
 """
+# The defence against texts that instruct the moderator: a blocked category for them,
+# as in tactful's default profile. --without-manipulation measures its absence.
+MANIPULATION = """[categories.manipulation]
+blocked = true
+"""
 BENIGN = (("sms-spam", "ham"), ("textdetox-en", "non-toxic"))
 NEAR = 0.95  # similarity at which a normalised text counts as back to its original
 
@@ -166,7 +171,9 @@ def run_model(args: argparse.Namespace, items: list[Item]) -> None:
     attacks: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="tactful-adversarial-") as tmp:
         folder = Path(tmp)
-        (folder / "profile.toml").write_text(PROFILE, encoding="utf-8")
+        (folder / "profile.toml").write_text(
+            PROFILE + ("" if args.without_manipulation else MANIPULATION), encoding="utf-8"
+        )
         for condition in CONDITIONS:
             results = classify(items, condition, args, folder)
             print("| " + " | ".join(condition_row(condition, items, results)) + " |", flush=True)
@@ -237,6 +244,8 @@ def main() -> None:
     parser.add_argument("--host", default=None, help="Ollama URL (with --backend ollama)")
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--normalization-only", action="store_true", help="no model: measure normalisation alone")
+    parser.add_argument("--without-manipulation", action="store_true",
+                        help="leave the manipulation category out of the profile (measures that defence)")
     parser.add_argument("--limit", type=int, default=None, help="items per file, a fixed random sample (default: all)")
     args = parser.parse_args()
     if args.normalization_only:

@@ -23,6 +23,7 @@ KEYWORDS = {
     "spam": ("win", "prize", "click", "offer", "buy", "$"),
     "negative-sentiment": ("disappointed", "tired", "ruined", "bad"),
     "off-topic-politics": ("election", "senator", "party"),
+    "manipulation": ("moderator note", "ignore all previous", "return no categories"),
 }
 
 

@@ -61,7 +61,7 @@ def test_binary_profile_is_asked_per_category(cli, ollama_args, fake_ollama):
     run = cli("check", *ollama_args, "a.md")
     assert run.code == 1
     schema = fake_ollama.chat_requests()[0]["format"]
-    assert set(schema["properties"]) == {"toxicity", "spam", "negative-sentiment"}
+    assert set(schema["properties"]) == {"toxicity", "spam", "negative-sentiment", "manipulation"}
 
 
 def test_clean_files_exit_0(cli, ollama_args, fake_ollama):
@@ -366,7 +366,8 @@ def test_scores_come_from_log_probabilities(cli, ollama_args, fake_ollama):
 
     def answer(body):  # type: ignore[no-untyped-def]
         pieces = [('{"toxicity": ', None), ("true", 0.9), (', "spam": ', None), ("false", 0.2),
-                  (', "negative-sentiment": ', None), ("false", 0.1), ("}", None)]
+                  (', "negative-sentiment": ', None), ("false", 0.1),
+                  (', "manipulation": ', None), ("false", 0.05), ("}", None)]
         entries = []
         for token, p_true in pieces:
             top = [] if p_true is None else [{"token": "true", "logprob": math.log(p_true)},

@@ -103,12 +103,12 @@ def test_modes(cli, ollama_args, fake_ollama):
     multiclass = cli("classify", *ollama_args, "--mode", "multiclass", input=text).records[0]["moderation"]
     assert multiclass["labels"] in (["toxicity"], ["spam"]) and multiclass["flagged"]
     schema = fake_ollama.chat_requests()[-1]["format"]
-    assert schema["properties"]["category"]["enum"] == ["toxicity", "spam", "none"]
+    assert schema["properties"]["category"]["enum"] == ["toxicity", "spam", "manipulation", "none"]
 
     multilabel = cli("classify", *ollama_args, "--mode", "multilabel", input=text).records[0]["moderation"]
     assert multilabel["labels"] == ["toxicity", "spam"] and multilabel["flagged"]
     schema = fake_ollama.chat_requests()[-1]["format"]
-    assert list(schema["properties"]) == ["toxicity", "spam", "negative-sentiment"]
+    assert list(schema["properties"]) == ["toxicity", "spam", "manipulation", "negative-sentiment"]
 
 
 def test_unblocked_category_alone_is_not_flagged(cli, ollama_args):

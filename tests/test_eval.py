@@ -62,7 +62,7 @@ def test_multiclass_and_multilabel(cli, ollama_args, tmp_path):
     assert report["confusion"]["toxicity"] == {"tp": 2, "fp": 0, "fn": 0, "tn": 2}
     run = cli("eval", str(data), *ollama_args, "--mode", "multiclass", "--map", "toxic=toxicity", "--json")
     report = json.loads(run.stdout)["data"]
-    assert set(report["per_class"]) == {"toxicity", "spam", "none"}
+    assert set(report["per_class"]) == {"toxicity", "spam", "manipulation", "none"}
 
 
 def test_policy_tests_fail_the_run(cli, ollama_args, tmp_path):

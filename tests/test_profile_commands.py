@@ -65,7 +65,7 @@ def test_init_writes_a_commented_valid_template_and_refuses_to_overwrite(cli):
     assert text.count("\n#") > 20  # every section is explained
     for section in ("[model]", "[task]", "[categories.toxicity]", "[check]"):
         assert section in text
-    assert cli("profile", "validate").stdout.startswith(f"ok: {path}: 3 categories (2 blocked), 0 examples")
+    assert cli("profile", "validate").stdout.startswith(f"ok: {path}: 4 categories (3 blocked), 0 examples")
 
     path.write_text(text + "# mine\n")
     again = cli("profile", "init")

@@ -43,7 +43,7 @@ def test_every_mode_gives_valid_records(cli, mode):
     run = cli("classify", *ARGS, "--mode", mode, str(SAMPLES / "comments.txt"))
     assert run.code == 0, run.stderr
     assert [r["text"] for r in run.records] == LINES
-    slugs = {"toxicity", "spam", "negative-sentiment"}
+    slugs = {"toxicity", "spam", "negative-sentiment", "manipulation"}
     for record in run.records:
         m = record["moderation"]
         assert m["error"] is None, m["error"]
@@ -61,14 +61,14 @@ def test_scores_are_probabilities(cli):
     assert run.code == 0, run.stderr
     for record in run.records:
         scores = record["moderation"]["scores"]
-        assert set(scores) == {"toxicity", "spam", "none"}
+        assert set(scores) == {"toxicity", "spam", "manipulation", "none"}
         assert all(0.0 <= v <= 1.0 for v in scores.values())
         assert sum(scores.values()) == pytest.approx(1.0, abs=1e-3)
         best = max(scores, key=scores.get)
         assert record["moderation"]["labels"] == ([] if best == "none" else [best]) or scores[best] < 0.5
     run = cli("classify", *ARGS, "--mode", "multilabel", "--scores", input=LINES[1] + "\n")
     scores = run.records[0]["moderation"]["scores"]
-    assert set(scores) == {"toxicity", "spam", "negative-sentiment"}
+    assert set(scores) == {"toxicity", "spam", "negative-sentiment", "manipulation"}
     assert all(0.0 <= v <= 1.0 for v in scores.values())
 
 

@@ -51,7 +51,7 @@ def test_multiclass_scores_split_by_slug_prefix(cli, ollama_args, fake_ollama):
     )
     run = cli("classify", *ollama_args, "--mode", "multiclass", "--scores", input="hello\n")
     moderation = run.records[0]["moderation"]
-    assert moderation["scores"] == {"toxicity": 0.25, "spam": 0.5, "none": 0.25}
+    assert moderation["scores"] == {"toxicity": 0.25, "spam": 0.5, "manipulation": 0.0, "none": 0.25}
     assert moderation["labels"] == ["spam"]
 
 
@@ -59,13 +59,14 @@ def test_multilabel_scores_per_category(cli, ollama_args, fake_ollama):
     tokens = [
         token('{"toxicity":'), token(" false", {" false": 0.9, " true": 0.1}),
         token(', "spam":'), token(" true", {" true": 0.8, " false": 0.2}),
+        token(', "manipulation":'), token(" false", {" false": 0.7, " true": 0.3}),
         token(', "negative-sentiment":'), token(" true", {" true": 0.55, " false": 0.45}),
         token("}"),
     ]
     fake_ollama.responder = scripted(tokens)
     run = cli("classify", *ollama_args, "--mode", "multilabel", "--scores", input="hello\n")
     moderation = run.records[0]["moderation"]
-    assert moderation["scores"] == {"toxicity": 0.1, "spam": 0.8, "negative-sentiment": 0.55}
+    assert moderation["scores"] == {"toxicity": 0.1, "spam": 0.8, "manipulation": 0.3, "negative-sentiment": 0.55}
     assert moderation["labels"] == ["spam", "negative-sentiment"]
     assert moderation["flagged"] is True
 

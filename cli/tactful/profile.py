@@ -141,10 +141,14 @@ def load_profile(location: ProfileLocation) -> Profile:
 
 
 def default_profile() -> Profile:
-    """The profile used when the user has none: toxicity and spam blocked."""
+    """The profile used when the user has none: toxicity, spam and manipulation blocked.
+
+    Manipulation (a text that tries to instruct the moderator) is blocked by default
+    because such a text is suspicious in itself: it is how harmful posts try to slip past.
+    """
     return parse_profile(
         'version = 1\n[categories.toxicity]\nblocked = true\n[categories.spam]\nblocked = true\n'
-        '[categories.negative-sentiment]\nblocked = false\n',
+        '[categories.negative-sentiment]\nblocked = false\n[categories.manipulation]\nblocked = true\n',
         None,
     )
 
