@@ -44,7 +44,7 @@ def answer_for_schema(schema: dict[str, Any], labels: list[str]) -> dict[str, An
     props = schema["properties"]
     answer: dict[str, Any] = {}
     if "flagged" in props:
-        answer["flagged"] = bool(set(labels) & blocked_from(schema, labels))
+        answer["flagged"] = bool(set(labels) & blocked_from(labels))
     elif "category" in props:
         allowed = props["category"]["enum"]
         answer["category"] = next((l for l in labels if l in allowed), "none")
@@ -55,7 +55,7 @@ def answer_for_schema(schema: dict[str, Any], labels: list[str]) -> dict[str, An
     return answer
 
 
-def blocked_from(schema: dict[str, Any], labels: list[str]) -> set[str]:
+def blocked_from(labels: list[str]) -> set[str]:
     # In binary mode the schema does not name categories; the system prompt does.
     return set(labels) - {"negative-sentiment"}
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tactful.atomic import atomic_write_text, locked
 from tactful.errors import ConfigError, TactfulError
-from tactful.example_bank import Example, example_from_json, load_bank
+from tactful.example_bank import Example, load_bank, parse_example_line
 from tactful.normalize import normalize_text
 from tactful.profile import Profile
 from tactful.profile_edit import check_slug
@@ -103,11 +103,9 @@ def read_examples(lines: Iterable[str], where: str, slugs: Collection[str]) -> t
             continue
         at = f"{where}:{number}"
         try:
-            example = example_from_json(json.loads(line), at)
+            example = parse_example_line(line, at)
             for label in example.labels:
                 check_slug(label, slugs, allow_builtin=False)
-        except json.JSONDecodeError as exc:
-            problems.append(f"{at}: invalid JSON: {exc.msg}")
         except TactfulError as exc:
             problems.append(exc.message if exc.message.startswith(at) else f"{at}: {exc.message}")
         else:

@@ -7,7 +7,7 @@ list marks acceptable content), optional ``rationale`` and ``created``.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,15 @@ def example_from_json(obj: Any, where: str) -> Example:
     )
 
 
+def parse_example_line(line: str, where: str) -> Example:
+    """One bank line, decoded and validated; ConfigError naming ``where`` when it is wrong."""
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{where}: invalid JSON: {exc.msg}") from None
+    return example_from_json(obj, where)
+
+
 def load_bank(path: Path | None) -> list[Example]:
     """All examples in the bank at ``path``; a missing file is an empty bank."""
     if path is None or not path.exists():
@@ -68,15 +77,6 @@ def load_bank(path: Path | None) -> list[Example]:
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        where = f"{path}:{number}"
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{where}: invalid JSON in example bank: {exc.msg}") from None
-        example = example_from_json(obj, where)
-        examples.append(example if example.id else _with_id(example, f"ex{number}"))
+        example = parse_example_line(line, f"{path}:{number}")
+        examples.append(example if example.id else replace(example, id=f"ex{number}"))
     return examples
-
-
-def _with_id(example: Example, ex_id: str) -> Example:
-    return Example(ex_id, example.text, example.labels, example.rationale, example.created)

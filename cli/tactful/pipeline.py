@@ -142,9 +142,6 @@ class Classifier:
         chunks = prepare_text(text, self.profile.task).chunks
         return self.request_for(chunks[0] if chunks else text)
 
-    def decide(self, text: str) -> tuple[Decision, Completion]:
-        return self.decide_request(self.request_for(text))
-
     def decide_request(self, request: ChatRequest) -> tuple[Decision, Completion]:
         """Ask the model once, and once more if the answer breaks the contract."""
         try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import os
+
 import httpx
 import ollama
 
@@ -18,8 +20,6 @@ TOP_LOGPROBS = 20
 
 def resolve_host(host: str | None) -> str:
     """The URL the client will use: argument, else OLLAMA_HOST, else localhost:11434."""
-    import os
-
     try:  # the client's own rules, so the host we name is the host it dials
         from ollama._client import _parse_host
 

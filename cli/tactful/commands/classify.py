@@ -20,6 +20,7 @@ from tactful.output_file import OutputFile
 from tactful.pipeline import Classifier, classify_stream
 from tactful.progress import ProgressBar, RunStats, estimate_total
 from tactful.readers import STDIN, ReadOptions, read_inputs, resolve_paths
+from tactful.profile import Profile
 from tactful.records import InputRecord
 from tactful.writers import JsonlWriter, ResultWriter, TableWriter
 
@@ -46,7 +47,7 @@ def classify(paths: list[str], choice: ModelChoice, options: ClassifyOptions) ->
     files = resolve_paths(paths)
     records = read_inputs(files, options.read)
     if options.show_prompt:
-        return _show_prompt(records, choice)
+        return _show_prompt(records, profile)
     backend = make_backend(profile, choice, scores=options.scores)
     classifier = make_classifier(profile, backend, scores=options.scores, use_cache=options.use_cache)
     try:
@@ -125,9 +126,8 @@ def resume_command(argv: Iterable[str]) -> str:
     return shlex.join(["tactful", *args])
 
 
-def _show_prompt(records: Iterable[InputRecord], choice: ModelChoice) -> int:
+def _show_prompt(records: Iterable[InputRecord], profile: Profile) -> int:
     """Print the exact request for the first readable input, without calling a model."""
-    profile, _ = load_settings(choice)
     classifier = make_classifier(profile, backend=PromptOnly(profile.model.name))
     first = next((r.text for r in records if r.text is not None), "")
     request = classifier.first_request(first)

@@ -6,7 +6,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from rich.console import Console
 
 from tactful.backends import Backend, open_backend
 from tactful.cache import ResultCache, default_cache_path
@@ -30,10 +29,6 @@ class ModelChoice:
     explain: bool | None = None
     normalize: bool | None = None
     retries: int | None = None
-
-
-def stderr_console() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def warn(message: str) -> None:
