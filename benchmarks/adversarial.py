@@ -4,15 +4,16 @@
 Over the adversarial dev splits (--bench/adversarial/{injection-dev,evasion-dev}.jsonl),
 every modified item is classified next to its original (`meta.original`): the recall lost
 to the modification is what the attack costs. Benign dev items (sms-spam ham, textdetox
-non-toxic) give the false-positive rate, which the defences must not raise. Four
-conditions, each a run of `tactful classify` on one binary profile (toxicity and spam
-blocked):
+non-toxic) give the false-positive rate, which the defences must not raise. Five
+conditions, each a run of `tactful classify` on one binary profile (toxicity, spam and
+manipulation blocked):
 
-  hardened + normalised   the shipped defaults
-  hardened, raw text      --no-normalize
-  plain prompt            TACTFUL_PROMPT_VARIANT=plain (unhardened templates, for
-                          measuring only), normalised
-  plain prompt, raw text  neither defence
+  shipped                       hardened prompt, second look, normalisation (the defaults)
+  no second look                task.second_look = false
+  no normalisation              --no-normalize
+  plain prompt, no second look  TACTFUL_PROMPT_VARIANT=plain (unhardened templates, for
+                                measuring only), task.second_look = false, normalised
+  no defence                    plain prompt, no second look, raw text
 
 Targets (issue 7): injection costs at most 2 points of recall, camouflage at most 5, and
 the false-positive rate does not rise.
@@ -49,8 +50,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PROFILE = """version = 1
 name = "adversarial-benchmark"
 [task]
-mode = "binary"
+mode = "$mode"
 examples_per_category = 0
+second_look = $second_look
 [categories.toxicity]
 blocked = true
 [categories.spam]
@@ -70,13 +72,15 @@ class Condition:
     name: str
     normalize: bool
     plain_prompt: bool
+    second_look: bool = True
 
 
 CONDITIONS = (
-    Condition("hardened + normalised", True, False),
-    Condition("hardened, raw text", False, False),
-    Condition("plain prompt, normalised", True, True),
-    Condition("plain prompt, raw text", False, True),
+    Condition("shipped: hardened + second look + normalised", True, False),
+    Condition("no second look", True, False, second_look=False),
+    Condition("no normalisation", False, False),
+    Condition("plain prompt, no second look", True, True, second_look=False),
+    Condition("no defence", False, True, second_look=False),
 )
 
 
@@ -156,6 +160,15 @@ def condition_row(condition: Condition, items: list[Item], results: dict[str, di
     return [*cells, f"{fpr:.1f}", str(errors + e3)]
 
 
+def dump(path: Path, condition: Condition, items: list[Item], results: dict[str, dict]) -> None:
+    """Append one line per item (condition, item, moderation) to ``path``, for reading failures."""
+    with path.open("a", encoding="utf-8") as out:
+        for item in items:
+            row = {"condition": condition.name, "id": item.id, "group": item.group, "kind": item.kind,
+                   "text": item.text, "moderation": results[item.id]}
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
 def per_attack(items: list[Item], results: dict[str, dict]) -> dict[str, float]:
     by_attack: dict[str, list[Item]] = defaultdict(list)
     for item in items:
@@ -171,11 +184,16 @@ def run_model(args: argparse.Namespace, items: list[Item]) -> None:
     attacks: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="tactful-adversarial-") as tmp:
         folder = Path(tmp)
-        (folder / "profile.toml").write_text(
-            PROFILE + ("" if args.without_manipulation else MANIPULATION), encoding="utf-8"
-        )
         for condition in CONDITIONS:
+            if args.conditions and condition.name not in args.conditions:
+                continue
+            profile = PROFILE.replace("$mode", args.mode).replace("$second_look", str(condition.second_look).lower())
+            (folder / "profile.toml").write_text(
+                profile + ("" if args.without_manipulation else MANIPULATION), encoding="utf-8"
+            )
             results = classify(items, condition, args, folder)
+            if args.dump:
+                dump(args.dump, condition, items, results)
             print("| " + " | ".join(condition_row(condition, items, results)) + " |", flush=True)
             attacks[condition.name] = per_attack(items, results)
     print("\nrecall on modified items by attack (%):\n")
@@ -242,10 +260,15 @@ def main() -> None:
     parser.add_argument("--backend", default="embedded")
     parser.add_argument("--model", default="qwen2.5-coder-1.5b")
     parser.add_argument("--host", default=None, help="Ollama URL (with --backend ollama)")
+    parser.add_argument("--mode", default="binary", choices=("binary", "multiclass", "multilabel"),
+                        help="the profile's task mode (default: binary)")
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--normalization-only", action="store_true", help="no model: measure normalisation alone")
     parser.add_argument("--without-manipulation", action="store_true",
                         help="leave the manipulation category out of the profile (measures that defence)")
+    parser.add_argument("--conditions", nargs="+", metavar="NAME", choices=[c.name for c in CONDITIONS],
+                        help="run only these conditions (default: all five)")
+    parser.add_argument("--dump", type=Path, default=None, help="append per-item results to this JSONL file")
     parser.add_argument("--limit", type=int, default=None, help="items per file, a fixed random sample (default: all)")
     args = parser.parse_args()
     if args.normalization_only:

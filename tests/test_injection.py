@@ -57,16 +57,19 @@ def frame_around(request: dict) -> tuple[str, str]:
 
 def assert_frames_intact(cli, ollama_args, fake_ollama, texts: list[str]) -> None:
     benign, *attacked = requests_for(cli, ollama_args, fake_ollama, ["hello there", *texts])
-    assert len(attacked) == len(texts)
+    asked = iter(item_text(request) for request in attacked)
+    # Each text is asked as written, in order; a second look at it without its
+    # instructions to the moderator may follow (test_steering.py), framed the same way.
+    assert all(text in asked for text in texts)
     lines = benign["messages"][-1]["content"].count("\n")
-    for text, request in zip(texts, attacked):
+    for request in attacked:
+        text = item_text(request)
         assert [m["role"] for m in request["messages"]] == ["system", "user"], text
         assert request["messages"][0] == benign["messages"][0], text
         assert request["format"] == benign["format"], text
         assert frame_around(request) == frame_around(benign), text
         content = request["messages"][-1]["content"]
         assert content.count("\n") == lines, text
-        assert item_text(request) == text
         assert not [m for m in CONTROL_MARKERS if m in content], text
 
 

@@ -46,6 +46,7 @@ class TaskSettings:
     examples_per_category: int = 3
     example_selection: str = "balanced"
     normalize: bool = True
+    second_look: bool = True
     max_chars: int = 6000
     long_text: str = "truncate"
 
@@ -159,7 +160,7 @@ _TOP_KEYS = {"version", "name", "model", "task", "categories", "examples", "test
 _MODEL_KEYS = {"backend", "name", "host", "timeout", "embedding", "options"}
 _TASK_KEYS = {
     "mode", "explain", "examples_per_category", "example_selection", "normalize",
-    "max_chars", "long_text",
+    "max_chars", "long_text", "second_look",
 }
 _CATEGORY_KEYS = {"description", "blocked", "threshold", "severity"}
 _CHECK_KEYS = {"fail_level", "types"}
@@ -275,6 +276,7 @@ def _parse_task(where: str, table: Mapping[str, Any]) -> TaskSettings:
         examples_per_category=int(r.number("examples_per_category", 3, 0, 64)),
         example_selection=r.choice("example_selection", SELECTIONS, "balanced"),
         normalize=r.get("normalize", bool, True),
+        second_look=r.get("second_look", bool, True),
         max_chars=int(r.number("max_chars", 6000, 100)),
         long_text=r.choice("long_text", LONG_TEXT, "truncate"),
     )

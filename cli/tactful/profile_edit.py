@@ -125,6 +125,7 @@ _TYPED_KEYS: dict[tuple[str, ...], type] = {
     ("version",): int,
     ("task", "explain"): bool,
     ("task", "normalize"): bool,
+    ("task", "second_look"): bool,
     ("task", "examples_per_category"): int,
     ("task", "max_chars"): int,
     ("model", "timeout"): float,

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from tactful.normalize import normalize_text
 from tactful.profile import TaskSettings
+from tactful.steering import find_steering
 
 
 # Normalisation shortens a text (invisible characters go) but by no more than this factor
@@ -47,7 +48,24 @@ def prepare_text(text: str, task: TaskSettings) -> PreparedText:
     else:
         prepared.chunks = [text[:limit]]
         prepared.notes.append(f"truncated from {length} to {limit} characters")
+    if task.second_look:
+        _add_second_looks(prepared)
     return prepared
+
+
+def _add_second_looks(prepared: PreparedText) -> None:
+    """Judge each part also without the passages that talk to the moderator (steering.py)."""
+    found = [steering for steering in map(find_steering, prepared.chunks) if steering is not None]
+    if not found:
+        return
+    prepared.chunks.extend(steering.rest for steering in found)
+    passages = [passage for steering in found for passage in steering.passages]
+    quoted = "; ".join(repr(_clip(p)) for p in passages[:3]) + ("; ..." if len(passages) > 3 else "")
+    prepared.notes.append(f"also judged without {len(passages)} passage(s) addressed to the moderator: {quoted}")
+
+
+def _clip(passage: str, width: int = 60) -> str:
+    return passage if len(passage) <= width else passage[: width - 1] + "…"
 
 
 def split_text(text: str, limit: int) -> list[str]:

@@ -110,7 +110,8 @@ def show(explicit: Path | None, console: Console) -> int:
     task = profile.task
     console.print(
         f"[bold]task[/bold]      mode {task.mode}, explain {'on' if task.explain else 'off'}, "
-        f"{task.examples_per_category} examples per category, selection {task.example_selection}"
+        f"{task.examples_per_category} examples per category, selection {task.example_selection}, "
+        f"normalize {'on' if task.normalize else 'off'}, second look {'on' if task.second_look else 'off'}"
     )
     if profile.examples_path:
         console.print(f"[bold]examples[/bold]  {len(bank)} in {profile.examples_path}")
