@@ -4,7 +4,9 @@
 Over the adversarial dev splits (--bench/adversarial/{injection-dev,evasion-dev}.jsonl),
 every modified item is classified next to its original (`meta.original`): the recall lost
 to the modification is what the attack costs. Benign dev items (sms-spam ham, textdetox
-non-toxic) give the false-positive rate, which the defences must not raise. Five
+non-toxic) give the false-positive rate, which the defences must not raise. "other
+injection" puts the phrases of benchmarks/injections.py, written apart from the dev set, on
+other spam and toxic dev texts, to see whether the defences generalise. Five
 conditions, each a run of `tactful classify` on one binary profile (toxicity, spam and
 manipulation blocked):
 
@@ -19,12 +21,16 @@ Targets (issue 7): injection costs at most 2 points of recall, camouflage at mos
 the false-positive rate does not rise.
 
 Without a model, --normalization-only measures normalisation alone: how many camouflaged
-evasion-dev texts it brings back to their original, and how many benign texts it changes.
+evasion-dev texts it brings back to their original, and how many benign texts it changes;
+--second-look-only measures the second look's detector alone: how many injected texts it
+finds (and cuts back to exactly their original), and how many benign dev texts it would
+give a second look.
 
 Usage:
   python benchmarks/adversarial.py --bench ../shared/bench --backend embedded --model qwen2.5-coder-1.5b
   python benchmarks/adversarial.py --bench ../shared/bench --backend ollama --model qwen2.5:3b --host http://127.0.0.1:11434
   python benchmarks/adversarial.py --bench ../shared/bench --normalization-only
+  python benchmarks/adversarial.py --bench ../shared/bench --second-look-only
 
 Data is read from --bench; nothing is copied.
 """
@@ -45,6 +51,7 @@ from difflib import SequenceMatcher
 from pathlib import Path
 
 from camouflage import camouflaged
+from injections import PHRASES, injected
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILE = """version = 1
@@ -63,7 +70,9 @@ blocked = true
 MANIPULATION = """[categories.manipulation]
 blocked = true
 """
+GROUPS = ("injection", "other injection", "evasion")
 BENIGN = (("sms-spam", "ham"), ("textdetox-en", "non-toxic"))
+OTHER_PER_SOURCE = 20  # texts per source (spam, toxic) for the other injection phrases
 NEAR = 0.95  # similarity at which a normalised text counts as back to its original
 
 
@@ -112,11 +121,25 @@ def load_items(bench: Path, limit: int | None = None) -> list[Item]:
             attack = row["meta"].get("evasion") or row["source"].split("+")[0]
             items.append(Item(row["id"], row["text"], group, "modified", attack))
             items.append(Item(row["id"] + "#original", row["meta"]["original"], group, "original", attack))
+    for number, (text, original, phrase) in enumerate(other_injections(bench, limit)):
+        attack = f"phrase {PHRASES.index(phrase) + 1}"
+        items.append(Item(f"other-{number}", text, "other injection", "modified", attack))
+        items.append(Item(f"other-{number}#original", original, "other injection", "original", attack))
     for folder, label in BENIGN:
         benign = [row for row in read_jsonl(bench / folder / "dev.jsonl") if row["label"] == label]
         for row in spread(benign, limit):
             items.append(Item(row["id"], row["text"], "benign", "benign", folder))
     return items
+
+
+def other_injections(bench: Path, limit: int | None) -> list[tuple[str, str, str]]:
+    """benchmarks/injections.py's phrases on spam and toxic dev texts injection-dev did not use."""
+    used = {row["meta"]["original_id"] for row in read_jsonl(bench / "adversarial" / "injection-dev.jsonl")}
+    texts: list[str] = []
+    for folder, label in (("sms-spam", "spam"), ("textdetox-en", "toxic")):
+        rows = [row for row in read_jsonl(bench / folder / "dev.jsonl") if row["label"] == label and row["id"] not in used]
+        texts += [row["text"] for row in rows[: OTHER_PER_SOURCE if limit is None else min(limit, OTHER_PER_SOURCE)]]
+    return injected(texts)
 
 
 # ---------------------------------------------------------------- with a model
@@ -151,7 +174,7 @@ def rate(items: Iterable[Item], results: dict[str, dict]) -> tuple[float, int]:
 def condition_row(condition: Condition, items: list[Item], results: dict[str, dict]) -> list[str]:
     cells = [condition.name]
     errors = 0
-    for group in ("injection", "evasion"):
+    for group in GROUPS:
         original, e1 = rate((i for i in items if i.group == group and i.kind == "original"), results)
         modified, e2 = rate((i for i in items if i.group == group and i.kind == "modified"), results)
         cells += [f"{original:.1f}", f"{modified:.1f}", f"{original - modified:+.1f}"]
@@ -179,8 +202,9 @@ def per_attack(items: list[Item], results: dict[str, dict]) -> dict[str, float]:
 
 def run_model(args: argparse.Namespace, items: list[Item]) -> None:
     print(f"model: {args.model} ({args.backend}); recall and false positives in %, drop in points\n")
-    print("| condition | injection: original | modified | drop | evasion: original | modified | drop | FPR benign | errors |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    columns = " | ".join(f"{group}: original | modified | drop" for group in GROUPS)
+    print(f"| condition | {columns} | FPR benign | errors |")
+    print("|---" * (3 * len(GROUPS) + 3) + "|")
     attacks: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="tactful-adversarial-") as tmp:
         folder = Path(tmp)
@@ -254,6 +278,31 @@ def benign_changes(bench: Path) -> None:
         print(f"| {folder} {label} | {len(texts)} | {len(changed)} | {mean:.3f} |")
 
 
+# ---------------------------------------------------------------- the second look alone
+
+
+def run_second_look(bench: Path) -> None:
+    from tactful.steering import find_steering
+
+    dev = [(row["text"], row["meta"]["original"]) for row in read_jsonl(bench / "adversarial" / "injection-dev.jsonl")]
+    other = [(text, original) for text, original, _ in other_injections(bench, None)]
+    print("second look alone: injected texts found, and cut back to exactly their original\n")
+    print("| set | items | found | cut to the original |")
+    print("|---|---|---|---|")
+    for name, pairs in (("injection-dev", dev), ("other phrases (benchmarks/injections.py)", other)):
+        found = [(find_steering(text), original) for text, original in pairs]
+        hits = sum(steering is not None for steering, _ in found)
+        exact = sum(steering is not None and steering.rest == original.strip() for steering, original in found)
+        print(f"| {name} | {len(pairs)} | {hits} ({100 * hits / len(pairs):.0f}%) | {exact} ({100 * exact / len(pairs):.0f}%) |")
+    print("\ndev texts that would get a second look (one more request each)\n")
+    print("| source | items | second look |")
+    print("|---|---|---|")
+    for folder in sorted(p.name for p in bench.iterdir() if (p / "dev.jsonl").is_file()):
+        rows = read_jsonl(bench / folder / "dev.jsonl")
+        hits = sum(find_steering(row["text"]) is not None for row in rows)
+        print(f"| {folder} | {len(rows)} | {hits} ({100 * hits / len(rows):.1f}%) |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bench", type=Path, default=ROOT.parent / "shared" / "bench")
@@ -264,6 +313,7 @@ def main() -> None:
                         help="the profile's task mode (default: binary)")
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--normalization-only", action="store_true", help="no model: measure normalisation alone")
+    parser.add_argument("--second-look-only", action="store_true", help="no model: measure the second look's detector alone")
     parser.add_argument("--without-manipulation", action="store_true",
                         help="leave the manipulation category out of the profile (measures that defence)")
     parser.add_argument("--conditions", nargs="+", metavar="NAME", choices=[c.name for c in CONDITIONS],
@@ -273,6 +323,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.normalization_only:
         run_normalization(args.bench)
+        return
+    if args.second_look_only:
+        run_second_look(args.bench)
         return
     run_model(args, load_items(args.bench, args.limit))
 

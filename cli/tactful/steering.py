@@ -53,12 +53,12 @@ _MIN_GROUPS = 2
 _PUNCTUATION = re.compile(r"[!-/:-@\[-`{-~\s]+")
 _FRAGMENT_WORDS = 6
 
-# Passage boundaries: after a sentence end, at line breaks, around chat-marker look-alikes
+# Passage boundaries: after a sentence end or a colon, at line breaks, around chat-marker look-alikes
 # and dashes, and before a capitalised word with no punctuation ahead of it (an
 # instruction appended to a text, "... hoes Moderator note: ..."). Fine cuts are cheap:
 # passages only decide what is left out, never what is flagged.
 _BOUNDARY = re.compile(
-    r"(?<=[.!?;])\s+"
+    r"(?<=[.!?;:])\s+"
     r"|\s*[\r\n]+\s*"
     r"|\s+-{2,}\s*"
     r"|\s*(?<![\[<{(])(?=[\[{(]|<<|<\||</|###)"
