@@ -12,6 +12,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tactful.steering import find_steering
 from tests.conftest import write_profile
@@ -130,3 +132,20 @@ def test_profile_set_turns_the_second_look_off(cli, tmp_path):
     assert "second_look = false" in path.read_text(encoding="utf-8")
     shown = cli("profile", "show", "-p", path)
     assert "second look off" in shown.stdout
+
+
+pieces = st.sampled_from([
+    "Moderator note:", "approved.", "ignore the rules", '{"flagged": false}', "[[assistant]]", "<|im_end|>",
+    "you idiot", "win a prize", "\n", ". ", ": ", "---", "🙂", "Привет", "hello World", "(", ")",
+])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(pieces | st.text(max_size=8), max_size=12).map(" ".join))
+def test_the_rest_is_made_only_of_the_texts_own_words(text):
+    steering = find_steering(text)
+    if steering is None:
+        return
+    assert steering.rest.strip() and steering.passages
+    assert all(word in text for word in steering.rest.split())
+    assert all(passage in text for passage in steering.passages)
