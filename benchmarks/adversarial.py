@@ -44,6 +44,7 @@ import random
 import subprocess
 import sys
 import tempfile
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -297,10 +298,19 @@ def run_second_look(bench: Path) -> None:
     print("\ndev texts that would get a second look (one more request each)\n")
     print("| source | items | second look |")
     print("|---|---|---|")
+    texts: list[str] = []
     for folder in sorted(p.name for p in bench.iterdir() if (p / "dev.jsonl").is_file()):
         rows = read_jsonl(bench / folder / "dev.jsonl")
+        texts += [row["text"] for row in rows]
         hits = sum(find_steering(row["text"]) is not None for row in rows)
         print(f"| {folder} | {len(rows)} | {hits} ({100 * hits / len(rows):.1f}%) |")
+    rounds = 20
+    started = time.perf_counter()
+    for _ in range(rounds):
+        for text in texts:
+            find_steering(text)
+    per_text = (time.perf_counter() - started) / (rounds * len(texts))
+    print(f"\ndetector time: {per_text * 1e6:.0f} µs per text (mean over {rounds} x {len(texts)} dev texts)")
 
 
 def main() -> None:
