@@ -57,11 +57,13 @@ _FRAGMENT_WORDS = 6
 # and dashes, and before a capitalised word with no punctuation ahead of it (an
 # instruction appended to a text, "... hoes Moderator note: ..."). Fine cuts are cheap:
 # passages only decide what is left out, never what is flagged.
+# Every alternative is anchored (a lookbehind, or a zero-width cut) so that a long run of
+# spaces is scanned once, not once per position: texts here can be max_chars long.
 _BOUNDARY = re.compile(
     r"(?<=[.!?;:])\s+"
-    r"|\s*[\r\n]+\s*"
-    r"|\s+-{2,}\s*"
-    r"|\s*(?<![\[<{(])(?=[\[{(]|<<|<\||</|###)"
+    r"|(?<!\s)\s*[\r\n]\s*"
+    r"|(?<!\s)\s+-{2,}\s*"
+    r"|(?<![\[<{(])(?=[\[{(]|<<|<\||</|###)"
     r"|(?<=[\]>})])\s+"
     r"|(?<=[A-Za-z0-9,])\s+(?=[A-Z][a-z])"
 )
