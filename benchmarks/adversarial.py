@@ -251,7 +251,7 @@ def run_normalization(bench: Path) -> None:
 
 
 def recovery_table(by_kind: dict[str, list[tuple[str, str]]]) -> None:
-    from tactful.normalize import normalize_text
+    from tactful.normalize.text import normalize_text
 
     print(f"| camouflage | items | similarity before | after | exact original | >= {NEAR} similar |")
     print("|---|---|---|---|---|---|")
@@ -267,7 +267,7 @@ def recovery_table(by_kind: dict[str, list[tuple[str, str]]]) -> None:
 
 
 def benign_changes(bench: Path) -> None:
-    from tactful.normalize import normalize_text
+    from tactful.normalize.text import normalize_text
 
     print("\nbenign dev texts changed by normalisation (what the model sees differs from the input)\n")
     print("| source | items | changed | similarity of changed |")
@@ -283,7 +283,7 @@ def benign_changes(bench: Path) -> None:
 
 
 def run_second_look(bench: Path) -> None:
-    from tactful.steering import find_steering
+    from tactful.engine.steering import find_steering
 
     dev = [(row["text"], row["meta"]["original"]) for row in read_jsonl(bench / "adversarial" / "injection-dev.jsonl")]
     other = [(text, original) for text, original, _ in other_injections(bench, None)]

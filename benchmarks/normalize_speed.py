@@ -19,11 +19,11 @@ import json
 import time
 from pathlib import Path
 
-from tactful.homoglyphs import latin_lookalikes
-from tactful.leet import decode_core
-from tactful.normalize import normalize_text
-from tactful.spacing import segment
-from tactful.wordlist import zipf
+from tactful.normalize.homoglyphs import latin_lookalikes
+from tactful.normalize.leet import decode_core
+from tactful.normalize.spacing import segment
+from tactful.normalize.text import normalize_text
+from tactful.normalize.wordlist import zipf
 
 ROOT = Path(__file__).resolve().parent.parent
 NON_LATIN = [

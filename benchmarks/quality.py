@@ -108,7 +108,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", help="dataset folders to run (default: all)")
     args = parser.parse_args()
 
-    header = f"| dataset | condition | F1 (positive) | macro-F1 | accuracy | items/s | prompt tok/item | output tok/item |"
+    header = "| dataset | condition | F1 (positive) | macro-F1 | accuracy | items/s | prompt tok/item | output tok/item |"
     print(f"model: {args.model} ({args.backend}); {args.items} items per dataset; k = {args.k}\n")
     print(header)
     print("|---|---|---|---|---|---|---|---|")

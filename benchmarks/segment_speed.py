@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 import time
 
-from tactful.segment import segment_markdown, segment_text
+from tactful.check.segment import segment_markdown, segment_text
 
 SECTION = """\
 ## Section {n}

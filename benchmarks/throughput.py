@@ -45,13 +45,14 @@ sys.path.insert(0, str(ROOT))  # for tests.fake_ollama
 
 from tactful.backends import open_backend  # noqa: E402
 from tactful.backends.base import Backend, BackendInfo, ChatRequest, Completion  # noqa: E402
-from tactful.cache import ResultCache  # noqa: E402
 from tactful.commands.common import ModelChoice, load_settings, make_classifier  # noqa: E402
-from tactful.pipeline import Classifier, classify_stream  # noqa: E402
-from tactful.profile import Profile  # noqa: E402
-from tactful.prompt import Prompt, PromptBuilder, user_turn  # noqa: E402
+from tactful.engine.cache import ResultCache  # noqa: E402
+from tactful.engine.classifier import Classifier  # noqa: E402
+from tactful.engine.prompt import Prompt, PromptBuilder, user_turn  # noqa: E402
+from tactful.engine.stream import classify_stream  # noqa: E402
+from tactful.io.writers import JsonlWriter  # noqa: E402
+from tactful.profile.load import Profile  # noqa: E402
 from tactful.records import InputRecord  # noqa: E402
-from tactful.writers import JsonlWriter  # noqa: E402
 
 BENCH_DATA = ROOT.parent / "shared" / "bench"
 
@@ -146,7 +147,7 @@ def compare_layouts(profile: Profile, records: list[InputRecord], jobs: int, cac
     naive = make_classifier(naive_profile, timed)  # type: ignore[arg-type]
     naive.builder = TextFirstBuilder(naive_profile, [])
     tactful = make_classifier(profile, timed)  # type: ignore[arg-type]
-    tactful.cache = ResultCache(cache_dir / "results.sqlite")
+    tactful.engine.cache = ResultCache(cache_dir / "results.sqlite")
     print(HEADER)
     try:
         for name, classifier in (("naive", naive), ("tactful", tactful), ("cached", tactful)):

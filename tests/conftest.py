@@ -1,18 +1,16 @@
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from tactful.main import main
+from tactful.paths import ENV_MODELS_DIR, models_dir
 from typer.testing import CliRunner
 
-from tactful.main import main
 from tests.fake_ollama import MODEL, FakeOllama
-
-from tactful.model_store import ENV_MODELS_DIR, models_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 # Fetched models live in the real cache; tests isolate XDG dirs but still find them.

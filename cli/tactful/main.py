@@ -8,8 +8,8 @@ fix.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from enum import Enum
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -139,9 +139,10 @@ def classify(
       tactful classify export.jsonl -j 4 -o labelled.jsonl --resume
       cat comments.txt | tactful classify --fail-on-flagged
     """
-    from tactful.commands.classify import ClassifyOptions, classify as run_classify
+    from tactful.commands.classify import ClassifyOptions
+    from tactful.commands.classify import classify as run_classify
     from tactful.commands.common import ModelChoice
-    from tactful.readers import ReadOptions
+    from tactful.io.readers import ReadOptions
 
     choice = ModelChoice(profile, model, host, _value(backend), _value(mode), explain, normalize, retries)
     options = ClassifyOptions(
@@ -221,7 +222,8 @@ def check(
       tactful check --write-baseline .tactful-baseline.json docs/*.md
       tactful check --baseline .tactful-baseline.json docs/*.md
     """
-    from tactful.commands.check import CheckOptions, check as run_check
+    from tactful.commands.check import CheckOptions
+    from tactful.commands.check import check as run_check
     from tactful.commands.common import ModelChoice
 
     choice = ModelChoice(profile, model, host, _value(backend), explain=explain, retries=retries)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from tactful.backends.base import Backend, BackendInfo, ChatRequest, Completion, TokenLogprob
-from tactful.profile import ModelSettings
-from tactful.retry import RetryPolicy
+from tactful.backends.retry import RetryPolicy
+from tactful.profile.load import ModelSettings
 
 __all__ = ["Backend", "BackendInfo", "ChatRequest", "Completion", "TokenLogprob", "open_backend"]
 
@@ -14,7 +14,7 @@ def open_backend(settings: ModelSettings, retry: RetryPolicy | None = None, logp
         from tactful.backends.embedded import EmbeddedBackend
 
         return EmbeddedBackend.open(settings.name, options=dict(settings.options), logprobs=logprobs)
-    from tactful.backends.ollama_backend import OllamaBackend
+    from tactful.backends.ollama import OllamaBackend
 
     return OllamaBackend(
         settings.name,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from tactful.prompt import Message
+from tactful.engine.prompt import Message
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from tactful.backends.base import BackendInfo, ChatRequest, Completion, TokenLogprob
+from tactful.backends.model_store import resolve_model_file
 from tactful.errors import BackendError
-from tactful.model_store import resolve_model_file
 
 TOP_LOGPROBS = 20
 INSTALL_HINT = "pip install 'tactful[embedded]'"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from tactful.cache import ResultCache, default_cache_path
+from tactful.engine.cache import ResultCache
 from tactful.errors import EXIT_OK
+from tactful.paths import results_cache_path
 
 
 def stats(console: Console) -> int:
@@ -30,7 +31,7 @@ def clear(console: Console) -> int:
 
 def _existing(console: Console, absent: str) -> ResultCache | None:
     """The cache, or None after saying so (looking must not create one)."""
-    path = default_cache_path()
+    path = results_cache_path()
     if not path.exists():
         console.print(f"{path}: {absent}")
         return None

@@ -14,18 +14,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from tactful.baseline import Key, read_baseline, write_baseline
-from tactful.check_report import Summary, plural, write_report
+from tactful.check.baseline import Key, read_baseline, write_baseline
+from tactful.check.directives import DirectiveError
+from tactful.check.findings import Unjudged, findings_for
+from tactful.check.gitdiff import Changes, changed_lines
+from tactful.check.report import Summary, plural, write_report
+from tactful.check.segment import Unit, segment_markdown, segment_text
 from tactful.commands.common import ModelChoice, load_settings, make_backend, make_classifier, warn
-from tactful.directives import DirectiveError
+from tactful.engine.stream import classify_stream
 from tactful.errors import EXIT_BACKEND, EXIT_FLAGGED, EXIT_OK, UsageError
-from tactful.findings import Unjudged, findings_for
-from tactful.gitdiff import Changes, changed_lines
-from tactful.pipeline import classify_stream
-from tactful.profile import Profile
-from tactful.readers import STDIN, resolve_paths
+from tactful.io.readers import STDIN, resolve_paths
+from tactful.profile.load import Profile
 from tactful.records import InputRecord
-from tactful.segment import Unit, segment_markdown, segment_text
 
 MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown", ".mkd", ".mdx"}
 

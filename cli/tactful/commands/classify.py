@@ -14,15 +14,16 @@ from rich.console import Console
 
 from tactful.backends.base import BackendInfo, ChatRequest, Completion
 from tactful.commands.common import ModelChoice, load_settings, make_backend, make_classifier
+from tactful.engine.classifier import Classifier
+from tactful.engine.stream import classify_stream
 from tactful.errors import EXIT_FLAGGED, EXIT_OK, BackendError, UsageError
-from tactful.interrupts import Stopped, stop_on_signals
-from tactful.output_file import OutputFile
-from tactful.pipeline import Classifier, classify_stream
-from tactful.progress import ProgressBar, RunStats, estimate_total
-from tactful.readers import STDIN, ReadOptions, read_inputs, resolve_paths
-from tactful.profile import Profile
+from tactful.io.interrupts import Stopped, stop_on_signals
+from tactful.io.output_file import OutputFile
+from tactful.io.progress import ProgressBar, RunStats, estimate_total
+from tactful.io.readers import STDIN, ReadOptions, read_inputs, resolve_paths
+from tactful.io.writers import JsonlWriter, ResultWriter, TableWriter
+from tactful.profile.load import Profile
 from tactful.records import InputRecord
-from tactful.writers import JsonlWriter, ResultWriter, TableWriter
 
 
 @dataclass(frozen=True)

@@ -6,15 +6,15 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-
 from tactful.backends import Backend, open_backend
-from tactful.cache import ResultCache, default_cache_path
-from tactful.example_bank import load_bank
-from tactful.pipeline import Classifier
-from tactful.profile import Profile, ProfileLocation, load_profile, locate_profile
-from tactful.prompt import PromptBuilder
-from tactful.retry import RetryPolicy
-from tactful.selection import balanced_examples, fixed_examples, usable_examples
+from tactful.backends.retry import RetryPolicy
+from tactful.bank.selection import balanced_examples, fixed_examples, usable_examples
+from tactful.bank.store import load_bank
+from tactful.engine.cache import ResultCache
+from tactful.engine.classifier import Classifier
+from tactful.engine.prompt import PromptBuilder
+from tactful.paths import results_cache_path
+from tactful.profile.load import Profile, ProfileLocation, load_profile, locate_profile
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ def make_classifier(profile: Profile, backend: Backend, scores: bool = False, us
     strategy = profile.task.example_selection
     select_for_item = None
     if strategy == "similar" and bank:
-        from tactful.similar import SimilarSelector
+        from tactful.bank.similar import SimilarSelector
 
         select_for_item = SimilarSelector.for_profile(profile, bank)
         fixed = []
@@ -65,5 +65,5 @@ def make_classifier(profile: Profile, backend: Backend, scores: bool = False, us
     else:
         fixed = balanced_examples(bank, profile)
     builder = PromptBuilder(profile, fixed)
-    cache = ResultCache(default_cache_path(), warn) if use_cache else None
+    cache = ResultCache(results_cache_path(), warn) if use_cache else None
     return Classifier(profile, backend, builder, select_for_item, want_scores=scores, warn=warn, cache=cache)

@@ -13,13 +13,14 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from tactful.answer import NONE_LABEL
 from tactful.commands.common import ModelChoice, load_settings, make_backend, make_classifier
+from tactful.engine.answer import NONE_LABEL
+from tactful.engine.classifier import Classifier
+from tactful.engine.stream import classify_stream
 from tactful.errors import EXIT_FLAGGED, EXIT_OK, UsageError
-from tactful.metrics import Report, multi_label_report, single_label_report
-from tactful.pipeline import Classifier, classify_stream
-from tactful.profile import Profile
-from tactful.readers import ReadOptions, lookup, read_inputs, resolve_paths
+from tactful.evaluation.metrics import Report, multi_label_report, single_label_report
+from tactful.io.readers import ReadOptions, lookup, read_inputs, resolve_paths
+from tactful.profile.load import Profile
 from tactful.records import Result
 
 FLAGGED, ACCEPTABLE = "flagged", "acceptable"

@@ -8,8 +8,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from tactful.atomic import atomic_write_text
-from tactful.bank_edit import (
+from tactful.bank.edit import (
     Merge,
     bank_jsonl,
     bank_path,
@@ -19,12 +18,19 @@ from tactful.bank_edit import (
     new_example,
     read_examples,
 )
-from tactful.categories import did_you_mean
+from tactful.bank.store import Example, load_bank
 from tactful.commands.common import warn
 from tactful.errors import EXIT_OK, UsageError
-from tactful.example_bank import Example, load_bank
-from tactful.profile import Profile, parse_profile
-from tactful.profile_edit import check_slug, edit_profile, editable_path, read_profile_text, set_key
+from tactful.io.atomic import atomic_write_text
+from tactful.profile.categories import did_you_mean
+from tactful.profile.edit import (
+    check_slug,
+    edit_profile,
+    editable_path,
+    read_profile_text,
+    set_key,
+)
+from tactful.profile.load import Profile, parse_profile
 
 
 def _profile(explicit: Path | None) -> Profile:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from tactful.backends.model_store import PINNED, fetch, ollama_pulled, pinned_path
 from tactful.errors import EXIT_OK, UsageError
-from tactful.model_store import PINNED, fetch, models_dir, ollama_models_dir, ollama_pulled, pinned_path
-from tactful.categories import did_you_mean
+from tactful.paths import models_dir, ollama_models_dir
+from tactful.profile.categories import did_you_mean
 
 
 def fetch_model(name: str, console: Console) -> int:

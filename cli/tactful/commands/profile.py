@@ -10,12 +10,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Column, Table
 
-from tactful.bank_edit import bank_path, read_examples
+from tactful.bank.edit import bank_path, read_examples
+from tactful.bank.store import Example, load_bank
 from tactful.commands.common import ModelChoice, load_settings, warn
 from tactful.errors import EXIT_OK, ConfigError
-from tactful.example_bank import Example, load_bank
-from tactful.profile import ENV_PROFILE, Profile, load_profile, locate_profile, user_profile_path
-from tactful.profile_edit import (
+from tactful.paths import user_profile_path
+from tactful.profile.edit import (
     Edit,
     add_category,
     edit_profile,
@@ -25,6 +25,7 @@ from tactful.profile_edit import (
     set_blocked,
     set_key,
 )
+from tactful.profile.load import ENV_PROFILE, Profile, load_profile, locate_profile
 
 
 def init(target: Path | None, explicit: Path | None, force: bool) -> int:

@@ -1,0 +1,174 @@
+"""The default backend: a local Ollama server through the official ``ollama`` client."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import ollama
+
+from tactful.backends.base import BackendInfo, ChatRequest, Completion, TokenLogprob
+from tactful.backends.retry import RetryPolicy, Transient, with_retries
+from tactful.errors import BackendError
+
+DEFAULT_HOST = "http://127.0.0.1:11434"
+TOP_LOGPROBS = 20
+
+
+def resolve_host(host: str | None) -> str:
+    """The URL the client will use: argument, else OLLAMA_HOST, else localhost:11434."""
+    try:  # the client's own rules, so the host we name is the host it dials
+        from ollama._client import _parse_host
+
+        return _parse_host(host or os.environ.get("OLLAMA_HOST"))
+    except ImportError:  # pragma: no cover - a client without the helper
+        return host or os.environ.get("OLLAMA_HOST") or DEFAULT_HOST
+
+
+class OllamaBackend:
+    name = "ollama"
+
+    def __init__(
+        self,
+        model: str,
+        host: str | None = None,
+        timeout: float = 120.0,
+        options: dict[str, Any] | None = None,
+        retry: RetryPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
+        model_setting: str = "--model",
+    ) -> None:
+        self.model = model
+        self.model_setting = model_setting  # where the user names this model, for messages
+        self.host = resolve_host(host)
+        self.timeout = timeout
+        self.options = {**(options or {}), "temperature": 0}
+        self.retry = retry or RetryPolicy()
+        extra = {"transport": transport} if transport else {}
+        # Connect fast (a local server answers at once or not at all); generation may be slow.
+        self._timeout = httpx.Timeout(timeout, connect=min(timeout, 5.0))
+        self.client = ollama.Client(host=self.host, timeout=self._timeout, **extra)
+        self._connected = False
+        self._model_id: str | None = None
+
+    # ------------------------------------------------------------ chat
+
+    def complete(self, request: ChatRequest) -> Completion:
+        response = self._retrying(lambda: self._chat_once(request))
+        return Completion(
+            content=response.message.content or "",
+            prompt_tokens=response.prompt_eval_count,
+            output_tokens=response.eval_count,
+            logprobs=_logprobs(response) if request.logprobs else None,
+        )
+
+    def _chat_once(self, request: ChatRequest) -> Any:
+        options = {**self.options, "num_predict": request.max_tokens}
+        extra: dict[str, Any] = {"logprobs": True, "top_logprobs": TOP_LOGPROBS} if request.logprobs else {}
+        return self.client.chat(
+            model=self.model,
+            messages=request.messages,
+            format=request.schema,
+            options=options,
+            think=False,
+            stream=False,
+            **extra,
+        )
+
+    # ------------------------------------------------------------ embeddings
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        """One vector per text from this model, through Ollama's /api/embed."""
+        response = self._retrying(lambda: self.client.embed(model=self.model, input=texts))
+        return [list(vector) for vector in response.embeddings]
+
+    # ------------------------------------------------------------ errors
+
+    def _retrying(self, request: Callable[[], Any]) -> Any:
+        try:
+            response = with_retries(lambda: self._call(request), self.retry)
+        except Transient as exc:
+            raise BackendError(
+                f"Ollama at {self.host} kept failing after {self.retry.attempts} tries: {exc}"
+            ) from None
+        self._connected = True
+        return response
+
+    def _call(self, request: Callable[[], Any]) -> Any:
+        """Run one client call, turning its failures into BackendError or Transient."""
+        try:
+            return request()
+        except ollama.ResponseError as exc:
+            raise self._response_error(exc) from None
+        except ConnectionError:
+            if not self._connected:  # never reached: fail fast, retrying will not start it
+                raise self.not_running() from None
+            raise Transient("connection lost") from None
+        except httpx.TimeoutException:
+            raise Transient(f"no answer within {self.timeout:g} s") from None
+        except httpx.TransportError:
+            raise Transient("connection dropped") from None
+
+    def _response_error(self, exc: ollama.ResponseError) -> Exception:
+        if exc.status_code == 404 and "not found" in str(exc.error).lower():
+            return BackendError(
+                f"model '{self.model}' is not available on Ollama at {self.host}: "
+                f"run `ollama pull {self.model}` (or pick another with {self.model_setting})"
+            )
+        if exc.status_code in (429, 500, 502, 503, 504):
+            return Transient(f"Ollama answered {exc.status_code}: {exc.error}")
+        return BackendError(f"Ollama at {self.host} refused the request ({exc.status_code}): {exc.error}")
+
+    def not_running(self) -> BackendError:
+        return BackendError(
+            f"cannot reach Ollama at {self.host}: is it running? Start it with `ollama serve` "
+            "(or point --host / OLLAMA_HOST at your server)"
+        )
+
+    # ------------------------------------------------------------ facts
+
+    def model_id(self) -> str:
+        if self._model_id is None:
+            digest = self._digest()
+            # /api/tags gives a bare hex digest; some servers prefix it with "sha256:"
+            self._model_id = f"{self.model}@{digest.removeprefix('sha256:')[:12]}" if digest else self.model
+        return self._model_id
+
+    def _digest(self) -> str | None:
+        try:
+            listed = self.client.list()
+        except Exception:  # the digest only sharpens cache keys; its absence is no error
+            return None
+        for entry in listed.models:
+            if entry.model in (self.model, f"{self.model}:latest"):
+                return entry.digest
+        return None
+
+    def info(self) -> BackendInfo:
+        try:
+            version = httpx.get(f"{self.host}/api/version", timeout=self._timeout).json().get("version")
+            names = [m.model for m in self.client.list().models]
+        except (httpx.HTTPError, ConnectionError, ValueError, ollama.ResponseError):
+            raise self.not_running() from None
+        present = any(n in (self.model, f"{self.model}:latest") for n in names if n)
+        detail = "" if present else f"pull it with `ollama pull {self.model}`"
+        return BackendInfo("ollama", self.host, version, self.model, present, detail)
+
+    def close(self) -> None:
+        self.client._client.close()
+
+
+def _logprobs(response: Any) -> list[TokenLogprob] | None:
+    entries = getattr(response, "logprobs", None)
+    if not entries:
+        return None
+    return [
+        TokenLogprob(
+            token=e.token,
+            logprob=e.logprob,
+            top={t.token: t.logprob for t in (e.top_logprobs or [])},
+        )
+        for e in entries
+    ]

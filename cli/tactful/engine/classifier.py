@@ -1,0 +1,179 @@
+"""The classifier: one record in, one result out (prompt, backend, answer, decision).
+
+Streams of records are run by ``tactful.engine.stream``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tactful.backends.base import Backend, ChatRequest, Completion
+from tactful.bank.store import Example
+from tactful.engine.answer import Decision
+from tactful.engine.cache import ResultCache, cache_key
+from tactful.engine.prompt import Prompt, PromptBuilder
+from tactful.engine.scores import scores_from_logprobs
+from tactful.engine.stream import SingleFlight
+from tactful.engine.textprep import prepare_text
+from tactful.errors import AnswerError
+from tactful.profile.load import Profile
+from tactful.records import InputRecord, Moderation, Result
+
+ExampleSelector = Callable[[str], list[Example]]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The decision on one whole text, what it cost, and whether the cache supplied it."""
+
+    decision: Decision
+    prompt_tokens: int = 0
+    output_tokens: int = 0
+    cached: bool = False
+
+
+@dataclass
+class Classifier:
+    profile: Profile
+    backend: Backend
+    builder: PromptBuilder
+    select_examples: ExampleSelector | None = None  # per-item examples ("similar")
+    want_scores: bool = False
+    warn: Callable[[str], None] = lambda message: None
+    cache: ResultCache | None = None  # decisions already made, shared between runs
+
+    def __post_init__(self) -> None:
+        self._warned_no_logprobs = False
+        self._inflight: SingleFlight[Verdict] = SingleFlight()
+        self._identity: dict[str, object] | None = None
+        self.contract = self.builder.contract
+        self.max_tokens = 400 if self.contract.explain else 32 + 8 * len(self.contract.all_slugs)
+
+    def prompt_for(self, text: str) -> Prompt:
+        examples = self.select_examples(text) if self.select_examples else []
+        return self.builder.build(text, examples)
+
+    def moderation(self, **fields: object) -> Moderation:
+        return Moderation(
+            model=self.backend.model,
+            profile=self.profile.name,
+            prompt=self.builder.fingerprint,
+            explain=self.contract.explain,
+            **fields,  # type: ignore[arg-type]
+        )
+
+    def classify(self, record: InputRecord) -> Result:
+        if record.error is not None or record.text is None:
+            return Result(record, self.moderation(flagged=None, labels=[], error=record.error))
+        prepared = prepare_text(record.text, self.profile.task)
+        if prepared.error:
+            return Result(record, self.moderation(flagged=None, labels=[], error=prepared.error, notes=prepared.notes))
+        try:
+            verdict = self.judge(prepared.chunks)
+        except AnswerError as exc:
+            return Result(record, self.moderation(flagged=None, labels=[], error=f"invalid answer from model: {exc}", notes=prepared.notes))
+        d = verdict.decision
+        moderation = self.moderation(
+            flagged=d.flagged, labels=d.labels, scores=d.scores,
+            rationale=d.rationale, notes=prepared.notes, normalized=prepared.normalized,
+        )
+        return Result(record, moderation, verdict.prompt_tokens, verdict.output_tokens, verdict.cached)
+
+    def judge(self, chunks: list[str]) -> Verdict:
+        """The decision on a prepared text: from the cache, from a twin in flight, or asked."""
+        requests = [self.request_for(chunk) for chunk in chunks]
+        if self.cache is None:
+            return self._ask(requests)
+        key = self.cache_key(requests)
+        hit = self.cache.get(key)
+        if hit is not None:
+            return Verdict(hit, cached=True)
+        verdict, shared = self._inflight.run(key, lambda: self._ask_and_store(key, requests))
+        return Verdict(verdict.decision, cached=True) if shared else verdict
+
+    def cache_key(self, requests: list[ChatRequest]) -> str:
+        # What follows the fixed prefix (per-item examples, the framed text) is what varies;
+        # the fingerprint stands for the prefix and the schema.
+        fixed = len(self.builder.fixed_messages)
+        sent = [request.messages[fixed:] for request in requests]
+        return cache_key(self.identity(), sent)
+
+    def identity(self) -> dict[str, object]:
+        """Everything besides the item that decides an answer (asks the backend once)."""
+        if self._identity is None:
+            self._identity = {
+                "backend": self.backend.name, "model": self.backend.model_id(),
+                "prompt": self.builder.fingerprint, "scores": self.want_scores,
+                "options": dict(self.profile.model.options),
+            }
+        return self._identity
+
+    def _ask_and_store(self, key: str, requests: list[ChatRequest]) -> Verdict:
+        assert self.cache is not None
+        hit = self.cache.get(key)  # a twin may have finished between our lookup and now
+        if hit is not None:
+            return Verdict(hit, cached=True)
+        verdict = self._ask(requests)
+        self.cache.put(key, str(self.identity()["model"]), verdict.decision)
+        return verdict
+
+    def _ask(self, requests: list[ChatRequest]) -> Verdict:
+        decisions: list[Decision] = []
+        prompt_tokens = output_tokens = 0
+        for request in requests:
+            decision, completion = self.decide_request(request)
+            decisions.append(decision)
+            prompt_tokens += completion.prompt_tokens or 0
+            output_tokens += completion.output_tokens or 0
+        return Verdict(merge_decisions(decisions), prompt_tokens, output_tokens)
+
+    def request_for(self, text: str) -> ChatRequest:
+        prompt = self.prompt_for(text)
+        return ChatRequest(prompt.messages, prompt.schema, self.want_scores, self.max_tokens)
+
+    def first_request(self, text: str) -> ChatRequest:
+        """The request the backend receives for this text (its first part, if split)."""
+        chunks = prepare_text(text, self.profile.task).chunks
+        return self.request_for(chunks[0] if chunks else text)
+
+    def decide_request(self, request: ChatRequest) -> tuple[Decision, Completion]:
+        """Ask the model once, and once more if the answer breaks the contract."""
+        try:
+            return self._attempt(request)
+        except AnswerError:
+            return self._attempt(request)
+
+    def close(self) -> None:
+        if self.cache is not None:
+            self.cache.close()
+
+    def _attempt(self, request: ChatRequest) -> tuple[Decision, Completion]:
+        completion = self.backend.complete(request)
+        scores = None
+        if self.want_scores:
+            scores = self._scores(completion)
+        return self.contract.parse(completion.content, scores), completion
+
+    def _scores(self, completion: Completion) -> dict[str, float] | None:
+        if not completion.logprobs:
+            if not self._warned_no_logprobs:
+                self._warned_no_logprobs = True
+                self.warn(f"the {self.backend.name} backend returned no log-probabilities: scores are left out")
+            return None
+        return scores_from_logprobs(completion.content, completion.logprobs, self.contract)
+
+
+def merge_decisions(decisions: list[Decision]) -> Decision:
+    """One decision for a text judged in parts: flagged if any part is."""
+    if len(decisions) == 1:
+        return decisions[0]
+    labels = list(dict.fromkeys(label for d in decisions for label in d.labels))
+    scores: dict[str, float] | None = None
+    if all(d.scores for d in decisions):
+        scores = {}
+        for d in decisions:
+            for key, value in (d.scores or {}).items():
+                scores[key] = max(scores.get(key, 0.0), value)
+    rationales = [d.rationale for d in decisions if d.rationale]
+    return Decision(any(d.flagged for d in decisions), labels, scores, " / ".join(rationales) or None)

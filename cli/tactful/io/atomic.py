@@ -1,0 +1,89 @@
+"""Safe writes for files a user edits by hand: the profile and the example bank.
+
+A write goes to a temporary file in the same directory, is flushed to disk, then renamed
+over the original, so a crash or a full disk leaves either the old file or the new one,
+never half of each. A read-modify-write holds a lock so that two tactful processes editing
+the same file at once cannot lose each other's changes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from tactful.errors import ConfigError
+from tactful.paths import locks_dir
+
+LOCK_TIMEOUT_S = 30.0
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` all at once; raise ConfigError if it cannot be written."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        _copy_mode(path, temp)
+        os.replace(temp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise ConfigError(f"{path}: cannot write, the file was left as it was: {exc.strerror or exc}") from None
+    _fsync_directory(path.parent)
+
+
+def _copy_mode(original: Path, temp: str) -> None:
+    # mkstemp creates files readable by the owner only; keep the permissions the user chose.
+    with contextlib.suppress(FileNotFoundError):
+        os.chmod(temp, original.stat().st_mode & 0o7777)
+
+
+def _fsync_directory(folder: Path) -> None:
+    # The rename itself is only durable once the directory entry is on disk.
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold the edit lock of ``path`` for one read-modify-write."""
+    lock = FileLock(str(lock_path(path)), timeout=LOCK_TIMEOUT_S)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise ConfigError(
+            f"{path}: another tactful has been editing this file for {LOCK_TIMEOUT_S:g} s; "
+            f"try again, or delete {lock.lock_file} if no tactful is running"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def lock_path(path: Path) -> Path:
+    """Where the lock for ``path`` lives.
+
+    Locks live in the user cache directory, not beside the file: a profile is often a
+    tactful.toml in a repository, and a stray lock file there would end up in commits.
+    """
+    digest = hashlib.sha256(str(path.resolve()).encode("utf-8")).hexdigest()[:16]
+    folder = locks_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{digest}.lock"

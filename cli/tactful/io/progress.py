@@ -1,0 +1,116 @@
+"""What a batch run tells the person watching it: a live bar and a closing summary.
+
+Both go to stderr, so stdout stays pure JSONL. The bar is drawn only when stderr is a
+terminal (never in pipes or CI logs); the summary is one line, silenced by --quiet.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
+
+from tactful.io.readers import STDIN, ReadOptions
+from tactful.records import Result
+
+# Counting lines first costs one fast read; beyond this much input it is not worth it.
+COUNT_LIMIT_BYTES = 512 * 1024 * 1024
+
+
+@dataclass
+class RunStats:
+    started: float = field(default_factory=time.monotonic)
+    done: int = 0
+    flagged: int = 0
+    errors: int = 0
+    cached: int = 0
+    labels: Counter[str] = field(default_factory=Counter)
+
+    def add(self, result: Result) -> None:
+        moderation = result.moderation
+        self.done += 1
+        self.flagged += bool(moderation.flagged)
+        self.errors += moderation.error is not None
+        self.cached += result.cached
+        self.labels.update(moderation.labels)
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    @property
+    def rate(self) -> float:
+        return self.done / self.elapsed if self.elapsed > 0 else 0.0
+
+    def summary(self, skipped: int = 0) -> str:
+        parts = [f"{self.flagged} flagged", f"{self.errors} errors", f"{self.cached} from cache"]
+        if skipped:
+            parts.append(f"{skipped} already done")
+        line = f"tactful: {self.done} records in {self.elapsed:.1f} s ({self.rate:.1f}/s): " + ", ".join(parts)
+        if self.labels:
+            line += "; labels: " + ", ".join(f"{label} {n}" for label, n in self.labels.most_common())
+        return line
+
+
+def estimate_total(files: list[str], read: ReadOptions) -> int | None:
+    """How many records to expect, when that is cheap to know (regular files only)."""
+    if STDIN in files:
+        return None
+    if read.whole:
+        return len(files)
+    if sum(Path(f).stat().st_size for f in files) > COUNT_LIMIT_BYTES:
+        return None
+    return sum(_count_lines(f) for f in files)
+
+
+def _count_lines(path: str) -> int:
+    count, last = 0, b"\n"
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 20):
+            count += block.count(b"\n")
+            last = block[-1:]
+    return count + (last != b"\n")  # a last line without a newline counts too
+
+
+class ProgressBar:
+    """A rich progress bar on stderr, or nothing at all when ``enabled`` is false."""
+
+    def __init__(self, enabled: bool, total: int | None) -> None:
+        self.progress: Progress | None = None
+        self.task: TaskID | None = None
+        if not enabled:
+            return
+        self.progress = Progress(
+            TextColumn("[bold]classify"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TimeRemainingColumn(), TextColumn("{task.fields[counts]}"),
+            console=Console(stderr=True), transient=True,
+        )
+        self.task = self.progress.add_task("classify", total=total, rate="", counts="")
+
+    def __enter__(self) -> ProgressBar:
+        if self.progress is not None:
+            self.progress.start()
+        return self
+
+    def update(self, stats: RunStats) -> None:
+        if self.progress is None or self.task is None:
+            return
+        counts = f"flagged {stats.flagged}  errors {stats.errors}"
+        self.progress.update(self.task, completed=stats.done, rate=f"{stats.rate:.1f}/s", counts=counts)
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        if self.progress is not None:
+            self.progress.stop()

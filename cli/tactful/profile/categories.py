@@ -1,0 +1,54 @@
+"""Built-in categories and the rules for category slugs."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from tactful.profile.tomlio import loads_toml
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SEVERITIES = ("low", "medium", "high")
+
+
+@dataclass(frozen=True)
+class Category:
+    """A category of content a profile can block, as the model sees it."""
+
+    slug: str
+    description: str
+    blocked: bool
+    severity: str = "medium"
+    threshold: float = 0.5
+    builtin: bool = True
+
+
+@dataclass(frozen=True)
+class BuiltinCategory:
+    slug: str
+    description: str
+    severity: str
+
+
+@lru_cache(maxsize=1)
+def builtin_categories() -> dict[str, BuiltinCategory]:
+    """The categories every profile knows, in the order they are defined."""
+    text = resources.files("tactful.prompts").joinpath("categories.toml").read_text("utf-8")
+    data = loads_toml(text)
+    return {
+        slug: BuiltinCategory(slug, table["description"], table.get("severity", "medium"))
+        for slug, table in data.items()
+    }
+
+
+def is_valid_slug(slug: str) -> bool:
+    return bool(SLUG_RE.match(slug))
+
+
+def did_you_mean(name: str, choices: list[str]) -> str:
+    """A ' (did you mean X?)' hint, or '' when nothing is close."""
+    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""

@@ -1,0 +1,182 @@
+"""Editing a profile file in place: init, block, unblock, add, remove and set.
+
+Every edit is a function from the file's text to its new text (``toml_edit`` keeps the
+comments). ``edit_profile`` runs one under the file's lock, validates the result with the
+same rules as reading, and only then replaces the file, atomically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import tomlkit
+
+from tactful.errors import ConfigError, UsageError
+from tactful.io.atomic import atomic_write_text, locked
+from tactful.paths import user_profile_path
+from tactful.profile.categories import builtin_categories, did_you_mean, is_valid_slug
+from tactful.profile.load import Profile, locate_profile, parse_profile
+from tactful.profile.toml_edit import parse_document, remove_table, set_value
+from tactful.profile.tomlio import TOMLDecodeError, loads_toml
+
+Edit = Callable[[str], str]
+TEMPLATE = "profile_template.toml"
+
+
+def template_text() -> str:
+    return resources.files("tactful.prompts").joinpath(TEMPLATE).read_text("utf-8")
+
+
+def editable_path(explicit: Path | None) -> Path:
+    """The profile an edit applies to: the one reading would use, else the user default."""
+    return locate_profile(explicit).path or user_profile_path()
+
+
+def init_profile(path: Path, force: bool) -> None:
+    with locked(path):
+        if path.exists() and not force:
+            raise UsageError(f"{path} already exists; add --force to overwrite it")
+        atomic_write_text(path, template_text())
+
+
+def read_profile_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no profile here yet; create it with `tactful profile init {path}`") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read profile: {exc}") from None
+
+
+def edit_profile(path: Path, edit: Edit) -> Profile:
+    """Apply ``edit`` to the profile at ``path``; refuse it if the result would be invalid."""
+    with locked(path):
+        text = read_profile_text(path)
+        parse_document(text, str(path))  # a file that is not TOML cannot be edited, only fixed
+        new_text = edit(text)
+        try:
+            profile = parse_profile(new_text, path)
+        except ConfigError as exc:
+            raise ConfigError(f"{exc.message}; the profile was not changed") from None
+        if new_text != text:
+            atomic_write_text(path, new_text)
+    return profile
+
+
+# ---------------------------------------------------------------- edits
+
+
+def set_blocked(slugs: Sequence[str], blocked: bool) -> Edit:
+    def edit(text: str) -> str:
+        present = profile_categories(text)
+        for slug in slugs:
+            check_slug(slug, present, allow_builtin=True)
+            text = set_value(text, ["categories", slug, "blocked"], blocked)
+        return text
+
+    return edit
+
+
+def add_category(slug: str, description: str | None, blocked: bool, severity: str | None) -> Edit:
+    if not is_valid_slug(slug):
+        raise UsageError(f"'{slug}' is not a valid category slug: use lowercase letters, digits and dashes, like 'off-topic'")
+    if description is None and slug not in builtin_categories():
+        raise UsageError(f"'{slug}' is not a built-in category: give it a one-sentence --description")
+
+    def edit(text: str) -> str:
+        if slug in profile_categories(text):
+            raise UsageError(
+                f"'{slug}' is already in the profile; change it with "
+                f"`tactful profile set categories.{slug}.description \"...\"` or block/unblock it"
+            )
+        table = tomlkit.table()
+        if description is not None:
+            table["description"] = " ".join(description.split())
+        table["blocked"] = blocked
+        if severity is not None:
+            table["severity"] = severity
+        return set_value(text, ["categories", slug], table)
+
+    return edit
+
+
+def remove_category(slug: str) -> Edit:
+    def edit(text: str) -> str:
+        check_slug(slug, profile_categories(text), allow_builtin=False)
+        return remove_table(text, ["categories", slug])
+
+    return edit
+
+
+def set_key(key: str, raw: str) -> Edit:
+    keys = key.split(".")
+    if not all(keys):
+        raise UsageError(f"'{key}' is not a key: use dotted names such as task.mode or model.name")
+    value = coerce_value(keys, raw)
+    return lambda text: set_value(text, keys, value)
+
+
+# ---------------------------------------------------------------- values and slugs
+
+# Keys whose values are not strings; "*" matches any category slug.
+_TYPED_KEYS: dict[tuple[str, ...], type] = {
+    ("version",): int,
+    ("task", "explain"): bool,
+    ("task", "normalize"): bool,
+    ("task", "second_look"): bool,
+    ("task", "examples_per_category"): int,
+    ("task", "max_chars"): int,
+    ("model", "timeout"): float,
+    ("categories", "*", "blocked"): bool,
+    ("categories", "*", "threshold"): float,
+}
+_TRUE, _FALSE = ("true", "yes", "on"), ("false", "no", "off")
+
+
+def coerce_value(keys: Sequence[str], raw: str) -> Any:
+    """The TOML value a user means by ``raw`` for ``keys`` (`set task.explain true`)."""
+    name = ".".join(keys)
+    if keys[:2] == ["model", "options"]:
+        return _toml_literal(raw)
+    kind = _TYPED_KEYS.get(tuple("*" if keys[0] == "categories" and i == 1 else k for i, k in enumerate(keys)), str)
+    if kind is bool:
+        if raw.lower() in _TRUE + _FALSE:
+            return raw.lower() in _TRUE
+        raise UsageError(f"{name} takes true or false, not '{raw}'")
+    if kind is str:
+        return raw
+    try:
+        return int(raw) if kind is int else float(raw)
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise UsageError(f"{name} takes {what}, not '{raw}'") from None
+
+
+def _toml_literal(raw: str) -> Any:
+    # Ollama options are numbers, booleans or strings; read the value as TOML would.
+    try:
+        return loads_toml(f"v = {raw}")["v"]
+    except TOMLDecodeError:
+        return raw
+
+
+def profile_categories(text: str) -> dict[str, Any]:
+    try:
+        categories = loads_toml(text).get("categories", {})
+    except TOMLDecodeError as exc:
+        raise ConfigError(f"invalid TOML: {exc}") from None
+    return categories if isinstance(categories, dict) else {}
+
+
+def check_slug(slug: str, present: Collection[str], allow_builtin: bool) -> None:
+    """Raise a UsageError naming the valid slugs when ``slug`` is not one of them."""
+    if slug in present or (allow_builtin and slug in builtin_categories()):
+        return
+    valid = list(present) + ([s for s in builtin_categories() if s not in present] if allow_builtin else [])
+    raise UsageError(
+        f"unknown category '{slug}'{did_you_mean(slug, valid)}; valid: {', '.join(valid)} "
+        f"(a new one needs `tactful profile add {slug} --description \"...\"`)"
+    )
