@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT))  # for tests.fake_ollama
 
 from tactful.backends import open_backend  # noqa: E402
 from tactful.backends.base import Backend, BackendInfo, ChatRequest, Completion  # noqa: E402
-from tactful.commands.common import ModelChoice, load_settings, make_classifier  # noqa: E402
+from tactful.commands.common import make_classifier  # noqa: E402
 from tactful.engine.cache import ResultCache  # noqa: E402
 from tactful.engine.classifier import Classifier  # noqa: E402
 from tactful.engine.prompt import Prompt, PromptBuilder, user_turn  # noqa: E402
@@ -53,6 +53,7 @@ from tactful.engine.stream import classify_stream  # noqa: E402
 from tactful.io.writers import JsonlWriter  # noqa: E402
 from tactful.profile.load import Profile  # noqa: E402
 from tactful.records import InputRecord  # noqa: E402
+from tactful.settings import Overrides, Settings, resolve  # noqa: E402
 
 BENCH_DATA = ROOT.parent / "shared" / "bench"
 
@@ -144,10 +145,10 @@ def measure(name: str, classifier: Classifier, timed: TimedBackend, records: lis
 def compare_layouts(profile: Profile, records: list[InputRecord], jobs: int, cache_dir: Path) -> None:
     timed = TimedBackend(open_backend(profile.model))
     naive_profile = profile.with_overrides(explain=True)
-    naive = make_classifier(naive_profile, timed)  # type: ignore[arg-type]
+    naive = make_classifier(_settings(naive_profile), timed)  # type: ignore[arg-type]
     naive.builder = TextFirstBuilder(naive_profile, [])
-    tactful = make_classifier(profile, timed)  # type: ignore[arg-type]
-    tactful.engine.cache = ResultCache(cache_dir / "results.sqlite")
+    tactful = make_classifier(_settings(profile), timed)  # type: ignore[arg-type]
+    tactful.cache = ResultCache(cache_dir / "results.sqlite")
     print(HEADER)
     try:
         for name, classifier in (("naive", naive), ("tactful", tactful), ("cached", tactful)):
@@ -293,6 +294,11 @@ def main() -> None:
             memory_and_cache(sizes, args.cached_lines, max(args.jobs, 4), work)
 
 
+def _settings(profile: Profile) -> Settings:
+    base = resolve(Overrides())
+    return replace(base, profile=profile)
+
+
 @contextmanager
 def _no_server() -> Iterator[None]:
     yield None
@@ -300,7 +306,7 @@ def _no_server() -> Iterator[None]:
 
 def _profile(args: argparse.Namespace, url: str | None) -> Profile:
     os.environ.setdefault("XDG_CONFIG_HOME", tempfile.mkdtemp(prefix="tactful-bench-config-"))
-    profile, _ = load_settings(ModelChoice(profile=args.profile))
+    profile = resolve(Overrides(profile=args.profile)).profile
     backend = "ollama" if args.backend == "fake" else args.backend
     name = "fake-model:1b" if args.backend == "fake" else (args.model or profile.model.name)
     return replace(profile, model=replace(profile.model, backend=backend, name=name, host=url or args.host or profile.model.host))

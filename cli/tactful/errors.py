@@ -1,11 +1,43 @@
-"""Errors meant for the user.
+"""Every error tactful raises on purpose, in one place.
 
-Every error the CLI should print as one line, without a traceback, is a ``TactfulError``;
-its ``exit_code`` is what the process returns. Anything else is a bug and keeps its
-traceback.
+The hierarchy::
+
+    BaseException
+    ├── Stopped                  a signal (SIGINT, SIGTERM) asked the run to stop
+    └── Exception
+        ├── TactfulError         shown to the user as one line, no traceback
+        │   ├── ConfigError      profile, example bank or a cache unusable   exit 2
+        │   ├── UsageError       the command line asks the impossible        exit 2
+        │   └── BackendError     the model backend cannot serve              exit 3
+        ├── AnswerError          one model answer broke the output contract
+        ├── Transient            a backend fault worth retrying
+        └── DirectiveError       a malformed ``tactful:`` comment in a checked file
+
+Shown to users:
+
+- ``TactfulError``: ``tactful.main`` prints ``tactful: error: MESSAGE`` and exits with
+  the error's ``exit_code``.
+- ``Stopped``: raised by the handler that ``tactful.io.interrupts.stop_on_signals``
+  installs; ``commands/classify.py`` catches it after the output is closed cleanly, says
+  how to resume and exits 128 + signal (130 for SIGINT, 143 for SIGTERM). It is a
+  ``BaseException``, like ``KeyboardInterrupt``, so that no ``except Exception`` on the
+  way (a worker, a retry loop) swallows the stop.
+
+Internal, never seen as such:
+
+- ``AnswerError``: caught by ``Classifier.classify``, which writes it into that record's
+  ``error`` field; the run goes on.
+- ``Transient``: caught by ``backends.retry.with_retries``, which waits and tries again;
+  ``OllamaBackend`` turns the last one into a ``BackendError``.
+- ``DirectiveError``: caught by ``commands/check.py``, which turns it into a
+  ``UsageError`` naming ``file:line:col``.
+
+Anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
+
+import signal
 
 # Exit codes scripts can rely on (documented in README and --help).
 EXIT_OK = 0
@@ -13,6 +45,8 @@ EXIT_FLAGGED = 1
 EXIT_USAGE = 2
 EXIT_BACKEND = 3
 EXIT_INTERRUPTED = 130
+
+# ---------------------------------------------------------------- shown to the user
 
 
 class TactfulError(Exception):
@@ -39,5 +73,30 @@ class BackendError(TactfulError):
     exit_code = EXIT_BACKEND
 
 
+class Stopped(BaseException):
+    """A stop asked for by a signal (a BaseException, like KeyboardInterrupt)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+        self.exit_code = 128 + signum  # the shell's convention for a death by signal
+        self.reason = "interrupted" if signum == signal.SIGINT else "terminated"
+
+
+# ---------------------------------------------------------------- internal
+
+
 class AnswerError(Exception):
     """The model's answer did not satisfy the output contract (a per-record failure)."""
+
+
+class Transient(Exception):
+    """A fault worth retrying (busy server, timeout, dropped connection)."""
+
+
+class DirectiveError(Exception):
+    """A comment that starts like a directive but is not one (a typo would silence nothing)."""
+
+    def __init__(self, line: int, col: int, message: str) -> None:
+        super().__init__(message)
+        self.line, self.col, self.message = line, col, message

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from tactful.check.directives import DirectiveError
 from tactful.check.segment import segment_markdown, segment_text
+from tactful.errors import DirectiveError
 
 
 def where(units) -> list[tuple[int, int, str, str]]:  # type: ignore[no-untyped-def]

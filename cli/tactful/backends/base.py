@@ -1,15 +1,29 @@
-"""The backend interface: one chat completion with a JSON schema, nothing more.
+"""The backend interface: a chat completion with a JSON schema, and embeddings.
 
 Backends are swapped by name (``ollama``, ``embedded``); tests swap in a fake server
 behind the real Ollama client rather than a fake backend, so the wire format is tested.
+
+This is the transport layer: it knows messages, schemas and tokens, never profiles,
+prompts or banks, so nothing here imports from ``tactful.engine``, ``tactful.bank`` or
+``tactful.commands``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
-from tactful.engine.prompt import Message
+# How many alternatives each generated token reports. Both backends ask for the same
+# number so that scores mean the same whichever backend produced them.
+TOP_LOGPROBS = 20
+
+
+class Message(TypedDict):
+    """One chat turn; a plain dict at run time, so it goes to JSON and to clients as is."""
+
+    role: str
+    content: str
 
 
 @dataclass(frozen=True)
@@ -49,20 +63,46 @@ class BackendInfo:
     detail: str = ""
 
 
-class Backend(Protocol):
+class Embedder(Protocol):
+    """The part of a backend that ``similar`` example selection needs."""
+
     name: str
     model: str
 
-    def complete(self, request: ChatRequest) -> Completion:
-        """Run one chat completion; raise BackendError when the backend cannot serve."""
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        """One vector per text, in order; raise BackendError when the backend cannot serve."""
         ...
 
     def model_id(self) -> str:
         """The model name plus a digest when the backend knows one (for cache keys)."""
         ...
 
+    def close(self) -> None: ...
+
+
+class Backend(Embedder, Protocol):
+    def complete(self, request: ChatRequest) -> Completion:
+        """Run one chat completion; raise BackendError when the backend cannot serve."""
+        ...
+
     def info(self) -> BackendInfo:
         """Reachability, version and model presence, for `tactful doctor`."""
         ...
 
-    def close(self) -> None: ...
+
+def token_logprobs(entries: Iterable[Any] | None) -> list[TokenLogprob] | None:
+    """Per-token log-probabilities from either backend's answer, None when it gave none.
+
+    Ollama's entries (pydantic models that allow ``entry["token"]`` and ``.get``) and
+    llama.cpp's (the OpenAI-style dicts under ``logprobs.content``) have the same fields:
+    ``token``, ``logprob`` and ``top_logprobs``, a list of ``{token, logprob}``.
+    """
+    parsed = [
+        TokenLogprob(
+            token=entry["token"],
+            logprob=entry["logprob"],
+            top={alt["token"]: alt["logprob"] for alt in entry.get("top_logprobs") or []},
+        )
+        for entry in entries or []
+    ]
+    return parsed or None

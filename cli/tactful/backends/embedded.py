@@ -4,59 +4,79 @@ For machines with no Ollama server: CI runners, pre-commit in containers, air-ga
 boxes. The model stays loaded for the whole run; llama.cpp keeps the evaluated tokens
 of the previous request and re-evaluates only what differs, so the fixed prompt prefix
 is paid once.
+
+Embeddings come from a second llama.cpp instance, opened on the first ``embed`` for the
+profile's ``model.embedding``: llama.cpp returns embeddings only from a context created
+for them, and such a context gives no completions.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from tactful.backends.base import BackendInfo, ChatRequest, Completion, TokenLogprob
+from tactful.backends.base import TOP_LOGPROBS, BackendInfo, ChatRequest, Completion, token_logprobs
 from tactful.backends.model_store import resolve_model_file
-from tactful.errors import BackendError
+from tactful.errors import BackendError, ConfigError
 
-TOP_LOGPROBS = 20
 INSTALL_HINT = "pip install 'tactful[embedded]'"
+# Tokens of one text that are embedded; llama-cpp-python cuts longer texts to this (the
+# opening of a text is enough to find examples like it). Its default batch size, and
+# small enough that the embedding context costs little memory beside the chat model.
+EMBED_TOKENS = 512
 
 
 class EmbeddedBackend:
     name = "embedded"
 
-    def __init__(self, model: str, path: Path, llm: Any) -> None:
+    def __init__(
+        self,
+        model: str,
+        path: Path,
+        llm: Any = None,
+        embedding: str | None = None,
+        options: dict[str, Any] | None = None,
+        logprobs: bool = False,
+    ) -> None:
         self.model = model
         self.path = path
-        self.llm = llm
+        self.llm = llm  # the chat model; None until the first completion asks for it
+        self.embedding = embedding  # model.embedding: the model `embed` uses
+        self.options = dict(options or {})
+        self.logprobs = logprobs
         self._lock = threading.Lock()  # one llama.cpp context: one request at a time
+        self._embed_lock = threading.Lock()  # the embedding context is another one
+        self._embedder: Any = None
         self._model_id: str | None = None
 
     @classmethod
-    def open(cls, model: str, options: dict[str, Any] | None = None, logprobs: bool = False) -> EmbeddedBackend:
-        try:
-            from llama_cpp import Llama
-        except ImportError:
-            raise BackendError(f"the embedded backend needs llama-cpp-python: run `{INSTALL_HINT}`") from None
-        path = resolve_model_file(model)
-        options = options or {}
-        try:
-            llm = Llama(
-                model_path=str(path),
-                n_ctx=int(options.get("num_ctx", 4096)),
-                n_threads=int(options.get("num_thread", os.cpu_count() or 2)),
-                seed=int(options.get("seed", 0)),
-                logits_all=logprobs,  # llama.cpp returns log-probabilities only with it
-                verbose=False,
-            )
-        except (ValueError, RuntimeError) as exc:
-            raise BackendError(f"{path}: llama.cpp cannot load this model: {exc}") from None
-        return cls(model, path, llm)
+    def open(
+        cls, model: str, options: dict[str, Any] | None = None, logprobs: bool = False, embedding: str | None = None
+    ) -> EmbeddedBackend:
+        """A backend for chat with ``model``, loaded now so a bad model fails before any input is read."""
+        _require_llama_cpp()
+        backend = cls(model, resolve_model_file(model), embedding=embedding, options=options, logprobs=logprobs)
+        backend.llm = _load(backend.path, backend.options, logits_all=logprobs)
+        return backend
+
+    @classmethod
+    def open_embedder(cls, model: str, options: dict[str, Any] | None = None) -> EmbeddedBackend:
+        """A backend for embeddings with ``model`` (``model.embedding``); nothing is loaded yet."""
+        _require_llama_cpp()
+        return cls(model, resolve_model_file(model), embedding=model, options=options)
+
+    # ------------------------------------------------------------ chat
 
     def complete(self, request: ChatRequest) -> Completion:
         extra: dict[str, Any] = {"logprobs": True, "top_logprobs": TOP_LOGPROBS} if request.logprobs else {}
         with self._lock:
+            llm = self._chat_model()
             try:
-                response = self.llm.create_chat_completion(
+                response = llm.create_chat_completion(
                     messages=request.messages,
                     response_format={"type": "json_object", "schema": request.schema},
                     temperature=0.0,
@@ -71,8 +91,41 @@ class EmbeddedBackend:
             content=choice["message"].get("content") or "",
             prompt_tokens=usage.get("prompt_tokens"),
             output_tokens=usage.get("completion_tokens"),
-            logprobs=_logprobs(choice.get("logprobs")) if request.logprobs else None,
+            logprobs=token_logprobs((choice.get("logprobs") or {}).get("content")) if request.logprobs else None,
         )
+
+    def _chat_model(self) -> Any:
+        """The chat llama.cpp instance (call with ``_lock`` held)."""
+        if self.llm is None:
+            self.llm = _load(self.path, self.options, logits_all=self.logprobs)
+        return self.llm
+
+    # ------------------------------------------------------------ embeddings
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        """One L2-normalised vector per text, from the ``model.embedding`` model."""
+        with self._embed_lock:
+            embedder = self._embedding_model()
+            try:
+                # One text per call: llama-cpp-python misplaces the per-token rows of all
+                # but the first sequence when it batches several unpooled ones.
+                return [_pooled(embedder.embed(text)) for text in texts]
+            except (ValueError, RuntimeError) as exc:
+                raise BackendError(f"llama.cpp cannot embed with '{self.embedding}': {exc}") from None
+
+    def _embedding_model(self) -> Any:
+        """The embedding llama.cpp instance, opened on first use (call with ``_embed_lock`` held)."""
+        if self._embedder is None:
+            if not self.embedding:
+                raise ConfigError(
+                    "the embedded backend embeds with its own model: set model.embedding "
+                    "(a GGUF file, a model from `tactful models list`, or one pulled with Ollama)"
+                )
+            path = self.path if self.embedding == self.model else resolve_model_file(self.embedding)
+            self._embedder = _load(path, self.options, embedding=True)
+        return self._embedder
+
+    # ------------------------------------------------------------ facts
 
     def model_id(self) -> str:
         if self._model_id is None:
@@ -90,19 +143,53 @@ class EmbeddedBackend:
                            self.model, True, f"({size:.0f} MB)")
 
     def close(self) -> None:
-        close = getattr(self.llm, "close", None)
-        if close:
-            close()
+        for llm in (self.llm, self._embedder):
+            close = getattr(llm, "close", None)
+            if close:
+                close()
 
 
-def _logprobs(block: Any) -> list[TokenLogprob] | None:
-    if not block or not block.get("content"):
-        return None
-    return [
-        TokenLogprob(
-            token=entry["token"],
-            logprob=entry["logprob"],
-            top={alt["token"]: alt["logprob"] for alt in entry.get("top_logprobs") or []},
+def _require_llama_cpp() -> None:
+    try:
+        import llama_cpp  # noqa: F401
+    except ImportError:
+        raise BackendError(f"the embedded backend needs llama-cpp-python: run `{INSTALL_HINT}`") from None
+
+
+def _load(path: Path, options: dict[str, Any], logits_all: bool = False, embedding: bool = False) -> Any:
+    """A llama.cpp instance for chat, or for embeddings with ``embedding``."""
+    from llama_cpp import Llama
+
+    threads = int(options.get("num_thread", os.cpu_count() or 2))
+    if embedding:
+        sizes = {"n_ctx": EMBED_TOKENS, "n_batch": EMBED_TOKENS, "n_ubatch": EMBED_TOKENS}
+    else:
+        sizes = {"n_ctx": int(options.get("num_ctx", 4096))}
+    try:
+        return Llama(
+            model_path=str(path),
+            n_threads=threads,
+            seed=int(options.get("seed", 0)),
+            logits_all=logits_all,  # llama.cpp returns log-probabilities only with it
+            embedding=embedding,
+            verbose=False,
+            **sizes,
         )
-        for entry in block["content"]
-    ]
+    except (ValueError, RuntimeError) as exc:
+        raise BackendError(f"{path}: llama.cpp cannot load this model: {exc}") from None
+
+
+def _pooled(output: Sequence[Any]) -> list[float]:
+    """One unit vector from what ``Llama.embed`` returns for one text.
+
+    Chat models carry no pooling type, so llama.cpp gives one row per token (unpooled);
+    their mean stands for the text, as a pooling embedding model would do it. A model
+    that pools already gives a single row, used as is.
+    """
+    rows = [list(row) for row in output] if output and isinstance(output[0], Sequence) else [list(output)]
+    if not rows or not rows[0]:
+        return []
+    mean = [sum(column) / len(rows) for column in zip(*rows)]
+    norm = math.sqrt(sum(x * x for x in mean))
+    # Unit length, as Ollama returns them (cosine ranking does not depend on it).
+    return [x / norm for x in mean] if norm else mean

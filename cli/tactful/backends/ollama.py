@@ -9,12 +9,11 @@ from typing import Any
 import httpx
 import ollama
 
-from tactful.backends.base import BackendInfo, ChatRequest, Completion, TokenLogprob
-from tactful.backends.retry import RetryPolicy, Transient, with_retries
-from tactful.errors import BackendError
+from tactful.backends.base import TOP_LOGPROBS, BackendInfo, ChatRequest, Completion, token_logprobs
+from tactful.backends.retry import RetryPolicy, with_retries
+from tactful.errors import BackendError, Transient
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
-TOP_LOGPROBS = 20
 
 
 def resolve_host(host: str | None) -> str:
@@ -61,7 +60,8 @@ class OllamaBackend:
             content=response.message.content or "",
             prompt_tokens=response.prompt_eval_count,
             output_tokens=response.eval_count,
-            logprobs=_logprobs(response) if request.logprobs else None,
+            # getattr: clients older than the logprobs field answer without it
+            logprobs=token_logprobs(getattr(response, "logprobs", None)) if request.logprobs else None,
         )
 
     def _chat_once(self, request: ChatRequest) -> Any:
@@ -159,16 +159,3 @@ class OllamaBackend:
     def close(self) -> None:
         self.client._client.close()
 
-
-def _logprobs(response: Any) -> list[TokenLogprob] | None:
-    entries = getattr(response, "logprobs", None)
-    if not entries:
-        return None
-    return [
-        TokenLogprob(
-            token=e.token,
-            logprob=e.logprob,
-            top={t.token: t.logprob for t in (e.top_logprobs or [])},
-        )
-        for e in entries
-    ]

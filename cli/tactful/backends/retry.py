@@ -9,13 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
-from tactful.errors import ConfigError
+from tactful.errors import ConfigError, Transient
 
 T = TypeVar("T")
-
-
-class Transient(Exception):
-    """A fault worth retrying (busy server, timeout, dropped connection)."""
 
 
 # For tests and benchmarks: the first backoff step in seconds (default 0.5).

@@ -15,7 +15,7 @@ from tactful.errors import ConfigError
 
 Vector = list[float]
 Embed = Callable[[list[str]], list[Vector]]
-BATCH = 64  # texts per /api/embed request: big enough to be quick, small enough to time out rarely
+BATCH = 64  # texts per embed call (one /api/embed request): quick, yet rarely timed out
 
 
 def text_digest(text: str) -> str:

@@ -1,58 +1,90 @@
 """The ``similar`` example selection: for each text, the bank examples nearest in meaning.
 
 Bank texts are embedded once per embedding model (cached on disk); each input text is
-embedded when it is classified, through Ollama's /api/embed with the profile's
-``model.embedding``. The chosen examples vary per item, so the prompt puts them after
-its fixed part.
+embedded when it is classified, with the profile's ``model.embedding`` through the
+profile's backend (Ollama's /api/embed, or a second llama.cpp instance in process). The
+chosen examples vary per item, so the prompt puts them after its fixed part.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from tactful.backends.ollama import OllamaBackend
-from tactful.bank.embedding_cache import Embed, EmbeddingCache, Vector, cached_embeddings
+from tactful.backends.base import Embedder
+from tactful.bank.embedding_cache import EmbeddingCache, Vector, cached_embeddings
 from tactful.bank.store import Example
 from tactful.errors import ConfigError
 from tactful.paths import embeddings_cache_path
-from tactful.profile.load import Profile
+from tactful.profile.load import ModelSettings, Profile
+
+OpenEmbedder = Callable[[ModelSettings], Embedder]
+
+# What to run to get an embedding model, by backend.
+_EMBEDDING_HINTS = {
+    "ollama": "`tactful profile set model.embedding nomic-embed-text`, then `ollama pull nomic-embed-text`",
+    "embedded": "`tactful profile set model.embedding MODEL` with a GGUF file, a model from "
+    "`tactful models list` or one pulled with Ollama",
+}
 
 
 class SimilarSelector:
-    """Callable ``text -> examples``: the k bank examples closest to the text."""
+    """Callable ``text -> examples``: the k bank examples closest to the text.
 
-    def __init__(self, bank: Sequence[Example], vectors: Sequence[Vector], embed: Embed, k: int) -> None:
-        self.bank, self.vectors, self.embed, self.k = list(bank), list(vectors), embed, k
+    It owns its embedder: call ``close()`` when done.
+    """
+
+    def __init__(self, bank: Sequence[Example], vectors: Sequence[Vector], embedder: Embedder, k: int) -> None:
+        self.bank, self.vectors, self.embedder, self.k = list(bank), list(vectors), embedder, k
 
     @classmethod
-    def for_profile(cls, profile: Profile, bank: Sequence[Example]) -> SimilarSelector:
-        model = profile.model.embedding
-        if not model:
-            where = profile.path or "the profile"
-            raise ConfigError(
-                f"{where}: example_selection = \"similar\" needs an embedding model: set model.embedding "
-                "(`tactful profile set model.embedding nomic-embed-text`, then `ollama pull nomic-embed-text`)"
-            )
-        embedder = OllamaBackend(
-            model, host=profile.model.host, timeout=profile.model.timeout, model_setting="model.embedding"
-        )
-        cache = EmbeddingCache(embeddings_cache_path())
+    def for_profile(cls, profile: Profile, bank: Sequence[Example], open_embedder: OpenEmbedder) -> SimilarSelector:
+        """Embed the bank (or read it from the cache) with an embedder from ``open_embedder``.
+
+        ``open_embedder`` comes from the backend layer (``tactful.backends.open_embedder``),
+        so this module needs no backend of its own.
+        """
+        _require_embedding(profile)
+        embedder = open_embedder(profile.model)
         try:
-            vectors = cached_embeddings([ex.text for ex in bank], model, embedder.embed, cache)
-        finally:
-            cache.close()
+            vectors = _bank_vectors(bank, embedder)
+        except BaseException:  # the selector that would own it is never made
+            embedder.close()
+            raise
         # As many as `fixed` and `balanced` would give: k per category plus k acceptable.
         k = profile.task.examples_per_category * (len(profile.categories) + 1)
-        return cls(bank, vectors, embedder.embed, k)
+        return cls(bank, vectors, embedder, k)
 
     def __call__(self, text: str) -> list[Example]:
         if self.k == 0:
             return []
-        query = self.embed([text])[0]
+        query = self.embedder.embed([text])[0]
         ranked = sorted(range(len(self.bank)), key=lambda i: cosine(query, self.vectors[i]), reverse=True)
         # Nearest last: the turn just before the text weighs most with small models.
         return [self.bank[i] for i in reversed(ranked[: self.k])]
+
+    def close(self) -> None:
+        self.embedder.close()
+
+
+def _require_embedding(profile: Profile) -> None:
+    if profile.model.embedding:
+        return
+    where = profile.path or "the profile"
+    hint = _EMBEDDING_HINTS.get(profile.model.backend, _EMBEDDING_HINTS["ollama"])
+    raise ConfigError(
+        f"{where}: example_selection = \"similar\" needs an embedding model: set model.embedding ({hint})"
+    )
+
+
+def _bank_vectors(bank: Sequence[Example], embedder: Embedder) -> list[Vector]:
+    cache = EmbeddingCache(embeddings_cache_path())
+    try:
+        # model_id, not the name: vectors differ between backends (and between versions
+        # of a model), so each keeps its own cache entries.
+        return cached_embeddings([ex.text for ex in bank], embedder.model_id(), embedder.embed, cache)
+    finally:
+        cache.close()
 
 
 def cosine(a: Vector, b: Vector) -> float:

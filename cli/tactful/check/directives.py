@@ -19,6 +19,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from tactful.errors import DirectiveError
 from tactful.profile.categories import did_you_mean, is_valid_slug
 
 ACTIONS = ("ignore", "ignore-line", "off", "on")
@@ -30,14 +31,6 @@ EVERYTHING: Scope = frozenset({"*"})
 NOTHING: Scope = frozenset()
 
 _BODY_RE = re.compile(r"^\s*tactful\s*:\s*(?P<rest>.*?)\s*$", re.DOTALL)
-
-
-class DirectiveError(Exception):
-    """A comment that starts like a directive but is not one (a typo would silence nothing)."""
-
-    def __init__(self, line: int, col: int, message: str) -> None:
-        super().__init__(message)
-        self.line, self.col, self.message = line, col, message
 
 
 @dataclass(frozen=True)

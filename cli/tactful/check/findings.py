@@ -16,6 +16,7 @@ from tactful.check.segment import Unit
 from tactful.profile.categories import SEVERITIES
 from tactful.profile.load import Profile
 from tactful.records import Result
+from tactful.textclip import clip
 
 REASON_CHARS = 72
 
@@ -83,7 +84,4 @@ def findings_for(path: str, unit: Unit, result: Result, profile: Profile) -> lis
 
 def shorten(text: str, limit: int = REASON_CHARS) -> str:
     """The text cut at a word boundary to fit ``limit`` characters, with an ellipsis."""
-    if len(text) <= limit:
-        return text
-    cut = text.rfind(" ", 0, limit - 1)
-    return text[: cut if cut > 0 else limit - 1].rstrip(" ,;:") + "…"
+    return clip(text, limit, at_word=True)

@@ -2,11 +2,40 @@
 
 from __future__ import annotations
 
+import typer
 from rich.console import Console
 
 from tactful.engine.cache import ResultCache
 from tactful.errors import EXIT_OK
+from tactful.io.console import console
 from tactful.paths import results_cache_path
+
+app = typer.Typer(
+    help="The results cache: decisions already made, reused when the same text meets the same model and prompt.",
+    no_args_is_help=True,
+)
+
+
+@app.command("stats")
+def stats_command() -> int:
+    """Where the cache is, how big, and how many results per model.
+
+    \b
+    Example:
+      tactful cache stats
+    """
+    return stats(console())
+
+
+@app.command("clear")
+def clear_command() -> int:
+    """Delete every cached result (the next run asks the model again).
+
+    \b
+    Example:
+      tactful cache clear
+    """
+    return clear(console())
 
 
 def stats(console: Console) -> int:

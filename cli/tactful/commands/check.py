@@ -12,22 +12,104 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
 
 from tactful.check.baseline import Key, read_baseline, write_baseline
-from tactful.check.directives import DirectiveError
+from tactful.check.files import file_type, segment_file
 from tactful.check.findings import Unjudged, findings_for
 from tactful.check.gitdiff import Changes, changed_lines
 from tactful.check.report import Summary, plural, write_report
-from tactful.check.segment import Unit, segment_markdown, segment_text
-from tactful.commands.common import ModelChoice, load_settings, make_backend, make_classifier, warn
+from tactful.check.segment import Unit
+from tactful.commands.common import make_backend, make_classifier, warn
+from tactful.commands.options import (
+    BackendOpt,
+    HostOpt,
+    JobsOpt,
+    ModelOpt,
+    ProfileOpt,
+    RetriesOpt,
+    value,
+)
 from tactful.engine.stream import classify_stream
 from tactful.errors import EXIT_BACKEND, EXIT_FLAGGED, EXIT_OK, UsageError
 from tactful.io.readers import STDIN, resolve_paths
 from tactful.profile.load import Profile
 from tactful.records import InputRecord
+from tactful.settings import Overrides, Settings, resolve
 
-MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown", ".mkd", ".mdx"}
+
+class FileType(str, Enum):
+    markdown = "markdown"
+    text = "text"
+
+
+class CheckFormat(str, Enum):
+    text = "text"
+    json = "json"
+    github = "github"
+
+
+def command(
+    paths: Annotated[Optional[list[str]], typer.Argument(help="Files or globs to check.", show_default=False)] = None,
+    profile: ProfileOpt = None,
+    model: ModelOpt = None,
+    host: HostOpt = None,
+    backend: BackendOpt = None,
+    file_type: Annotated[Optional[FileType], typer.Option("--type", "-t", help="Read every file as this type. Default: the profile's \\[check] types globs, then .md/.markdown/.mdx as Markdown and the rest as text.", show_default=False)] = None,
+    output_format: Annotated[CheckFormat, typer.Option("--format", "-f", help="text: path:line:col lines; json: one document; github: GitHub Actions annotations.")] = CheckFormat.text,
+    diff: Annotated[Optional[str], typer.Option("--diff", metavar="REF", help="Judge only units touching lines changed since REF (git diff -U0 REF; untracked files count as new).", show_default=False)] = None,
+    staged: Annotated[bool, typer.Option("--staged", help="Judge only units touching lines staged for commit (git diff --cached).")] = False,
+    baseline: Annotated[Optional[Path], typer.Option("--baseline", metavar="FILE", help="Report only findings this baseline does not know.", show_default=False)] = None,
+    write_baseline: Annotated[Optional[Path], typer.Option("--write-baseline", metavar="FILE", help="Record the current findings in FILE and exit 0.", show_default=False)] = None,
+    explain: Annotated[Optional[bool], typer.Option("--explain/--no-explain", help="Ask the model for a rationale; it becomes the reason shown.", show_default=False)] = None,
+    scores: Annotated[bool, typer.Option("--scores", help="Show per-category probabilities (needs a backend with log-probabilities).")] = False,
+    jobs: JobsOpt = 1,
+    retries: RetriesOpt = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Ask the model again even for units already judged with this profile and model.")] = False,
+) -> int:
+    """Check Markdown and text files for content the profile blocks (pre-commit, CI).
+
+    Files are split into paragraphs, headings, list items and table cells;
+    code, front matter, HTML comments and link-only lines are skipped. Each
+    finding is printed as `path:line:col: CATEGORY \\[score] reason` (columns
+    count characters), then a summary. A profile in binary mode is run as
+    multilabel so that each finding names its category.
+
+    \b
+    Inline ignores (Markdown; in text files write `# tactful: ...` instead):
+      <!-- tactful: ignore -->        skip the next block (up to a blank line)
+      <!-- tactful: ignore-line -->   skip this line, or the next one when alone
+      <!-- tactful: off --> ... <!-- tactful: on -->   skip a region
+      <!-- tactful: ignore spam -->   the same forms for named categories only
+
+    \b
+    Exit codes: 0 nothing at or above the profile's \\[check] fail_level;
+    1 a finding at or above it; 2 usage or configuration error; 3 backend
+    unreachable, or a unit the model could not judge.
+
+    \b
+    Examples:
+      tactful check README.md docs/**/*.md
+      tactful check --staged --format github $(git diff --cached --name-only)
+      tactful check --write-baseline .tactful-baseline.json docs/*.md
+      tactful check --baseline .tactful-baseline.json docs/*.md
+    """
+    overrides = Overrides(profile, model, host, value(backend), explain=explain, retries=retries, scores=scores)
+    options = CheckOptions(
+        file_type=value(file_type),
+        output_format=output_format.value,
+        diff=diff,
+        staged=staged,
+        baseline=baseline,
+        write_baseline=write_baseline,
+        jobs=jobs,
+        use_cache=not no_cache,
+    )
+    return check(paths or [], overrides, options)
 
 
 @dataclass(frozen=True)
@@ -38,7 +120,6 @@ class CheckOptions:
     staged: bool = False
     baseline: Path | None = None
     write_baseline: Path | None = None
-    scores: bool = False
     jobs: int = 1
     use_cache: bool = True
 
@@ -53,17 +134,18 @@ class Work:
         return InputRecord(where, self.unit.text, {"id": where, "text": self.unit.text}, where)
 
 
-def check(paths: list[str], choice: ModelChoice, options: CheckOptions) -> int:
+def check(paths: list[str], overrides: Overrides, options: CheckOptions) -> int:
     _check_usage(paths, options)
-    profile, _ = load_settings(choice)
-    if profile.task.mode == "binary":  # a finding must name its category
-        profile = profile.with_overrides(mode="multilabel")
+    settings = resolve(overrides)
+    if settings.profile.task.mode == "binary":  # a finding must name its category
+        settings = settings.with_mode("multilabel")
+    profile = settings.profile
     baselined: set[Key] = read_baseline(options.baseline) if options.baseline else set()
     files = resolve_paths(paths)
     work = list(_units(files, profile, options))
     summary = Summary(files=len(files), units=len(work), fail_level=profile.fail_level)
     if work:
-        _judge(work, profile, choice, options, summary)
+        _judge(work, settings, options, summary)
     if options.write_baseline is not None:
         count = write_baseline(options.write_baseline, summary.findings)
         print(f"tactful: wrote {plural(count, 'finding')} to {options.write_baseline}", file=sys.stderr)
@@ -101,35 +183,10 @@ def _units(files: list[str], profile: Profile, options: CheckOptions) -> Iterato
         yield from (Work(path, unit) for unit in units)
 
 
-def file_type(path: str, forced: str | None, profile: Profile) -> str:
-    """--type, else the first matching glob of [check] types, else by suffix."""
-    if forced is not None:
-        return forced
-    pure = PurePosixPath(Path(path).as_posix())
-    for glob, kind in profile.check_types:
-        if pure.match(glob):
-            return kind
-    return "markdown" if pure.suffix.lower() in MARKDOWN_SUFFIXES else "text"
-
-
-def segment_file(path: str, kind: str, slugs: set[str]) -> list[Unit]:
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"{path}: not valid UTF-8 (byte {exc.start}); re-encode the file as UTF-8 or leave it out") from None
-    try:
-        return segment_markdown(text, slugs) if kind == "markdown" else segment_text(text, slugs)
-    except DirectiveError as exc:
-        raise UsageError(f"{path}:{exc.line}:{exc.col}: {exc.message}") from None
-
-
-def _judge(work: list[Work], profile: Profile, choice: ModelChoice, options: CheckOptions, summary: Summary) -> None:
-    backend = make_backend(profile, choice, scores=options.scores)
-    classifier = make_classifier(profile, backend, scores=options.scores, use_cache=options.use_cache)
+def _judge(work: list[Work], settings: Settings, options: CheckOptions, summary: Summary) -> None:
+    profile = settings.profile
+    backend = make_backend(settings)
+    classifier = make_classifier(settings, backend, use_cache=options.use_cache)
     try:
         results = classify_stream((w.record() for w in work), classifier.classify, options.jobs)
         for item, result in zip(work, results):

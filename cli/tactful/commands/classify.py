@@ -8,22 +8,111 @@ import sys
 from collections.abc import Iterable
 from contextlib import closing
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
+from typing import IO, Annotated, Optional
 
-from rich.console import Console
+import typer
 
 from tactful.backends.base import BackendInfo, ChatRequest, Completion
-from tactful.commands.common import ModelChoice, load_settings, make_backend, make_classifier
+from tactful.commands.common import make_backend, make_classifier
+from tactful.commands.options import (
+    BackendOpt,
+    HostOpt,
+    JobsOpt,
+    ModelOpt,
+    ModeOpt,
+    NoCacheOpt,
+    ProfileOpt,
+    RetriesOpt,
+    value,
+)
 from tactful.engine.classifier import Classifier
 from tactful.engine.stream import classify_stream
-from tactful.errors import EXIT_FLAGGED, EXIT_OK, BackendError, UsageError
-from tactful.io.interrupts import Stopped, stop_on_signals
+from tactful.errors import EXIT_FLAGGED, EXIT_OK, BackendError, Stopped, UsageError
+from tactful.io.console import table_console
+from tactful.io.interrupts import stop_on_signals
 from tactful.io.output_file import OutputFile
 from tactful.io.progress import ProgressBar, RunStats, estimate_total
 from tactful.io.readers import STDIN, ReadOptions, read_inputs, resolve_paths
 from tactful.io.writers import JsonlWriter, ResultWriter, TableWriter
-from tactful.profile.load import Profile
 from tactful.records import InputRecord
+from tactful.settings import Overrides, Settings, resolve
+
+
+class InputFormat(str, Enum):
+    auto = "auto"
+    text = "text"
+    jsonl = "jsonl"
+
+
+class OutputFormat(str, Enum):
+    jsonl = "jsonl"
+    table = "table"
+
+
+def command(
+    ctx: typer.Context,
+    paths: Annotated[Optional[list[str]], typer.Argument(help="Files or globs; '-' or nothing for stdin.", show_default=False)] = None,
+    profile: ProfileOpt = None,
+    model: ModelOpt = None,
+    host: HostOpt = None,
+    backend: BackendOpt = None,
+    mode: ModeOpt = None,
+    explain: Annotated[Optional[bool], typer.Option("--explain/--no-explain", help="Ask for a one-sentence rationale per item.", show_default=False)] = None,
+    scores: Annotated[bool, typer.Option("--scores", help="Per-category probabilities from token log-probabilities; profile thresholds then decide.")] = False,
+    input_format: Annotated[InputFormat, typer.Option("--input-format", help="auto: .jsonl/.ndjson files are JSONL, everything else (stdin too) is text.")] = InputFormat.auto,
+    field: Annotated[str, typer.Option("--field", help="JSONL: the field holding the text (dotted path for nested).")] = "text",
+    id_field: Annotated[str, typer.Option("--id-field", help="JSONL: the field holding the id (default file:line when absent).")] = "id",
+    whole: Annotated[bool, typer.Option("--whole", help="Text files: one item per file instead of one per line.")] = False,
+    output_format: Annotated[Optional[OutputFormat], typer.Option("--format", "-f", help="Default: table on a terminal, JSONL otherwise.", show_default=False)] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write JSONL to this file instead of stdout.")] = None,
+    fail_on_flagged: Annotated[bool, typer.Option("--fail-on-flagged", help="Exit 1 when any item was flagged.")] = False,
+    show_prompt: Annotated[bool, typer.Option("--show-prompt", help="Print the exact request for the first input and exit.")] = False,
+    jobs: JobsOpt = 1,
+    normalize: Annotated[Optional[bool], typer.Option("--normalize/--no-normalize", help="Undo camouflage (invisible characters, look-alikes, leetspeak) before classifying.", show_default=False)] = None,
+    retries: RetriesOpt = None,
+    resume: Annotated[bool, typer.Option("--resume", help="With --output: skip records that already have a line in the file, append the rest.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="With --output: overwrite a file that already holds results.")] = False,
+    no_cache: NoCacheOpt = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary on stderr.")] = False,
+) -> int:
+    """Classify text from files, JSONL exports or stdin.
+
+    \b
+    Each output record is the input plus a `moderation` object: flagged, labels,
+    scores (with --scores), rationale (with --explain), model, profile, prompt
+    (fingerprint of the fixed prompt) and error. One record per input, in order.
+
+    \b
+    Large exports: --jobs for requests in flight, a results cache (off with
+    --no-cache), a progress bar when stderr is a terminal and a summary on
+    stderr (--quiet). With -o FILE, an existing FILE is refused unless --resume
+    (go on after Ctrl-C, SIGTERM or a dead backend) or --force (overwrite).
+    Stopped by a signal: exit 130 (SIGINT) or 143 (SIGTERM), complete lines only.
+
+    \b
+    Examples:
+      tactful classify samples/comments.txt
+      tactful classify samples/posts.jsonl --field content -o labelled.jsonl
+      tactful classify export.jsonl -j 4 -o labelled.jsonl --resume
+      cat comments.txt | tactful classify --fail-on-flagged
+    """
+    overrides = Overrides(profile, model, host, value(backend), value(mode), explain, normalize, retries, scores)
+    options = ClassifyOptions(
+        read=ReadOptions(input_format.value, field, id_field, whole),
+        output_format=value(output_format),
+        output=output,
+        fail_on_flagged=fail_on_flagged,
+        show_prompt=show_prompt,
+        jobs=jobs,
+        resume=resume,
+        force=force,
+        use_cache=not no_cache,
+        quiet=quiet,
+        argv=tuple(ctx.obj or sys.argv[1:]),
+    )
+    return classify(paths or [], overrides, options)
 
 
 @dataclass(frozen=True)
@@ -33,7 +122,6 @@ class ClassifyOptions:
     output: Path | None = None
     fail_on_flagged: bool = False
     show_prompt: bool = False
-    scores: bool = False
     jobs: int = 1
     resume: bool = False
     force: bool = False
@@ -42,15 +130,15 @@ class ClassifyOptions:
     argv: tuple[str, ...] = ()  # the command line, to print how to resume
 
 
-def classify(paths: list[str], choice: ModelChoice, options: ClassifyOptions) -> int:
+def classify(paths: list[str], overrides: Overrides, options: ClassifyOptions) -> int:
     _check(options)
-    profile, _ = load_settings(choice)
+    settings = resolve(overrides)
     files = resolve_paths(paths)
     records = read_inputs(files, options.read)
     if options.show_prompt:
-        return _show_prompt(records, profile)
-    backend = make_backend(profile, choice, scores=options.scores)
-    classifier = make_classifier(profile, backend, scores=options.scores, use_cache=options.use_cache)
+        return _show_prompt(records, settings)
+    backend = make_backend(settings)
+    classifier = make_classifier(settings, backend, use_cache=options.use_cache)
     try:
         out = OutputFile.open(options.output, options.resume, options.force, options.read.id_field) if options.output else None
         stats = _run(out.pending(records) if out else records, classifier, out, options, files)
@@ -76,7 +164,7 @@ def _run(records: Iterable[InputRecord], classifier: Classifier, out: OutputFile
     """Classify and write; on a signal or a dead backend, close cleanly and say how to go on."""
     stats = RunStats()
     stream = out.handle if out else sys.stdout
-    writer = _writer(options, stream)
+    writer = _writer(options, stream, classifier.want_scores)
     show_bar = not options.quiet and sys.stderr.isatty()
     total = estimate_total(files, options.read) if show_bar else None
     if total is not None and out is not None:
@@ -127,9 +215,10 @@ def resume_command(argv: Iterable[str]) -> str:
     return shlex.join(["tactful", *args])
 
 
-def _show_prompt(records: Iterable[InputRecord], profile: Profile) -> int:
+def _show_prompt(records: Iterable[InputRecord], settings: Settings) -> int:
     """Print the exact request for the first readable input, without calling a model."""
-    classifier = make_classifier(profile, backend=PromptOnly(profile.model.name))
+    profile = settings.profile
+    classifier = make_classifier(settings, backend=PromptOnly(profile.model.name))
     first = next((r.text for r in records if r.text is not None), "")
     request = classifier.first_request(first)
     shown = {
@@ -165,10 +254,10 @@ class PromptOnly:
         """Nothing was opened."""
 
 
-def _writer(options: ClassifyOptions, stream) -> ResultWriter:  # type: ignore[no-untyped-def]
+def _writer(options: ClassifyOptions, stream: IO[str], scores: bool) -> ResultWriter:
     fmt = options.output_format
     if fmt is None:
         fmt = "table" if options.output is None and sys.stdout.isatty() else "jsonl"
     if fmt == "table":
-        return TableWriter(Console(file=stream), options.scores)
+        return TableWriter(table_console(stream), scores)
     return JsonlWriter(stream)

@@ -4,31 +4,46 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from tactful.commands.common import ModelChoice, load_settings, make_backend
+from tactful.commands.common import make_backend
+from tactful.commands.options import BackendOpt, HostOpt, ModelOpt, ProfileOpt, value
 from tactful.errors import EXIT_BACKEND, EXIT_OK, EXIT_USAGE, TactfulError
+from tactful.io.console import console, styled
+from tactful.settings import Overrides, resolve
+
+OK = ("ok", "green")
+BAD = ("FAIL", "red")
 
 
-def doctor(choice: ModelChoice, console: Console) -> int:
-    ok, bad = "[green]ok[/green]", "[red]FAIL[/red]"
+def command(profile: ProfileOpt = None, model: ModelOpt = None, host: HostOpt = None, backend: BackendOpt = None) -> int:
+    """Check that the profile is valid, the backend reachable and the model present."""
+    return doctor(Overrides(profile, model, host, value(backend)), console())
+
+
+def _line(out: Console, mark: tuple[str, str], *parts: str | tuple[str, str]) -> None:
+    out.print(styled(mark, "  ", *parts))
+
+
+def doctor(overrides: Overrides, out: Console) -> int:
     try:
-        profile, location = load_settings(choice)
+        settings = resolve(overrides)
     except TactfulError as exc:
-        console.print(f"{bad}  profile: {exc.message}")
+        _line(out, BAD, f"profile: {exc.message}")
         return EXIT_USAGE
+    profile, location = settings.profile, settings.location
     where = location.path if location.path else "built-in default (no profile file found)"
-    console.print(f"{ok}  profile: {profile.name} from {where} [dim]({location.how})[/dim]")
+    _line(out, OK, f"profile: {profile.name} from {where} ", (f"({location.how})", "dim"))
     blocked = ", ".join(c.slug for c in profile.blocked) or "nothing"
-    console.print(f"{ok}  categories: {len(profile.categories)}, blocked: {blocked}; mode {profile.task.mode}")
+    _line(out, OK, f"categories: {len(profile.categories)}, blocked: {blocked}; mode {profile.task.mode}")
     try:
-        backend = make_backend(profile, choice)
+        backend = make_backend(settings)
         info = backend.info()
     except TactfulError as exc:
-        console.print(f"{bad}  backend {profile.model.backend}: {exc.message}")
+        _line(out, BAD, f"backend {profile.model.backend}: {exc.message}")
         return EXIT_BACKEND
     version = f" version {info.version}" if info.version else ""
-    console.print(f"{ok}  backend {info.backend}: {info.location}{version}")
+    _line(out, OK, f"backend {info.backend}: {info.location}{version}")
     if not info.model_present:
-        console.print(f"{bad}  model {info.model}: not found; {info.detail}")
+        _line(out, BAD, f"model {info.model}: not found; {info.detail}")
         return EXIT_BACKEND
-    console.print(f"{ok}  model {info.model} {info.detail}".rstrip())
+    _line(out, OK, f"model {info.model} {info.detail}".rstrip())
     return EXIT_OK

@@ -8,22 +8,74 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Optional
 
+import typer
 from rich.console import Console
 from rich.table import Table
 
-from tactful.commands.common import ModelChoice, load_settings, make_backend, make_classifier
+from tactful.commands.common import make_backend, make_classifier
+from tactful.commands.options import (
+    BackendOpt,
+    HostOpt,
+    JobsOpt,
+    ModelOpt,
+    ModeOpt,
+    ProfileOpt,
+    value,
+)
 from tactful.engine.answer import NONE_LABEL
 from tactful.engine.classifier import Classifier
 from tactful.engine.stream import classify_stream
 from tactful.errors import EXIT_FLAGGED, EXIT_OK, UsageError
 from tactful.evaluation.metrics import Report, multi_label_report, single_label_report
+from tactful.io.console import console, styled
 from tactful.io.readers import ReadOptions, lookup, read_inputs, resolve_paths
 from tactful.profile.load import Profile
 from tactful.records import Result
+from tactful.settings import Overrides, resolve
 
 FLAGGED, ACCEPTABLE = "flagged", "acceptable"
+
+
+def command(
+    data: Annotated[Optional[Path], typer.Argument(help="Labelled JSONL: a text field and a gold label field (a string or a list).", show_default=False)] = None,
+    profile: ProfileOpt = None,
+    model: ModelOpt = None,
+    host: HostOpt = None,
+    backend: BackendOpt = None,
+    mode: ModeOpt = None,
+    field: Annotated[str, typer.Option("--field", help="The field holding the text.")] = "text",
+    label_field: Annotated[str, typer.Option("--label-field", help="The field holding the gold label(s).")] = "label",
+    mapping: Annotated[Optional[list[str]], typer.Option("--map", help="GOLD=SLUG: read gold label GOLD as category SLUG (repeatable). Gold labels that map to no category count as acceptable.", show_default=False)] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print a machine-readable report instead of tables.")] = False,
+    errors: Annotated[Optional[Path], typer.Option("--errors", help="Write misclassified items here, in the example-bank format.")] = None,
+    jobs: JobsOpt = 1,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Score only the first N items.")] = None,
+) -> int:
+    """Measure the profile on labelled data, and run its policy tests.
+
+    \b
+    Prints accuracy, per-class precision/recall/F1, macro-F1, a confusion matrix,
+    items/s and tokens per item. When the profile names a `tests` file (JSONL of
+    texts with the labels they must get), every case runs too and a failing one
+    makes the exit code 1: keep a community's policy under test in CI.
+
+    \b
+    Examples:
+      tactful eval spam.jsonl --map spam=spam
+      tactful eval toxic.jsonl --map toxic=toxicity --errors wrong.jsonl
+      tactful eval            # policy tests only
+    """
+    pairs = {}
+    for item in mapping or []:
+        gold, sep, slug = item.partition("=")
+        if not sep or not gold or not slug:
+            raise UsageError(f"--map {item!r}: expected GOLD=SLUG, e.g. --map toxic=toxicity")
+        pairs[gold] = slug
+    overrides = Overrides(profile, model, host, value(backend), value(mode))
+    options = EvalOptions(data, field, label_field, pairs, json_output, errors, jobs, limit)
+    return evaluate(overrides, options, console())
 
 
 @dataclass(frozen=True)
@@ -49,16 +101,17 @@ class Scored:
     predicted: Any
 
 
-def evaluate(choice: ModelChoice, options: EvalOptions, console: Console) -> int:
-    profile, _ = load_settings(choice)
+def evaluate(overrides: Overrides, options: EvalOptions, console: Console) -> int:
+    settings = resolve(overrides)
+    profile = settings.profile
     tests_path = profile.tests_path if profile.tests_path and profile.tests_path.is_file() else None
     if options.data is None and tests_path is None:
         raise UsageError("nothing to evaluate: pass DATA.jsonl, or set `tests = \"FILE.jsonl\"` in the profile for policy tests")
     unknown = sorted(set(options.mapping.values()) - set(profile.slugs))
     if unknown:
         raise UsageError(f"--map names categories the profile does not have: {', '.join(unknown)}")
-    backend = make_backend(profile, choice)
-    classifier = make_classifier(profile, backend)
+    backend = make_backend(settings)
+    classifier = make_classifier(settings, backend)
     report: dict[str, Any] = {"profile": profile.name, "model": backend.model, "mode": profile.task.mode}
     code = EXIT_OK
     try:
@@ -184,7 +237,7 @@ def _print_metrics(console: Console, report: Report, speed: dict[str, Any], erro
     tokens = f", {speed['prompt_tokens_per_item']} prompt + {speed['output_tokens_per_item']} output tokens per item"
     console.print(f"{speed['items']} items in {speed['seconds']} s ({speed['items_per_s']} items/s){tokens}")
     if errors:
-        console.print(f"[yellow]{len(errors)} item(s) not scored[/yellow], first: {errors[0]}")
+        console.print(styled((f"{len(errors)} item(s) not scored", "yellow"), f", first: {errors[0]}"))
     if options.errors_file is not None:
         console.print(f"misclassified items written to {options.errors_file} (review, then `tactful examples import`)")
 
@@ -229,6 +282,6 @@ def _policy_verdict(result: Result, expected: list[str] | None, blocked: set[str
 def _print_policy(console: Console, summary: dict[str, Any]) -> None:
     passed = summary["total"] - summary["failed"]
     style = "green" if not summary["failed"] else "red"
-    console.print(f"[{style}]policy tests: {passed}/{summary['total']} passed[/{style}] ({summary['file']})")
+    console.print(styled((f"policy tests: {passed}/{summary['total']} passed", style), f" ({summary['file']})"))
     for failure in summary["failures"]:
         console.print(f"  FAIL {failure['id']}: {failure['problem']}: {failure['text']!r}", highlight=False)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Annotated, Optional
 
-from rich.console import Console
+import typer
 from rich.table import Table
 
 from tactful.bank.edit import (
@@ -20,8 +21,10 @@ from tactful.bank.edit import (
 )
 from tactful.bank.store import Example, load_bank
 from tactful.commands.common import warn
+from tactful.commands.options import ProfileOpt
 from tactful.errors import EXIT_OK, UsageError
 from tactful.io.atomic import atomic_write_text
+from tactful.io.console import table_console
 from tactful.profile.categories import did_you_mean
 from tactful.profile.edit import (
     check_slug,
@@ -31,6 +34,22 @@ from tactful.profile.edit import (
     set_key,
 )
 from tactful.profile.load import Profile, parse_profile
+
+app = typer.Typer(
+    help="""Manage the profile's example bank: texts labelled the way your community draws the line.
+
+Examples go into the prompt as earlier questions and answers; a few where the model was wrong move its decisions. The bank is JSONL beside the profile (the profile's `examples` key; by default <profile name>.examples.jsonl).
+
+\b
+Examples:
+  tactful examples add "Check out my channel for free followers" --label spam
+  tactful examples add "This update is garbage, honestly" --benign --rationale "Criticism of software is welcome here."
+  tactful examples list --label spam
+  tactful examples import moderation-log.jsonl
+""",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
 
 
 def _profile(explicit: Path | None) -> Profile:
@@ -55,14 +74,30 @@ def _store(profile: Profile, incoming: list[Example]) -> Merge:
     return merge
 
 
-def add(explicit: Path | None, text: str, labels: list[str], benign: bool, rationale: str | None) -> int:
+@app.command("add")
+def add(
+    text: Annotated[str, typer.Argument(help="The example text; '-' reads it from stdin.", show_default=False)],
+    label: Annotated[Optional[list[str]], typer.Option("--label", "-l", help="A category the text falls under (repeatable).", show_default=False)] = None,
+    benign: Annotated[bool, typer.Option("--benign", help="Acceptable content: no label. Fixes a false positive.")] = False,
+    rationale: Annotated[Optional[str], typer.Option("--rationale", "-r", help="Why, in one sentence; shown to the model with --explain.", show_default=False)] = None,
+    profile_path: ProfileOpt = None,
+) -> int:
+    """Add one labelled example to the bank.
+
+    \b
+    Examples:
+      tactful examples add "Buy followers now, DM me" --label spam
+      tactful examples add "That referee was blind today" --benign
+      pbpaste | tactful examples add - --label toxicity --rationale "Mocks the reader's intelligence."
+    """
+    labels = label or []
     if text == "-":
         text = sys.stdin.read().rstrip("\n")
     if not text.strip():
         raise UsageError("the example text is empty")
     if benign == bool(labels):
         raise UsageError("say what the example is: --label SLUG (repeatable) for blocked content, or --benign for acceptable content")
-    profile = _profile(explicit)
+    profile = _profile(profile_path)
     for label in labels:
         check_slug(label, profile.slugs, allow_builtin=False)
     merge = _store(profile, [new_example(text, labels, rationale)])
@@ -76,21 +111,33 @@ def add(explicit: Path | None, text: str, labels: list[str], benign: bool, ratio
     return EXIT_OK
 
 
-def list_(explicit: Path | None, label: str | None, console: Console) -> int:
-    profile = _profile(explicit)
+@app.command("list")
+def list_(
+    label: Annotated[Optional[str], typer.Option("--label", "-l", help="Only examples with this label.", show_default=False)] = None,
+    profile_path: ProfileOpt = None,
+) -> int:
+    """List the bank as a table: id, labels, text, rationale."""
+    
+    profile = _profile(profile_path)
     if label is not None:
         check_slug(label, profile.slugs, allow_builtin=False)
     bank = [ex for ex in load_bank(bank_path(profile)) if label is None or label in ex.labels]
     table = Table("id", "labels", "text", "rationale")
     for example in bank:
         table.add_row(example.id, _labels(example), example.text, example.rationale or "")
-    console.print(table)
-    console.print(f"{len(bank)} example(s) in {bank_path(profile)}")
+    out = table_console()
+    out.print(table)
+    out.print(f"{len(bank)} example(s) in {bank_path(profile)}")
     return EXIT_OK
 
 
-def remove(explicit: Path | None, ids: list[str]) -> int:
-    profile = _profile(explicit)
+@app.command("remove")
+def remove(
+    ids: Annotated[list[str], typer.Argument(help="Example ids, as `examples list` shows them.", show_default=False)],
+    profile_path: ProfileOpt = None,
+) -> int:
+    """Remove examples by id."""
+    profile = _profile(profile_path)
 
     def change(bank: list[Example]) -> list[Example]:
         known = [ex.id for ex in bank]
@@ -104,8 +151,18 @@ def remove(explicit: Path | None, ids: list[str]) -> int:
     return EXIT_OK
 
 
-def import_(explicit: Path | None, source: str) -> int:
-    profile = _profile(explicit)
+@app.command("import")
+def import_(
+    source: Annotated[str, typer.Argument(help="A JSONL file ('-' for stdin): one {\"text\", \"labels\", \"rationale\"?} object a line.", show_default=False)],
+    profile_path: ProfileOpt = None,
+) -> int:
+    """Import examples; texts already in the bank (after normalisation) are skipped, bad lines reported with their line numbers.
+
+    \b
+    Example:
+      tactful examples import reviewed.jsonl
+    """
+    profile = _profile(profile_path)
     lines = _read_source(source)
     incoming, problems = read_examples(lines, "stdin" if source == "-" else source, profile.slugs)
     for problem in problems:
@@ -129,8 +186,13 @@ def _read_source(source: str) -> list[str]:
         raise UsageError(f"{source}: cannot read: {exc}") from None
 
 
-def export(explicit: Path | None, output: Path | None) -> int:
-    profile = _profile(explicit)
+@app.command("export")
+def export(
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of stdout.", show_default=False)] = None,
+    profile_path: ProfileOpt = None,
+) -> int:
+    """Print the bank as JSONL, ready for `examples import` into another profile."""
+    profile = _profile(profile_path)
     text = bank_jsonl(load_bank(bank_path(profile)))
     if output is None:
         sys.stdout.write(text)

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-import os
+import json
 import sys
 from collections import Counter
+from collections.abc import Iterable, Mapping
+from enum import Enum
 from pathlib import Path
+from typing import Annotated, Any, Optional
 
+import typer
 from rich.console import Console
 from rich.table import Column, Table
+from rich.text import Text
 
 from tactful.bank.edit import bank_path, read_examples
 from tactful.bank.store import Example, load_bank
-from tactful.commands.common import ModelChoice, load_settings, warn
+from tactful.commands.common import warn
+from tactful.commands.options import ProfileOpt, value
 from tactful.errors import EXIT_OK, ConfigError
+from tactful.io.console import console, styled
 from tactful.paths import user_profile_path
 from tactful.profile.edit import (
     Edit,
@@ -25,12 +32,143 @@ from tactful.profile.edit import (
     set_blocked,
     set_key,
 )
-from tactful.profile.load import ENV_PROFILE, Profile, load_profile, locate_profile
+from tactful.profile.load import Profile, env_profile, load_profile, locate_profile
+from tactful.profile.schema import MODEL, TASK, Field
+
+app = typer.Typer(
+    help="""Create, inspect and edit the profile: what is blocked, and how to ask the model.
+
+Edits keep your comments and layout, are checked before the file is replaced, and replace it atomically. The profile edited is the one classify would read (--profile, $TACTFUL_PROFILE, tactful.toml or .tactful.toml here or in a parent, then the user profile).
+
+\b
+Examples:
+  tactful profile init
+  tactful profile block hate threat
+  tactful profile unblock negative-sentiment
+  tactful profile add crypto-shilling --description "Posts promoting cryptocurrencies or tokens."
+  tactful profile set task.mode multilabel
+  tactful profile show
+""",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+class Severity(str, Enum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+
+SlugsArg = Annotated[list[str], typer.Argument(help="Category slugs (lowercase letters, digits, dashes).", show_default=False)]
+
+
+@app.command("init")
+def init_command(
+    path: Annotated[Optional[Path], typer.Argument(help="Where to write it. Default: --profile, $TACTFUL_PROFILE, else the user profile (see `tactful profile path`).", show_default=False)] = None,
+    profile: ProfileOpt = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> int:
+    """Write a profile template, every section explained in comments.
+
+    \b
+    Examples:
+      tactful profile init                 # the user profile
+      tactful profile init tactful.toml    # a profile for this repository
+    """
+    return init(path, profile, force)
+
+
+@app.command("show")
+def show_command(profile: ProfileOpt = None) -> int:
+    """Show the profile in use: model, task, and each category with its state, definition and example count."""
+
+    return show(profile, console())
+
+
+@app.command("path")
+def path_command(profile: ProfileOpt = None) -> int:
+    """Print the path of the profile in use (or where `profile init` would create it).
+
+    \b
+    Example:
+      $EDITOR "$(tactful profile path)"
+    """
+    return path(profile)
+
+
+@app.command("block")
+def block_command(slugs: SlugsArg, profile: ProfileOpt = None) -> int:
+    """Block categories: texts that fall under them are flagged. Built-in ones are added if missing.
+
+    \b
+    Example:
+      tactful profile block hate harassment
+    """
+    return block(profile, slugs, True)
+
+
+@app.command("unblock")
+def unblock_command(slugs: SlugsArg, profile: ProfileOpt = None) -> int:
+    """Unblock categories: the model is told they are acceptable here and does not flag them.
+
+    \b
+    Example:
+      tactful profile unblock negative-sentiment
+    """
+    return block(profile, slugs, False)
+
+
+@app.command("add")
+def add_command(
+    slug: Annotated[str, typer.Argument(help="The new category's slug, e.g. off-topic-politics.", show_default=False)],
+    description: Annotated[Optional[str], typer.Option("--description", "-d", help="One sentence saying what the category covers (optional for built-in slugs).", show_default=False)] = None,
+    blocked: Annotated[bool, typer.Option("--blocked/--no-blocked", help="Flag texts in this category.")] = True,
+    severity: Annotated[Optional[Severity], typer.Option("--severity", help="For `tactful check`. Default: the built-in's, else medium.", show_default=False)] = None,
+    profile: ProfileOpt = None,
+) -> int:
+    """Add a category; one of your own needs only a slug and a one-sentence description.
+
+    \b
+    Example:
+      tactful profile add off-topic-politics --description "Posts about party politics or elections." --severity low
+    """
+    return add(profile, slug, description, blocked, value(severity))
+
+
+@app.command("remove")
+def remove_command(
+    slug: Annotated[str, typer.Argument(help="The category to remove.", show_default=False)],
+    profile: ProfileOpt = None,
+) -> int:
+    """Remove a category and the comment above it. To stop flagging it but keep it known, use unblock."""
+    return remove(profile, slug)
+
+
+@app.command("set")
+def set_command(
+    key: Annotated[str, typer.Argument(help="Dotted key, e.g. model.name, task.mode, task.examples_per_category, categories.spam.threshold.", show_default=False)],
+    new_value: Annotated[str, typer.Argument(metavar="VALUE", help="The new value; true/false and numbers where the key takes them.", show_default=False)],
+    profile: ProfileOpt = None,
+) -> int:
+    """Set one key; the change is refused, with the reason, if it would make the profile invalid.
+
+    \b
+    Examples:
+      tactful profile set model.name llama3.1:8b
+      tactful profile set task.example_selection similar
+      tactful profile set model.embedding nomic-embed-text
+    """
+    return set_(profile, key, new_value)
+
+
+@app.command("validate")
+def validate_command(profile: ProfileOpt = None) -> int:
+    """Check the profile and its example bank; exit 2 naming the file and line of the first problem."""
+    return validate(profile)
 
 
 def init(target: Path | None, explicit: Path | None, force: bool) -> int:
-    env = os.environ.get(ENV_PROFILE)
-    path = target or explicit or (Path(env).expanduser() if env else user_profile_path())
+    # Not locate_profile: init writes where a profile belongs, not where one already is.
+    path = target or explicit or env_profile() or user_profile_path()
     init_profile(path, force)
     print(f"wrote {path}")
     print("next: `tactful profile show`, then `tactful profile block SLUG` or `tactful profile add SLUG --description \"...\"`")
@@ -101,25 +239,45 @@ def _bank_lines(bank: Path) -> list[str]:
 
 
 def show(explicit: Path | None, console: Console) -> int:
-    profile, location = load_settings(ModelChoice(profile=explicit))
+    location = locate_profile(explicit)
+    profile = load_profile(location)
     # Only the bank named in the profile is read by classify, so only it is counted here.
     bank = load_bank(profile.examples_path)
-    where = f"{location.path} [dim]({location.how})[/dim]" if location.path else "built-in default (no profile file found)"
-    model = profile.model
-    console.print(f"[bold]profile[/bold]   {profile.name}: {where}")
-    console.print(f"[bold]model[/bold]     {model.backend} {model.name}, host {model.host or 'default'}, embedding {model.embedding or '-'}")
-    task = profile.task
-    console.print(
-        f"[bold]task[/bold]      mode {task.mode}, explain {'on' if task.explain else 'off'}, "
-        f"{task.examples_per_category} examples per category, selection {task.example_selection}, "
-        f"normalize {'on' if task.normalize else 'off'}, second look {'on' if task.second_look else 'off'}"
+    where: list[str | tuple[str, str]] = (
+        [f"{location.path} ", (f"({location.how})", "dim")] if location.path else ["built-in default (no profile file found)"]
     )
+    model = profile.model
+    console.print(styled(("profile", "bold"), f"   {profile.name}: ", *where))
+    # A model is named by its backend and name together ("ollama qwen2.5:3b"); every other
+    # setting follows in the schema's order, under its key read as words.
+    lead = f"{model.backend} {model.name}"
+    console.print(styled(("model", "bold"), f"     {lead}, {_settings(model, MODEL, skip=('backend', 'name'))}"))
+    console.print(styled(("task", "bold"), f"      {_settings(profile.task, TASK)}"))
     if profile.examples_path:
-        console.print(f"[bold]examples[/bold]  {len(bank)} in {profile.examples_path}")
+        console.print(styled(("examples", "bold"), f"  {len(bank)} in {profile.examples_path}"))
     elif profile.path:
-        console.print(f"[bold]examples[/bold]  none yet (`tactful examples add` starts {bank_path(profile)})")
+        console.print(styled(("examples", "bold"), f"  none yet (`tactful examples add` starts {bank_path(profile)})"))
     console.print(_category_table(profile, bank))
     return EXIT_OK
+
+
+def _settings(settings: object, fields: Iterable[Field], skip: tuple[str, ...] = ()) -> str:
+    """``key value, ...`` for a section's fields: "second look on" for task.second_look = true."""
+    shown = (f"{f.name.replace('_', ' ')} {_shown(getattr(settings, f.name))}" for f in fields if f.name not in skip)
+    return ", ".join(shown)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if value is None or (isinstance(value, Mapping) and not value):
+        return "not set"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, Mapping):
+        # As the profile writes it: an inline table (JSON spells TOML's scalars and arrays).
+        return "{ " + ", ".join(f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in value.items()) + " }"
+    return str(value)
 
 
 def _category_table(profile: Profile, bank: list[Example]) -> Table:
@@ -127,7 +285,7 @@ def _category_table(profile: Profile, bank: list[Example]) -> Table:
     table = Table("blocked", "severity", "threshold", "examples", "definition")
     table.columns.insert(0, Column("category", no_wrap=True))
     for cat in profile.categories:
-        blocked = "[red]yes[/red]" if cat.blocked else "no"
+        blocked = Text("yes", "red") if cat.blocked else Text("no")
         table.add_row(cat.slug, blocked, cat.severity, f"{cat.threshold:g}", str(counts[cat.slug]), cat.description)
-    table.add_row("[dim](acceptable)[/dim]", "", "", "", str(sum(1 for ex in bank if not ex.labels)), "")
+    table.add_row(Text("(acceptable)", "dim"), "", "", "", str(sum(1 for ex in bank if not ex.labels)), "")
     return table

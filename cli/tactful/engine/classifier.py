@@ -147,6 +147,10 @@ class Classifier:
     def close(self) -> None:
         if self.cache is not None:
             self.cache.close()
+        # A per-item selector may hold a backend of its own (the `similar` embedder).
+        close_selector = getattr(self.select_examples, "close", None)
+        if close_selector is not None:
+            close_selector()
 
     def _attempt(self, request: ChatRequest) -> tuple[Decision, Completion]:
         completion = self.backend.complete(request)

@@ -19,20 +19,18 @@ from importlib import resources
 from string import Template
 from typing import Any
 
+from tactful.backends.base import Message
 from tactful.bank.store import Example
 from tactful.engine.answer import Contract
 from tactful.profile.load import Profile
-
-Message = dict[str, str]
-
 
 # For measuring the defences only (benchmarks/adversarial.py): "plain" swaps in the
 # unhardened templates, system.plain.txt and item.plain.txt. Not a user setting.
 VARIANT_ENV = "TACTFUL_PROMPT_VARIANT"
 
 
-def template(name: str) -> Template:
-    return _load(name, os.environ.get(VARIANT_ENV, ""))
+def template(name: str, variant: str = "") -> Template:
+    return _load(name, variant)
 
 
 @lru_cache(maxsize=None)
@@ -43,8 +41,8 @@ def _load(name: str, variant: str) -> Template:
     return Template(chosen.read_text("utf-8").rstrip("\n"))
 
 
-def render(name: str, **values: str) -> str:
-    return template(name).substitute(values)
+def render(name: str, variant: str = "", **values: str) -> str:
+    return template(name, variant).substitute(values)
 
 
 @dataclass(frozen=True)
@@ -61,6 +59,8 @@ class PromptBuilder:
 
     def __init__(self, profile: Profile, fixed_examples: Sequence[Example] = ()) -> None:
         self.profile = profile
+        # Read once per builder (once per run), never per template lookup.
+        self.variant = os.environ.get(VARIANT_ENV, "")
         self.contract = Contract.for_profile(profile)
         self.schema = self.contract.schema()
         self.fixed_messages: list[Message] = [
@@ -70,13 +70,13 @@ class PromptBuilder:
         self.fingerprint = _fingerprint(self.fixed_messages, self.schema)
 
     def build(self, text: str, item_examples: Sequence[Example] = ()) -> Prompt:
-        messages = [*self.fixed_messages, *self.example_turns(item_examples), user_turn(text)]
+        messages = [*self.fixed_messages, *self.example_turns(item_examples), user_turn(text, self.variant)]
         return Prompt(messages, self.schema, self.fingerprint)
 
     def example_turns(self, examples: Sequence[Example]) -> list[Message]:
         turns: list[Message] = []
         for example in examples:
-            turns.append(user_turn(example.text))
+            turns.append(user_turn(example.text, self.variant))
             answer = self.contract.answer_for(example.labels, example.rationale)
             turns.append({"role": "assistant", "content": answer})
         return turns
@@ -85,24 +85,25 @@ class PromptBuilder:
         profile, contract = self.profile, self.contract
         blocked = _definitions(profile.blocked) or "- (none: nothing is blocked)"
         allowed = (
-            render("allowed", allowed_list=_definitions(profile.allowed))
+            render("allowed", self.variant, allowed_list=_definitions(profile.allowed))
             if profile.allowed
-            else render("allowed_none")
+            else render("allowed_none", self.variant)
         )
-        rationale = render("rationale") if contract.explain else ""
+        rationale = render("rationale", self.variant) if contract.explain else ""
         keys = ", ".join(f'"{slug}"' for slug in contract.all_slugs)
-        contract_text = render(f"contract_{contract.mode}", rationale=rationale, keys=keys)
+        contract_text = render(f"contract_{contract.mode}", self.variant, rationale=rationale, keys=keys)
         return render(
             "system",
+            self.variant,
             blocked=blocked,
             allowed=allowed,
-            mode_rules=render(f"mode_{contract.mode}"),
+            mode_rules=render(f"mode_{contract.mode}", self.variant),
             contract=contract_text,
         )
 
 
-def user_turn(text: str) -> Message:
-    return {"role": "user", "content": render("item", text=frame(text), raw=text)}
+def user_turn(text: str, variant: str = "") -> Message:
+    return {"role": "user", "content": render("item", variant, text=frame(text), raw=text)}
 
 
 # "<|im_start|>", "</s>", "<start_of_turn>", "[INST]": servers that tokenize the rendered

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from tactful.engine.steering import find_steering
 from tactful.normalize.text import normalize_text
 from tactful.profile.load import TaskSettings
+from tactful.textclip import clip
 
 # Normalisation shortens a text (invisible characters go) but by no more than this factor
 # in practice; a text longer than the window is over the limit whatever it holds.
@@ -59,12 +60,8 @@ def _add_second_looks(prepared: PreparedText) -> None:
         return
     prepared.chunks.extend(steering.rest for steering in found)
     passages = [passage for steering in found for passage in steering.passages]
-    quoted = "; ".join(repr(_clip(p)) for p in passages[:3]) + ("; ..." if len(passages) > 3 else "")
+    quoted = "; ".join(repr(clip(p, 60)) for p in passages[:3]) + ("; ..." if len(passages) > 3 else "")
     prepared.notes.append(f"also judged without {len(passages)} passage(s) addressed to the moderator: {quoted}")
-
-
-def _clip(passage: str, width: int = 60) -> str:
-    return passage if len(passage) <= width else passage[: width - 1] + "…"
 
 
 def split_text(text: str, limit: int) -> list[str]:

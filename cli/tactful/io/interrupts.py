@@ -13,17 +13,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
+from tactful.errors import Stopped
+
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-
-class Stopped(BaseException):
-    """A stop asked for by a signal (a BaseException, like KeyboardInterrupt)."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
-        self.exit_code = 128 + signum
-        self.reason = "interrupted" if signum == signal.SIGINT else "terminated"
 
 
 def _raise_stopped(signum: int, frame: FrameType | None) -> None:

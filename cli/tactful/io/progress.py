@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -22,6 +21,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from tactful.io.console import console
 from tactful.io.readers import STDIN, ReadOptions
 from tactful.records import Result
 
@@ -93,10 +93,10 @@ class ProgressBar:
         if not enabled:
             return
         self.progress = Progress(
-            TextColumn("[bold]classify"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]}"),
-            TimeRemainingColumn(), TextColumn("{task.fields[counts]}"),
-            console=Console(stderr=True), transient=True,
+            TextColumn("classify", style="bold"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}", markup=False),
+            TimeRemainingColumn(), TextColumn("{task.fields[counts]}", markup=False),
+            console=console(stderr=True), transient=True,
         )
         self.task = self.progress.add_task("classify", total=total, rate="", counts="")
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 from typing import IO, Protocol
 
 import jsonlines
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
+from tactful.io.console import printable
 from tactful.records import Result
+from tactful.textclip import clip
 
 OUTPUT_FORMATS = ("jsonl", "table")
 
@@ -51,28 +53,13 @@ class TableWriter:
     def write(self, result: Result) -> None:
         m = result.moderation
         text = result.record.text if result.record.text is not None else ""
-        flag = "[red]yes[/red]" if m.flagged else ("[dim]-[/dim]" if m.flagged is None else "no")
+        flag = Text("yes", "red") if m.flagged else (Text("-", "dim") if m.flagged is None else Text("no"))
         scores = ", ".join(f"{k} {v:.2f}" for k, v in (m.scores or {}).items())
-        note = f"[red]{m.error}[/red]" if m.error else (m.rationale or "")
-        row = [result.record.id, _clip(text, 80), flag, ", ".join(m.labels), *([scores] if self.scores else []), note]
-        self.table.add_row(*(_escape(c) if i in (0, 1, 3) else c for i, c in enumerate(row)))
+        note = Text(printable(m.error), "red") if m.error else Text(printable(m.rationale or ""))
+        cells = [printable(result.record.id), printable(clip(" ".join(text.split()), 80)), flag,
+                 printable(", ".join(m.labels)), *([scores] if self.scores else []), note]
+        self.table.add_row(*cells)
 
     def close(self) -> None:
         if self.table.row_count:
             self.console.print(self.table)
-
-
-def _clip(text: str, width: int) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
-
-
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text))
-
-
-# Control characters shown as escapes: rich passes ESC through, and a text must not be
-# able to clear or retitle the terminal of the moderator reading the table.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+from tactful.profile.schema import CATEGORY, default_of
+from tactful.profile.schema import SEVERITIES as SEVERITIES  # re-exported: `check` imports it here
 from tactful.profile.tomlio import loads_toml
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-SEVERITIES = ("low", "medium", "high")
 
 
 @dataclass(frozen=True)
@@ -21,8 +22,8 @@ class Category:
     slug: str
     description: str
     blocked: bool
-    severity: str = "medium"
-    threshold: float = 0.5
+    severity: str = default_of(CATEGORY, "severity")
+    threshold: float = default_of(CATEGORY, "threshold")
     builtin: bool = True
 
 
@@ -38,8 +39,9 @@ def builtin_categories() -> dict[str, BuiltinCategory]:
     """The categories every profile knows, in the order they are defined."""
     text = resources.files("tactful.prompts").joinpath("categories.toml").read_text("utf-8")
     data = loads_toml(text)
+    severity = default_of(CATEGORY, "severity")
     return {
-        slug: BuiltinCategory(slug, table["description"], table.get("severity", "medium"))
+        slug: BuiltinCategory(slug, table["description"], table.get("severity", severity))
         for slug, table in data.items()
     }
 

@@ -18,12 +18,15 @@ from tactful.errors import ConfigError, UsageError
 from tactful.io.atomic import atomic_write_text, locked
 from tactful.paths import user_profile_path
 from tactful.profile.categories import builtin_categories, did_you_mean, is_valid_slug
-from tactful.profile.load import Profile, locate_profile, parse_profile
+from tactful.profile.load import Profile, locate_profile, parse_profile, read_profile_file
+from tactful.profile.schema import Field, find_field
 from tactful.profile.toml_edit import parse_document, remove_table, set_value
 from tactful.profile.tomlio import TOMLDecodeError, loads_toml
 
 Edit = Callable[[str], str]
 TEMPLATE = "profile_template.toml"
+# Editing a profile that does not exist yet is an ordinary first step, not a wrong path.
+NO_PROFILE_YET = "no profile here yet; create it with `tactful profile init {path}`"
 
 
 def template_text() -> str:
@@ -43,12 +46,8 @@ def init_profile(path: Path, force: bool) -> None:
 
 
 def read_profile_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no profile here yet; create it with `tactful profile init {path}`") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read profile: {exc}") from None
+    """The text of the profile an edit starts from."""
+    return read_profile_file(path, missing=NO_PROFILE_YET)
 
 
 def edit_profile(path: Path, edit: Edit) -> Profile:
@@ -121,42 +120,43 @@ def set_key(key: str, raw: str) -> Edit:
 
 # ---------------------------------------------------------------- values and slugs
 
-# Keys whose values are not strings; "*" matches any category slug.
-_TYPED_KEYS: dict[tuple[str, ...], type] = {
-    ("version",): int,
-    ("task", "explain"): bool,
-    ("task", "normalize"): bool,
-    ("task", "second_look"): bool,
-    ("task", "examples_per_category"): int,
-    ("task", "max_chars"): int,
-    ("model", "timeout"): float,
-    ("categories", "*", "blocked"): bool,
-    ("categories", "*", "threshold"): float,
-}
 _TRUE, _FALSE = ("true", "yes", "on"), ("false", "no", "off")
 
 
 def coerce_value(keys: Sequence[str], raw: str) -> Any:
-    """The TOML value a user means by ``raw`` for ``keys`` (`set task.explain true`)."""
-    name = ".".join(keys)
-    if keys[:2] == ["model", "options"]:
-        return _toml_literal(raw)
-    kind = _TYPED_KEYS.get(tuple("*" if keys[0] == "categories" and i == 1 else k for i, k in enumerate(keys)), str)
-    if kind is bool:
+    """The TOML value a user means by ``raw`` for ``keys`` (`set task.explain true`).
+
+    A key the schema does not know is written as the string it is: validating the edited
+    profile then refuses it, with a did-you-mean from the same schema, before it is saved.
+    """
+    found = find_field(keys)
+    if found is None:
+        return raw
+    field, used = found
+    if field.kind == "table":
+        # An entry of a table whose values the schema names (check.types: a file type) is a
+        # string; any other entry (model.options.num_ctx) or a whole table is read as TOML.
+        return raw if field.choices is not None and used < len(keys) else _toml_literal(raw)
+    return _convert(field, ".".join(keys), raw)
+
+
+def _convert(field: Field, name: str, raw: str) -> Any:
+    if field.kind == "bool":
         if raw.lower() in _TRUE + _FALSE:
             return raw.lower() in _TRUE
         raise UsageError(f"{name} takes true or false, not '{raw}'")
-    if kind is str:
+    if field.kind == "str":
         return raw
     try:
-        return int(raw) if kind is int else float(raw)
+        return int(raw) if field.kind == "int" else float(raw)
     except ValueError:
-        what = "a whole number" if kind is int else "a number"
+        what = "a whole number" if field.kind == "int" else "a number"
         raise UsageError(f"{name} takes {what}, not '{raw}'") from None
 
 
 def _toml_literal(raw: str) -> Any:
-    # Ollama options are numbers, booleans or strings; read the value as TOML would.
+    # Ollama options are numbers, booleans or strings: read the value as TOML would, and
+    # keep a bare word (`set model.options.stop END`) as the string it plainly means.
     try:
         return loads_toml(f"v = {raw}")["v"]
     except TOMLDecodeError:

@@ -1,59 +1,93 @@
 """The profile: what a user does not want to see, and how to ask the model.
 
 Reading and validation only; edits that keep the user's comments live in
-``profile_edit``. A profile is TOML with ``version = 1``; every problem is a
-``ConfigError`` naming the file and the key (or line) at fault.
+``profile.edit``. A profile is TOML with ``version = 1``; every problem is a
+``ConfigError`` naming the file and the key (or line) at fault. Which keys exist, their
+types, allowed values and defaults are stated once, in ``profile.schema``.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
+from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tactful.errors import ConfigError
 from tactful.paths import user_profile_path
 from tactful.profile.categories import (
-    SEVERITIES,
+    BuiltinCategory,
     Category,
     builtin_categories,
     did_you_mean,
     is_valid_slug,
 )
+from tactful.profile.schema import (
+    BACKENDS,
+    CATEGORY,
+    CHECK,
+    CHECK_TYPES,
+    DEFAULT_MODEL,
+    LONG_TEXT,
+    MODEL,
+    MODES,
+    SELECTIONS,
+    TASK,
+    TOP,
+    VERSION,
+    Field,
+    default_of,
+    field_named,
+    names,
+)
 from tactful.profile.tomlio import TOMLDecodeError, loads_toml
+
+# The choices stay importable from here, where other modules have always found them.
+__all__ = [
+    "BACKENDS", "CHECK_TYPES", "DEFAULT_MODEL", "ENV_PROFILE", "LONG_TEXT", "MODES",
+    "PROFILE_FILENAMES", "SELECTIONS", "ModelSettings", "Profile", "ProfileLocation",
+    "TaskSettings", "default_profile", "env_profile", "load_profile", "locate_profile",
+    "parse_profile", "read_profile_file",
+]
 
 PROFILE_FILENAMES = ("tactful.toml", ".tactful.toml")
 ENV_PROFILE = "TACTFUL_PROFILE"
-MODES = ("binary", "multiclass", "multilabel")
-SELECTIONS = ("fixed", "balanced", "similar")
-BACKENDS = ("ollama", "embedded")
-LONG_TEXT = ("truncate", "split", "error")
-CHECK_TYPES = ("markdown", "text")
-DEFAULT_MODEL = "qwen2.5:3b"
+DEFAULT_PROFILE = "default_profile.toml"
+PROFILE_NOT_FOUND = "profile not found (create one with `tactful profile init {path}`)"
+
+_Settings = TypeVar("_Settings")
+
+
+# The settings classes name their attributes for the type checker; every default comes
+# from the schema (tests/profile/test_schema.py checks that the two list the same keys).
 
 
 @dataclass(frozen=True)
 class ModelSettings:
-    backend: str = "ollama"
-    name: str = DEFAULT_MODEL
-    host: str | None = None
-    timeout: float = 120.0
-    embedding: str | None = None
-    options: Mapping[str, Any] = field(default_factory=dict)
+    """The [model] table; ``MODEL`` says what each setting means and allows."""
+
+    backend: str = default_of(MODEL, "backend")
+    name: str = default_of(MODEL, "name")
+    host: str | None = default_of(MODEL, "host")
+    timeout: float = default_of(MODEL, "timeout")
+    embedding: str | None = default_of(MODEL, "embedding")
+    options: Mapping[str, Any] = default_of(MODEL, "options")
 
 
 @dataclass(frozen=True)
 class TaskSettings:
-    mode: str = "binary"
-    explain: bool = False
-    examples_per_category: int = 3
-    example_selection: str = "balanced"
-    normalize: bool = True
-    second_look: bool = True
-    max_chars: int = 6000
-    long_text: str = "truncate"
+    """The [task] table; ``TASK`` says what each setting means and allows."""
+
+    mode: str = default_of(TASK, "mode")
+    explain: bool = default_of(TASK, "explain")
+    examples_per_category: int = default_of(TASK, "examples_per_category")
+    example_selection: str = default_of(TASK, "example_selection")
+    normalize: bool = default_of(TASK, "normalize")
+    second_look: bool = default_of(TASK, "second_look")
+    max_chars: int = default_of(TASK, "max_chars")
+    long_text: str = default_of(TASK, "long_text")
 
 
 @dataclass(frozen=True)
@@ -67,7 +101,7 @@ class Profile:
     categories: tuple[Category, ...]
     examples_path: Path | None = None
     tests_path: Path | None = None
-    fail_level: str = "low"
+    fail_level: str = default_of(CHECK, "fail_level")
     # `tactful check`: (glob, file type) pairs from [check] types, first match wins.
     check_types: tuple[tuple[str, str], ...] = ()
 
@@ -110,13 +144,19 @@ class ProfileLocation:
     how: str  # "--profile", "TACTFUL_PROFILE", "project", "user", "built-in"
 
 
+def env_profile() -> Path | None:
+    """The profile $TACTFUL_PROFILE names, or None when it is unset or empty."""
+    env = os.environ.get(ENV_PROFILE)
+    return Path(env).expanduser() if env else None
+
+
 def locate_profile(explicit: Path | None = None, cwd: Path | None = None) -> ProfileLocation:
     """Find the profile the way the docs say: flag, env, project file, user file, built-in."""
     if explicit is not None:
         return ProfileLocation(explicit, "--profile")
-    env = os.environ.get(ENV_PROFILE)
-    if env:
-        return ProfileLocation(Path(env).expanduser(), ENV_PROFILE)
+    env = env_profile()
+    if env is not None:
+        return ProfileLocation(env, ENV_PROFILE)
     start = (cwd or Path.cwd()).resolve()
     for folder in (start, *start.parents):
         for name in PROFILE_FILENAMES:
@@ -129,48 +169,44 @@ def locate_profile(explicit: Path | None = None, cwd: Path | None = None) -> Pro
     return ProfileLocation(None, "built-in")
 
 
+def read_profile_file(path: Path, missing: str = PROFILE_NOT_FOUND) -> str:
+    """The text of the profile at ``path``; ``missing`` (with ``{path}``) is the error when absent.
+
+    Reading and editing differ only there: an edit of a profile not yet made is no surprise.
+    """
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: {missing.format(path=path)}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read profile: {exc}") from None
+
+
 def load_profile(location: ProfileLocation) -> Profile:
     if location.path is None:
         return default_profile()
-    path = location.path
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: profile not found (create one with `tactful profile init {path}`)") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read profile: {exc}") from None
-    return parse_profile(text, path)
+    return parse_profile(read_profile_file(location.path), location.path)
 
 
 def default_profile() -> Profile:
-    """The profile used when the user has none: toxicity, spam and manipulation blocked.
-
-    Manipulation (a text that tries to instruct the moderator) is blocked by default
-    because such a text is suspicious in itself: it is how harmful posts try to slip past.
-    """
-    return parse_profile(
-        'version = 1\n[categories.toxicity]\nblocked = true\n[categories.spam]\nblocked = true\n'
-        '[categories.negative-sentiment]\nblocked = false\n[categories.manipulation]\nblocked = true\n',
-        None,
-    )
+    """The profile used when the user has none: prompts/default_profile.toml, which says why."""
+    text = resources.files("tactful.prompts").joinpath(DEFAULT_PROFILE).read_text("utf-8")
+    return parse_profile(text, None)
 
 
 # ---------------------------------------------------------------- validation
 
-_TOP_KEYS = {"version", "name", "model", "task", "categories", "examples", "tests", "check"}
-_MODEL_KEYS = {"backend", "name", "host", "timeout", "embedding", "options"}
-_TASK_KEYS = {
-    "mode", "explain", "examples_per_category", "example_selection", "normalize",
-    "max_chars", "long_text", "second_look",
+# The Python types TOML gives for each kind of field; a whole number is a number too.
+_TYPES: dict[str, tuple[type, ...]] = {
+    "str": (str,), "bool": (bool,), "int": (int,), "float": (int, float), "table": (dict,),
 }
-_CATEGORY_KEYS = {"description", "blocked", "threshold", "severity"}
-_CHECK_KEYS = {"fail_level", "types"}
+_CASTS: dict[str, Callable[[Any], Any]] = {"int": int, "float": float}
 
 
 class _Reader:
     """Typed access to one TOML table, with errors that name the file and key."""
 
-    def __init__(self, where: str, table: Mapping[str, Any], prefix: str, allowed: set[str]):
+    def __init__(self, where: str, table: Mapping[str, Any], prefix: str, allowed: Collection[str]):
         self.where, self.table, self.prefix = where, table, prefix
         for key in table:
             if key not in allowed:
@@ -183,6 +219,20 @@ class _Reader:
     def _fail(self, key: str, what: str) -> ConfigError:
         return ConfigError(f"{self.where}: '{self._name(key)}' {what}")
 
+    def read_all(self, fields: Sequence[Field], defaults: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Every field's value by name; ``defaults`` replaces the table's defaults for some."""
+        own = defaults or {}
+        return {f.name: self.read(f, own.get(f.name, f.default)) for f in fields}
+
+    def read(self, f: Field, default: Any) -> Any:
+        if f.kind == "table":
+            return dict(self.get(f.name, dict, default))
+        if f.low is not None or f.high is not None:
+            return self.number(f, default)
+        if f.choices is not None:
+            return self.choice(f.name, f.choices, default)
+        return self.get(f.name, _TYPES[f.kind], default)
+
     def get(self, key: str, kind: type | tuple[type, ...], default: Any) -> Any:
         if key not in self.table:
             return default
@@ -194,29 +244,32 @@ class _Reader:
             raise self._fail(key, f"must be {_type_name(kind)}, not {type(value).__name__} {value!r}")
         return value
 
-    def choice(self, key: str, choices: tuple[str, ...], default: str) -> str:
+    def choice(self, key: str, choices: tuple[str, ...], default: str | None) -> str:
         value = self.get(key, str, default)
         if value not in choices:
             raise self._fail(key, f"must be one of {', '.join(choices)}, not '{value}'{did_you_mean(value, list(choices))}")
         return value
 
-    def number(self, key: str, default: float, low: float, high: float | None = None) -> float:
-        value = self.get(key, (int, float), default)
-        if value < low or (high is not None and value > high):
-            bound = f"between {low} and {high}" if high is not None else f"at least {low}"
-            raise self._fail(key, f"must be {bound}, not {value}")
-        return value
+    def number(self, f: Field, default: float) -> Any:
+        """A bounded field: any number within the bounds, made the field's kind (3.0 counts 3)."""
+        value = self.get(f.name, (int, float), default)
+        if (f.low is not None and value < f.low) or (f.high is not None and value > f.high):
+            raise self._fail(f.name, f"must be {_bounds(f)}, not {value}")
+        return _CASTS[f.kind](value)
 
-    def table_at(self, key: str) -> Mapping[str, Any]:
-        return self.get(key, dict, {})
+
+def _bounds(f: Field) -> str:
+    if f.low is not None and f.high is not None:
+        return f"between {f.low} and {f.high}"
+    return f"at least {f.low}" if f.low is not None else f"at most {f.high}"
 
 
 def _type_name(kind: type | tuple[type, ...]) -> str:
-    names = {str: "a string", bool: "true or false", int: "a whole number", float: "a number", dict: "a table"}
+    words = {str: "a string", bool: "true or false", int: "a whole number", float: "a number", dict: "a table"}
     kinds = kind if isinstance(kind, tuple) else (kind,)
     if set(kinds) == {int, float}:
         return "a number"
-    return " or ".join(names.get(k, k.__name__) for k in kinds)
+    return " or ".join(words.get(k, k.__name__) for k in kinds)
 
 
 def parse_profile(text: str, path: Path | None) -> Profile:
@@ -225,94 +278,76 @@ def parse_profile(text: str, path: Path | None) -> Profile:
         data = loads_toml(text)
     except TOMLDecodeError as exc:
         raise ConfigError(f"{where}: invalid TOML: {exc}") from None
-    top = _Reader(where, data, "", _TOP_KEYS)
-    version = top.get("version", int, None)
+    top = _Reader(where, data, "", names(TOP))
+    _check_version(where, top.read(VERSION, None))
+    values = top.read_all(TOP)
+    base = path.parent if path else Path.cwd()
+    categories = _parse_categories(where, values["categories"])
+    check = _Reader(where, values["check"], "check.", names(CHECK)).read_all(CHECK)
+    return Profile(
+        name=values["name"] if values["name"] is not None else (path.stem if path else "default"),
+        path=path,
+        model=_parse_settings(ModelSettings, where, values["model"], MODEL),
+        task=_parse_settings(TaskSettings, where, values["task"], TASK),
+        categories=categories,
+        examples_path=_relative(base, values["examples"]),
+        tests_path=_relative(base, values["tests"]),
+        fail_level=check["fail_level"],
+        check_types=_parse_check_types(where, check["types"]),
+    )
+
+
+def _check_version(where: str, version: int | None) -> None:
     if version is None:
         raise ConfigError(f"{where}: missing 'version = 1' at the top of the profile")
     if version != 1:
         raise ConfigError(f"{where}: unsupported profile version {version} (this tactful reads version 1)")
-    base = path.parent if path else Path.cwd()
-    categories = _parse_categories(where, top.table_at("categories"))
-    check = _Reader(where, top.table_at("check"), "check.", _CHECK_KEYS)
-    return Profile(
-        name=top.get("name", str, path.stem if path else "default"),
-        path=path,
-        model=_parse_model(where, top.table_at("model")),
-        task=_parse_task(where, top.table_at("task")),
-        categories=categories,
-        examples_path=_relative(base, top.get("examples", str, None)),
-        tests_path=_relative(base, top.get("tests", str, None)),
-        fail_level=check.choice("fail_level", SEVERITIES, "low"),
-        check_types=_parse_check_types(where, check.table_at("types")),
-    )
+
+
+def _parse_settings(
+    build: Callable[..., _Settings], where: str, table: Mapping[str, Any], fields: Sequence[Field]
+) -> _Settings:
+    """[model] or [task]: every field of the section, read from ``table`` or defaulted."""
+    reader = _Reader(where, table, f"{fields[0].section}.", names(fields))
+    return build(**reader.read_all(fields))
 
 
 def _parse_check_types(where: str, table: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     """[check] types: a glob per key ("docs/*.txt" = "markdown"), a file type per value."""
+    kinds = field_named(CHECK, "types").choices or ()
     r = _Reader(where, table, "check.types.", set(table))
-    return tuple((glob, r.choice(glob, CHECK_TYPES, "text")) for glob in table)
+    return tuple((glob, r.choice(glob, kinds, None)) for glob in table)
 
 
 def _relative(base: Path, value: str | None) -> Path | None:
     return None if value is None else (base / Path(value).expanduser())
 
 
-def _parse_model(where: str, table: Mapping[str, Any]) -> ModelSettings:
-    r = _Reader(where, table, "model.", _MODEL_KEYS)
-    return ModelSettings(
-        backend=r.choice("backend", BACKENDS, "ollama"),
-        name=r.get("name", str, DEFAULT_MODEL),
-        host=r.get("host", str, None),
-        timeout=float(r.number("timeout", 120.0, 1.0)),
-        embedding=r.get("embedding", str, None),
-        options=dict(r.table_at("options")),
-    )
-
-
-def _parse_task(where: str, table: Mapping[str, Any]) -> TaskSettings:
-    r = _Reader(where, table, "task.", _TASK_KEYS)
-    return TaskSettings(
-        mode=r.choice("mode", MODES, "binary"),
-        explain=r.get("explain", bool, False),
-        examples_per_category=int(r.number("examples_per_category", 3, 0, 64)),
-        example_selection=r.choice("example_selection", SELECTIONS, "balanced"),
-        normalize=r.get("normalize", bool, True),
-        second_look=r.get("second_look", bool, True),
-        max_chars=int(r.number("max_chars", 6000, 100)),
-        long_text=r.choice("long_text", LONG_TEXT, "truncate"),
-    )
-
-
 def _parse_categories(where: str, table: Mapping[str, Any]) -> tuple[Category, ...]:
     builtins = builtin_categories()
-    result: list[Category] = []
-    for slug, body in table.items():
-        if not is_valid_slug(slug):
-            raise ConfigError(
-                f"{where}: category '{slug}' is not a valid slug (lowercase letters, digits and dashes)"
-            )
-        if not isinstance(body, dict):
-            raise ConfigError(f"{where}: 'categories.{slug}' must be a table ([categories.{slug}])")
-        r = _Reader(where, body, f"categories.{slug}.", _CATEGORY_KEYS)
-        builtin = builtins.get(slug)
-        description = r.get("description", str, builtin.description if builtin else None)
-        if description is None:
-            raise ConfigError(
-                f"{where}: unknown category '{slug}'{did_you_mean(slug, list(builtins))}; "
-                f"a custom category needs a description (categories.{slug}.description)"
-            )
-        if not description.strip():
-            raise ConfigError(f"{where}: 'categories.{slug}.description' is empty")
-        result.append(
-            Category(
-                slug=slug,
-                description=" ".join(description.split()),
-                blocked=r.get("blocked", bool, True),
-                severity=r.choice("severity", SEVERITIES, builtin.severity if builtin else "medium"),
-                threshold=float(r.number("threshold", 0.5, 0.0, 1.0)),
-                builtin=builtin is not None,
-            )
-        )
+    result = tuple(_parse_category(where, slug, body, builtins) for slug, body in table.items())
     if not result:
         raise ConfigError(f"{where}: the profile names no categories (add a [categories.<slug>] table)")
-    return tuple(result)
+    return result
+
+
+def _parse_category(where: str, slug: str, body: Any, builtins: Mapping[str, BuiltinCategory]) -> Category:
+    if not is_valid_slug(slug):
+        raise ConfigError(
+            f"{where}: category '{slug}' is not a valid slug (lowercase letters, digits and dashes)"
+        )
+    if not isinstance(body, dict):
+        raise ConfigError(f"{where}: 'categories.{slug}' must be a table ([categories.{slug}])")
+    builtin = builtins.get(slug)
+    # A built-in category brings its own definition and severity; a profile may change them.
+    own = {"description": builtin.description, "severity": builtin.severity} if builtin else {}
+    values = _Reader(where, body, f"categories.{slug}.", names(CATEGORY)).read_all(CATEGORY, own)
+    description = values.pop("description")
+    if description is None:
+        raise ConfigError(
+            f"{where}: unknown category '{slug}'{did_you_mean(slug, list(builtins))}; "
+            f"a custom category needs a description (categories.{slug}.description)"
+        )
+    if not description.strip():
+        raise ConfigError(f"{where}: 'categories.{slug}.description' is empty")
+    return Category(slug=slug, description=" ".join(description.split()), builtin=builtin is not None, **values)

@@ -1,0 +1,54 @@
+"""Options shared by several commands, each declared once.
+
+A command takes them as ``profile: ProfileOpt = None`` and hands them to
+``tactful.settings.Overrides``; nothing below the command layer sees Typer.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+
+class Mode(str, Enum):
+    binary = "binary"
+    multiclass = "multiclass"
+    multilabel = "multilabel"
+
+
+class BackendName(str, Enum):
+    ollama = "ollama"
+    embedded = "embedded"
+
+
+def value(choice: Enum | None) -> str | None:
+    """The plain string of an enum option, or None when it was not given."""
+    return None if choice is None else str(choice.value)
+
+
+ProfileOpt = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--profile", "-p", show_default=False,
+        help="Profile TOML. Default: $TACTFUL_PROFILE, ./tactful.toml or .tactful.toml here or in a parent, then the user profile.",
+    ),
+]
+ModelOpt = Annotated[
+    Optional[str],
+    typer.Option("--model", "-m", show_default=False, help="Model name (Ollama) or GGUF path / pulled name (embedded). Overrides the profile."),
+]
+HostOpt = Annotated[
+    Optional[str],
+    typer.Option("--host", show_default=False, help="Ollama URL. Default: the profile, then $OLLAMA_HOST, then http://127.0.0.1:11434."),
+]
+BackendOpt = Annotated[Optional[BackendName], typer.Option("--backend", help="Overrides the profile's model.backend.", show_default=False)]
+ModeOpt = Annotated[Optional[Mode], typer.Option("--mode", help="Overrides the profile's task.mode.", show_default=False)]
+JobsOpt = Annotated[int, typer.Option("--jobs", "-j", min=1, max=64, help="Requests in flight at once.")]
+RetriesOpt = Annotated[
+    Optional[int],
+    typer.Option("--retries", min=0, max=20, show_default=False, help="Retries of a busy or dropped backend before giving up (exit 3)."),
+]
+NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Neither read nor fill the results cache: ask the model for every item.")]

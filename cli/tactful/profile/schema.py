@@ -1,0 +1,143 @@
+"""The profile's keys, stated once: name, type, default, allowed values and a line of help.
+
+Reading (``profile.load``), `tactful profile set` (``profile.edit``) and `tactful profile
+show` all work from these tables, so a new key is one ``Field`` here (plus its attribute
+on ``ModelSettings`` or ``TaskSettings``, and a line in prompts/profile_template.toml;
+tests/profile/test_schema.py fails until all three agree).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Literal
+
+Kind = Literal["str", "bool", "int", "float", "table"]
+
+SEVERITIES = ("low", "medium", "high")
+MODES = ("binary", "multiclass", "multilabel")
+SELECTIONS = ("fixed", "balanced", "similar")
+BACKENDS = ("ollama", "embedded")
+LONG_TEXT = ("truncate", "split", "error")
+CHECK_TYPES = ("markdown", "text")
+DEFAULT_MODEL = "qwen2.5:3b"
+
+# The section name of a category's keys; "<slug>" stands for any category slug.
+CATEGORY_SECTION = "categories.<slug>"
+# A table's default: read-only, so one shared value cannot be changed by a profile.
+EMPTY_TABLE: Mapping[str, Any] = MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class Field:
+    """One profile key.
+
+    ``choices`` and the bounds ``low``/``high`` constrain the value; for a table, ``choices``
+    constrains the values of its entries (``check.types``). ``optional`` marks a key whose
+    default, None, means "not set" (the backend's or the built-in category's own default).
+    """
+
+    section: str  # "" for the top level, else "model", "task", "check" or CATEGORY_SECTION
+    name: str
+    kind: Kind
+    default: Any
+    help: str
+    choices: tuple[str, ...] | None = None
+    low: float | None = None
+    high: float | None = None
+    optional: bool = False
+
+    @property
+    def key(self) -> str:
+        """The dotted key, as `tactful profile set` and error messages spell it."""
+        return f"{self.section}.{self.name}" if self.section else self.name
+
+
+VERSION = Field("", "version", "int", None, "the profile format; this tactful reads version 1 (required)")
+TOP: tuple[Field, ...] = (
+    VERSION,
+    Field("", "name", "str", None, "shown in output records; default: the profile file's name", optional=True),
+    Field("", "examples", "str", None, "the example bank (JSONL), relative to the profile", optional=True),
+    Field("", "tests", "str", None, "policy tests (JSONL) that `tactful eval` runs, relative to the profile", optional=True),
+    Field("", "model", "table", EMPTY_TABLE, "which model classifies, and how to reach it"),
+    Field("", "task", "table", EMPTY_TABLE, "how the model is asked"),
+    Field("", "categories", "table", EMPTY_TABLE, "one table per category: [categories.<slug>]"),
+    Field("", "check", "table", EMPTY_TABLE, "settings of `tactful check`"),
+)
+
+MODEL: tuple[Field, ...] = (
+    Field("model", "backend", "str", "ollama", "ollama: a local Ollama server; embedded: a GGUF file run in process", BACKENDS),
+    Field("model", "name", "str", DEFAULT_MODEL, "an Ollama model name, or a GGUF path or fetched name for the embedded backend"),
+    Field("model", "host", "str", None, "Ollama's URL; default: $OLLAMA_HOST, else http://127.0.0.1:11434", optional=True),
+    Field("model", "timeout", "float", 120.0, "seconds to wait for one answer", low=1.0),
+    Field("model", "embedding", "str", None, "an Ollama embedding model, needed for example_selection = \"similar\"", optional=True),
+    Field("model", "options", "table", EMPTY_TABLE, "extra Ollama options, passed through as they are"),
+)
+
+TASK: tuple[Field, ...] = (
+    Field("task", "mode", "str", "binary", "binary: flagged or not; multiclass: the best blocked category; multilabel: every one that applies", MODES),
+    Field("task", "explain", "bool", False, "ask for a one-sentence rationale"),
+    Field("task", "examples_per_category", "int", 3, "bank examples per category in the prompt", low=0, high=64),
+    Field("task", "example_selection", "str", "balanced", "fixed: bank order; balanced: as many per category; similar: closest in meaning", SELECTIONS),
+    Field("task", "normalize", "bool", True, "undo camouflage: invisible characters, look-alike letters"),
+    Field("task", "second_look", "bool", True, "judge a text that addresses the moderator again without those passages"),
+    Field("task", "max_chars", "int", 6000, "texts longer than this are handled by long_text", low=100),
+    Field("task", "long_text", "str", "truncate", "what to do with a text over max_chars", LONG_TEXT),
+)
+
+# A built-in category's own description and severity replace these defaults.
+CATEGORY: tuple[Field, ...] = (
+    Field(CATEGORY_SECTION, "description", "str", None, "one sentence saying what the category covers (required for your own)", optional=True),
+    Field(CATEGORY_SECTION, "blocked", "bool", True, "false: the category is acceptable here and is not flagged"),
+    Field(CATEGORY_SECTION, "severity", "str", "medium", "how bad a finding is, for `tactful check`", SEVERITIES),
+    Field(CATEGORY_SECTION, "threshold", "float", 0.5, "with --scores, the score above which the category counts", low=0.0, high=1.0),
+)
+
+CHECK: tuple[Field, ...] = (
+    Field("check", "fail_level", "str", "low", "`tactful check` fails on blocked findings of this severity or higher", SEVERITIES),
+    Field("check", "types", "table", EMPTY_TABLE, "glob = file type (markdown or text), the first match wins", CHECK_TYPES),
+)
+
+SECTIONS: dict[str, tuple[Field, ...]] = {
+    "": TOP, "model": MODEL, "task": TASK, CATEGORY_SECTION: CATEGORY, "check": CHECK,
+}
+
+
+def names(fields: Sequence[Field]) -> list[str]:
+    return [f.name for f in fields]
+
+
+def field_named(fields: Sequence[Field], name: str) -> Field:
+    return next(f for f in fields if f.name == name)
+
+
+def default_of(fields: Sequence[Field], name: str) -> Any:
+    """A field's default, as the default of the settings class attribute that holds it.
+
+    A table's is a fresh dict for each instance (a dataclass may not share a mutable one).
+    """
+    f = field_named(fields, name)
+    return dataclasses.field(default_factory=dict) if f.kind == "table" else f.default
+
+
+def section_of(keys: Sequence[str]) -> str:
+    """The section whose fields the table at ``keys`` holds: [task] is "task", and
+    [categories.spam] is CATEGORY_SECTION, as every category takes the same keys."""
+    return CATEGORY_SECTION if len(keys) == 2 and keys[0] == "categories" else ".".join(keys)
+
+
+def find_field(keys: Sequence[str]) -> tuple[Field, int] | None:
+    """The field a dotted key names, and how many of ``keys`` name it.
+
+    An entry of a table field (``model.options.num_ctx``) finds the table (with fewer
+    keys used than given); a key no table knows finds None.
+    """
+    for used in range(1, len(keys) + 1):
+        fields = SECTIONS.get(section_of(keys[: used - 1]), ())
+        match = next((f for f in fields if f.name == keys[used - 1]), None)
+        # A top-level table is a section, with fields of its own: look further in.
+        if match is not None and (used == len(keys) or (match.kind == "table" and match.section)):
+            return match, used
+    return None

@@ -1,0 +1,50 @@
+"""Settings resolved once per run: command-line flags over the profile over defaults.
+
+A command builds ``Overrides`` from its flags; ``resolve`` finds and loads the profile,
+applies the overrides and returns one ``Settings`` that everything below the command
+layer reads. No other module looks at flags, and none re-reads the profile.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from tactful.backends.retry import RetryPolicy
+from tactful.profile.load import Profile, ProfileLocation, load_profile, locate_profile
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """What the command line says; None means "not given, use the profile"."""
+
+    profile: Path | None = None
+    model: str | None = None
+    host: str | None = None
+    backend: str | None = None
+    mode: str | None = None
+    explain: bool | None = None
+    normalize: bool | None = None
+    retries: int | None = None
+    scores: bool = False
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run needs to know besides its input."""
+
+    profile: Profile
+    location: ProfileLocation
+    retry: RetryPolicy
+    scores: bool = False
+
+    def with_mode(self, mode: str) -> Settings:
+        return replace(self, profile=self.profile.with_overrides(mode=mode))
+
+
+def resolve(overrides: Overrides) -> Settings:
+    location = locate_profile(overrides.profile)
+    profile = load_profile(location)
+    profile = profile.with_overrides(mode=overrides.mode, explain=overrides.explain, normalize=overrides.normalize)
+    profile = profile.with_model(name=overrides.model, host=overrides.host, backend=overrides.backend)
+    return Settings(profile, location, RetryPolicy.configured(overrides.retries), overrides.scores)
