@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from tactful import __version__
-from tactful.commands import cache, check, classify, doctor, examples, models, profile
+from tactful.commands import cache, calibrate, check, classify, doctor, examples, models, profile
 from tactful.commands import eval as eval_
 from tactful.errors import EXIT_INTERRUPTED, EXIT_USAGE, TactfulError
 
@@ -53,6 +53,7 @@ def root(
 app.command("classify", rich_help_panel="Classify")(classify.command)
 app.command("check", rich_help_panel="Classify")(check.command)
 app.command("eval", rich_help_panel="Classify")(eval_.command)
+app.command("calibrate", rich_help_panel="Personalize")(calibrate.command)
 app.add_typer(profile.app, name="profile", rich_help_panel="Personalize")
 app.add_typer(examples.app, name="examples", rich_help_panel="Personalize")
 app.add_typer(models.app, name="models", rich_help_panel="Setup")

@@ -47,4 +47,6 @@ def resolve(overrides: Overrides) -> Settings:
     profile = load_profile(location)
     profile = profile.with_overrides(mode=overrides.mode, explain=overrides.explain, normalize=overrides.normalize)
     profile = profile.with_model(name=overrides.model, host=overrides.host, backend=overrides.backend)
-    return Settings(profile, location, RetryPolicy.configured(overrides.retries), overrides.scores)
+    # Calibrated thresholds apply to probabilities: a calibrated profile always asks for them.
+    scores = overrides.scores or bool(profile.calibration)
+    return Settings(profile, location, RetryPolicy.configured(overrides.retries), scores)

@@ -220,7 +220,10 @@ def _show_prompt(records: Iterable[InputRecord], settings: Settings) -> int:
     profile = settings.profile
     classifier = make_classifier(settings, backend=PromptOnly(profile.model.name))
     first = next((r.text for r in records if r.text is not None), "")
-    request = classifier.first_request(first)
+    try:
+        request = classifier.first_request(first)
+    finally:
+        classifier.close()
     shown = {
         "model": profile.model.name,
         "backend": profile.model.backend,
@@ -246,6 +249,9 @@ class PromptOnly:
 
     def model_id(self) -> str:
         return self.model
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        raise UsageError("--show-prompt only prints the request; it never embeds")
 
     def info(self) -> BackendInfo:
         return BackendInfo("none", "", None, self.model, False, "--show-prompt sends nothing")

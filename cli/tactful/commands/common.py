@@ -11,6 +11,7 @@ from tactful.engine.cache import ResultCache
 from tactful.engine.classifier import Classifier
 from tactful.engine.prompt import PromptBuilder
 from tactful.paths import results_cache_path
+from tactful.profile.load import Profile
 from tactful.settings import Settings
 
 
@@ -22,7 +23,7 @@ def make_backend(settings: Settings) -> Backend:
     return open_backend(settings.profile.model, settings.retry, logprobs=settings.scores)
 
 
-def make_classifier(settings: Settings, backend: Backend, use_cache: bool = False) -> Classifier:
+def make_classifier(settings: Settings, backend: Backend, use_cache: bool = False, check_calibration: bool = True) -> Classifier:
     """The classifier for resolved settings; ``use_cache`` reads and fills the results cache.
 
     Call ``close()`` on it when done (it closes the cache).
@@ -44,4 +45,20 @@ def make_classifier(settings: Settings, backend: Backend, use_cache: bool = Fals
         fixed = balanced_examples(bank, profile)
     builder = PromptBuilder(profile, fixed)
     cache = ResultCache(results_cache_path(), warn) if use_cache else None
+    if check_calibration:
+        warn_if_stale(profile, builder.fingerprint, backend)
     return Classifier(profile, backend, builder, select_for_item, want_scores=settings.scores, warn=warn, cache=cache)
+
+
+def warn_if_stale(profile: Profile, fingerprint: str, backend: Backend) -> None:
+    """Say once when the profile's thresholds were fitted for another model or prompt."""
+    fitted = profile.calibration
+    if not fitted:
+        return
+    changed = []
+    if fitted.get("prompt") not in (None, fingerprint):
+        changed.append(f"prompt {fitted['prompt']} (now {fingerprint}: categories, examples or mode changed)")
+    if fitted.get("model") is not None and backend.name != "none" and fitted["model"] != backend.model_id():
+        changed.append(f"model {fitted['model']} (now {backend.model_id()})")
+    if changed:
+        warn(f"the thresholds were calibrated for {' and '.join(changed)}; run `tactful calibrate` again")

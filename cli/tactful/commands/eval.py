@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import time
@@ -28,6 +29,8 @@ from tactful.engine.answer import NONE_LABEL
 from tactful.engine.classifier import Classifier
 from tactful.engine.stream import classify_stream
 from tactful.errors import EXIT_FLAGGED, EXIT_OK, UsageError
+from tactful.evaluation.calibration import average_precision, reliability, roc_auc
+from tactful.evaluation.labels import gold_slugs
 from tactful.evaluation.metrics import Report, multi_label_report, single_label_report
 from tactful.io.console import console, styled
 from tactful.io.readers import ReadOptions, lookup, read_inputs, resolve_paths
@@ -49,6 +52,7 @@ def command(
     label_field: Annotated[str, typer.Option("--label-field", help="The field holding the gold label(s).")] = "label",
     mapping: Annotated[Optional[list[str]], typer.Option("--map", help="GOLD=SLUG: read gold label GOLD as category SLUG (repeatable). Gold labels that map to no category count as acceptable.", show_default=False)] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print a machine-readable report instead of tables.")] = False,
+    scores: Annotated[bool, typer.Option("--scores", help="Ask for probabilities and report how well they separate the classes (ROC-AUC, PR-AUC, reliability); on by default for a calibrated profile.")] = False,
     errors: Annotated[Optional[Path], typer.Option("--errors", help="Write misclassified items here, in the example-bank format.")] = None,
     jobs: JobsOpt = 1,
     limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Score only the first N items.")] = None,
@@ -73,7 +77,7 @@ def command(
         if not sep or not gold or not slug:
             raise UsageError(f"--map {item!r}: expected GOLD=SLUG, e.g. --map toxic=toxicity")
         pairs[gold] = slug
-    overrides = Overrides(profile, model, host, value(backend), value(mode))
+    overrides = Overrides(profile, model, host, value(backend), value(mode), scores=scores)
     options = EvalOptions(data, field, label_field, pairs, json_output, errors, jobs, limit)
     return evaluate(overrides, options, console())
 
@@ -122,6 +126,7 @@ def evaluate(overrides: Overrides, options: EvalOptions, console: Console) -> in
             report["policy_tests"] = failures
             code = EXIT_FLAGGED if failures["failed"] else EXIT_OK
     finally:
+        classifier.close()
         backend.close()
     if options.json_output:
         print(json.dumps(report, ensure_ascii=False, indent=2))
@@ -154,19 +159,40 @@ def _evaluate_data(classifier: Classifier, profile: Profile, options: EvalOption
         _write_misclassified(options.errors_file, scored)
     if not options.json_output:
         _print_metrics(console, metrics, speed, errors, options)
-    return {**metrics.to_json(), "speed": speed, "errors": errors}
+    separation = _separation(results, scored, profile)
+    if separation and not options.json_output:
+        _print_separation(console, separation)
+    return {**metrics.to_json(), "speed": speed, "errors": errors, "separation": separation}
 
 
-def _gold_slugs(value: Any, profile: Profile, mapping: dict[str, str]) -> list[str] | None:
-    values = value if isinstance(value, list) else [value]
-    if not all(isinstance(v, (str, int, bool)) for v in values):
-        return None
-    slugs = []
-    for raw in (str(v) for v in values):
-        slug = mapping.get(raw, raw if raw in profile.slugs else None)
-        if slug is not None and slug not in slugs:
-            slugs.append(slug)
-    return slugs  # unmapped gold labels mean acceptable content
+def _separation(results: Sequence[Result], scored: list[Scored], profile: Profile) -> dict[str, Any]:
+    """Threshold-free quality per score key: can the model tell the classes apart at all?"""
+    by_id = {r.record.id: r.moderation.scores for r in results if r.moderation.scores}
+    blocked = [c.slug for c in profile.blocked]
+    keys = {"flagged": blocked} if profile.task.mode == "binary" else {slug: [slug] for slug in blocked}
+    report: dict[str, Any] = {}
+    for key, slugs in keys.items():
+        pairs = [(by_id[s.id][key], bool(set(s.gold_slugs) & set(slugs))) for s in scored if key in by_id.get(s.id, {})]
+        if not pairs:
+            continue
+        values, truth = [p for p, _ in pairs], [t for _, t in pairs]
+        report[key] = {
+            "items": len(pairs), "positive": sum(truth),
+            "roc_auc": roc_auc(values, truth), "pr_auc": average_precision(values, truth),
+            "reliability": [dataclasses.asdict(b) for b in reliability(values, truth)],
+        }
+    return report
+
+
+def _print_separation(console: Console, separation: dict[str, Any]) -> None:
+    table = Table(title="separation (threshold-free; 0.5 is guessing, 1.0 perfect)", header_style="bold")
+    for column in ("score", "items", "ROC-AUC", "PR-AUC", "reliability: predicted / observed per bin"):
+        table.add_column(column, justify="left" if column in ("score", "reliability: predicted / observed per bin") else "right")
+    for key, row in separation.items():
+        bins = ", ".join(f"{b['predicted']:.2f}/{b['observed']:.2f} (n={b['count']})" for b in row["reliability"])
+        auc, ap = row["roc_auc"], row["pr_auc"]
+        table.add_row(key, str(row["items"]), "-" if auc is None else f"{auc:.3f}", "-" if ap is None else f"{ap:.3f}", bins)
+    console.print(table)
 
 
 def _score(results: Sequence[Result], profile: Profile, options: EvalOptions) -> tuple[list[Scored], list[str]]:
@@ -178,7 +204,7 @@ def _score(results: Sequence[Result], profile: Profile, options: EvalOptions) ->
             errors.append(moderation.error or f"{record.source}: no text")
             continue
         gold_raw = lookup(record.data, options.label_field)
-        gold = None if gold_raw is None else _gold_slugs(gold_raw, profile, options.mapping)
+        gold = None if gold_raw is None else gold_slugs(gold_raw, profile, options.mapping)
         if gold is None:
             errors.append(f"{record.source}: no usable gold label in '{options.label_field}'")
             continue
@@ -251,7 +277,7 @@ def _policy_tests(classifier: Classifier, profile: Profile, path: Path, options:
     blocked = {c.slug for c in profile.blocked}
     failures = []
     for result in results:
-        expected = _gold_slugs(result.record.data.get("labels", []), profile, {})
+        expected = gold_slugs(result.record.data.get("labels", []), profile, {})
         verdict = _policy_verdict(result, expected, blocked, profile.task.mode)
         if verdict:
             failures.append({"id": result.record.id, "text": result.record.text, "problem": verdict})

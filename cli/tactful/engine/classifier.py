@@ -105,6 +105,8 @@ class Classifier:
             self._identity = {
                 "backend": self.backend.name, "model": self.backend.model_id(),
                 "prompt": self.builder.fingerprint, "scores": self.want_scores,
+                # A decision applies the thresholds, so a recalibrated profile decides anew.
+                "thresholds": {c.slug: c.threshold for c in self.profile.categories},
                 "options": dict(self.profile.model.options),
             }
         return self._identity

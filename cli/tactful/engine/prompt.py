@@ -62,6 +62,7 @@ class PromptBuilder:
         # Read once per builder (once per run), never per template lookup.
         self.variant = os.environ.get(VARIANT_ENV, "")
         self.contract = Contract.for_profile(profile)
+        self.fixed_examples: tuple[Example, ...] = tuple(fixed_examples)
         self.schema = self.contract.schema()
         self.fixed_messages: list[Message] = [
             {"role": "system", "content": self._system_text()},

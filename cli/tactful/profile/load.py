@@ -8,6 +8,7 @@ types, allowed values and defaults are stated once, in ``profile.schema``.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -26,6 +27,7 @@ from tactful.profile.categories import (
 )
 from tactful.profile.schema import (
     BACKENDS,
+    CALIBRATION,
     CATEGORY,
     CHECK,
     CHECK_TYPES,
@@ -104,6 +106,8 @@ class Profile:
     fail_level: str = default_of(CHECK, "fail_level")
     # `tactful check`: (glob, file type) pairs from [check] types, first match wins.
     check_types: tuple[tuple[str, str], ...] = ()
+    # [calibration], written by `tactful calibrate`: model, prompt, mode, items, fitted, quality.
+    calibration: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def blocked(self) -> tuple[Category, ...]:
@@ -294,7 +298,13 @@ def parse_profile(text: str, path: Path | None) -> Profile:
         tests_path=_relative(base, values["tests"]),
         fail_level=check["fail_level"],
         check_types=_parse_check_types(where, check["types"]),
+        calibration=_set_only(_Reader(where, values["calibration"], "calibration.", names(CALIBRATION)).read_all(CALIBRATION)),
     )
+
+
+def _set_only(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The keys a table really sets: an absent [calibration] reads as empty, not as Nones."""
+    return {key: value for key, value in values.items() if value is not None and value != {}}
 
 
 def _check_version(where: str, version: int | None) -> None:

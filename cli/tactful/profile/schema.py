@@ -65,6 +65,7 @@ TOP: tuple[Field, ...] = (
     Field("", "task", "table", EMPTY_TABLE, "how the model is asked"),
     Field("", "categories", "table", EMPTY_TABLE, "one table per category: [categories.<slug>]"),
     Field("", "check", "table", EMPTY_TABLE, "settings of `tactful check`"),
+    Field("", "calibration", "table", EMPTY_TABLE, "written by `tactful calibrate`: what the thresholds were fitted for"),
 )
 
 MODEL: tuple[Field, ...] = (
@@ -92,7 +93,7 @@ CATEGORY: tuple[Field, ...] = (
     Field(CATEGORY_SECTION, "description", "str", None, "one sentence saying what the category covers (required for your own)", optional=True),
     Field(CATEGORY_SECTION, "blocked", "bool", True, "false: the category is acceptable here and is not flagged"),
     Field(CATEGORY_SECTION, "severity", "str", "medium", "how bad a finding is, for `tactful check`", SEVERITIES),
-    Field(CATEGORY_SECTION, "threshold", "float", 0.5, "with --scores, the score above which the category counts", low=0.0, high=1.0),
+    Field(CATEGORY_SECTION, "threshold", "float", 0.5, "with scores, the probability at or above which the category counts (`tactful calibrate` fits it)", low=0.0, high=1.0),
 )
 
 CHECK: tuple[Field, ...] = (
@@ -100,8 +101,19 @@ CHECK: tuple[Field, ...] = (
     Field("check", "types", "table", EMPTY_TABLE, "glob = file type (markdown or text), the first match wins", CHECK_TYPES),
 )
 
+# Written by `tactful calibrate`, read to warn when the thresholds no longer fit.
+CALIBRATION: tuple[Field, ...] = (
+    Field("calibration", "model", "str", None, "the model the thresholds were fitted for", optional=True),
+    Field("calibration", "prompt", "str", None, "the prompt fingerprint they were fitted for", optional=True),
+    Field("calibration", "mode", "str", None, "the task mode they were fitted in (binary, multiclass or multilabel)", optional=True),
+    Field("calibration", "items", "int", None, "how many labelled texts were scored", optional=True),
+    Field("calibration", "fitted", "str", None, "when (UTC, ISO 8601)", optional=True),
+    Field("calibration", "quality", "table", EMPTY_TABLE, "per category: the quality reached on those texts"),
+)
+
 SECTIONS: dict[str, tuple[Field, ...]] = {
     "": TOP, "model": MODEL, "task": TASK, CATEGORY_SECTION: CATEGORY, "check": CHECK,
+    "calibration": CALIBRATION,
 }
 
 

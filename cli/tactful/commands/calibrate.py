@@ -1,0 +1,296 @@
+"""`tactful calibrate`: fit each blocked category's threshold to the community's own labels.
+
+The model's probabilities decide (a category is flagged when its probability is at or
+above its threshold); this command picks those thresholds from labelled texts the user
+already has: the example bank, the profile's policy tests, and any labelled JSONL in
+eval's format. Bank examples that are also in the prompt are scored with themselves left
+out of it, so the model never sees the answer it is asked for.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import itertools
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.table import Table
+
+from tactful.bank.store import Example, load_bank
+from tactful.commands.common import make_backend, make_classifier, warn
+from tactful.commands.options import (
+    BackendOpt,
+    HostOpt,
+    JobsOpt,
+    ModelOpt,
+    ModeOpt,
+    ProfileOpt,
+    RetriesOpt,
+    value,
+)
+from tactful.engine.classifier import Classifier
+from tactful.engine.prompt import PromptBuilder
+from tactful.engine.stream import classify_stream
+from tactful.errors import EXIT_OK, UsageError
+from tactful.evaluation.calibration import (
+    Quality,
+    average_precision,
+    fit_threshold,
+    quality_at,
+    roc_auc,
+)
+from tactful.evaluation.labels import gold_slugs
+from tactful.io.console import table_console
+from tactful.io.readers import ReadOptions, lookup, read_inputs, resolve_paths
+from tactful.profile.edit import Edit, edit_profile
+from tactful.profile.load import Profile
+from tactful.profile.toml_edit import parse_document, remove_table, set_value
+from tactful.records import InputRecord
+from tactful.settings import Overrides, Settings, resolve
+
+BINARY_KEY = "flagged"
+
+
+@dataclass(frozen=True)
+class Labelled:
+    """One labelled text, and the bank example it is (for leaving it out of the prompt)."""
+
+    record: InputRecord
+    gold: list[str]
+    example_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """The outcome for one score key: the fitted rule and the one it replaces."""
+
+    key: str  # a category slug, or "flagged" in binary mode (shared by every blocked category)
+    slugs: tuple[str, ...]  # the categories whose threshold it sets
+    positives: int
+    total: int
+    auc: float | None
+    ap: float | None
+    before: Quality
+    after: Quality | None
+
+
+def command(
+    data: Annotated[Optional[list[Path]], typer.Argument(help="Labelled JSONL files in eval's format (a text field and a gold label field). The bank and policy tests are always used.", show_default=False)] = None,
+    profile: ProfileOpt = None,
+    model: ModelOpt = None,
+    host: HostOpt = None,
+    backend: BackendOpt = None,
+    mode: ModeOpt = None,
+    field: Annotated[str, typer.Option("--field", help="The field holding the text.")] = "text",
+    label_field: Annotated[str, typer.Option("--label-field", help="The field holding the gold label(s); 'labels' is read when this one is absent.")] = "label",
+    mapping: Annotated[Optional[list[str]], typer.Option("--map", help="GOLD=SLUG: read gold label GOLD as category SLUG (repeatable).", show_default=False)] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Use at most N texts from the DATA files.", show_default=False)] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the fitted thresholds; leave the profile as it is.")] = False,
+    jobs: JobsOpt = 1,
+    retries: RetriesOpt = None,
+) -> int:
+    """Fit each blocked category's threshold to texts your community has labelled.
+
+    The model gives a probability per category; a category is flagged when its
+    probability is at or above its threshold (0.5 until calibrated). This scores
+    every labelled text you have (the example bank, with each example left out of
+    the prompt while it is scored; the policy tests; and DATA files), picks per
+    category the threshold with the best F1 (fewest false positives on a tie), and
+    writes the thresholds into the profile with the model, prompt fingerprint and
+    quality they were fitted for. Needs a backend with log-probabilities and at
+    least 2 labelled texts on each side of a category; 20 to 40 give stable numbers.
+
+    \b
+    ROC-AUC in the table is the chance that a harmful text scores above an
+    acceptable one: 0.5 is guessing, 1.0 perfect separation. A low ROC-AUC means no
+    threshold can help: add examples or use a larger model.
+
+    \b
+    Examples:
+      tactful calibrate                        # bank and policy tests only
+      tactful calibrate labelled.jsonl --map toxic=toxicity
+      tactful calibrate reviewed.jsonl --dry-run
+    """
+    pairs = parse_mapping(mapping or [])
+    overrides = Overrides(profile, model, host, value(backend), value(mode), retries=retries, scores=True)
+    settings = resolve(overrides)
+    if settings.profile.path is None and not dry_run:
+        raise UsageError("no profile file to write the thresholds into: `tactful profile init` first, or use --dry-run")
+    items = list(_labelled(settings.profile, data or [], field, label_field, pairs, limit))
+    if not items:
+        raise UsageError("nothing labelled to calibrate on: add bank examples (`tactful examples add`), policy tests, or pass DATA.jsonl")
+    fits, fingerprint, model_id = _score_and_fit(settings, items, jobs)
+    out = table_console()
+    out.print(_table(fits))
+    usable = [f for f in fits if f.after is not None]
+    if not usable:
+        raise UsageError("no category has 2 labelled texts on each side: add labelled texts (flagged and acceptable) and run again")
+    if dry_run:
+        out.print("dry run: the profile was not changed")
+        return EXIT_OK
+    assert settings.profile.path is not None
+    edit_profile(settings.profile.path, _calibration_edit(usable, settings.profile.task.mode, len(items), fingerprint, model_id))
+    out.print(f"wrote {len(usable)} threshold(s) and [calibration] to {settings.profile.path}")
+    return EXIT_OK
+
+
+def parse_mapping(items: Sequence[str]) -> dict[str, str]:
+    pairs = {}
+    for item in items:
+        gold, sep, slug = item.partition("=")
+        if not sep or not gold or not slug:
+            raise UsageError(f"--map {item!r}: expected GOLD=SLUG, e.g. --map toxic=toxicity")
+        pairs[gold] = slug
+    return pairs
+
+
+# ---------------------------------------------------------------- labelled texts
+
+
+def _labelled(profile: Profile, data: list[Path], field: str, label_field: str,
+              mapping: dict[str, str], limit: int | None) -> Iterator[Labelled]:
+    for example in load_bank(profile.examples_path):
+        yield Labelled(InputRecord(example.id, example.text, {}, f"bank {example.id}"), list(example.labels), example.id)
+    if profile.tests_path is not None and profile.tests_path.is_file():
+        yield from _from_jsonl([str(profile.tests_path)], "text", "labels", {}, profile, None)
+    if data:
+        yield from _from_jsonl(resolve_paths(map(str, data)), field, label_field, mapping, profile, limit)
+
+
+def _from_jsonl(paths: list[str], field: str, label_field: str, mapping: dict[str, str],
+                profile: Profile, limit: int | None) -> Iterator[Labelled]:
+    records = read_inputs(paths, ReadOptions(input_format="jsonl", field=field))
+    for record in itertools.islice(records, limit):
+        raw = _gold_field(record, label_field)
+        gold = None if raw is None else gold_slugs(raw, profile, mapping)
+        if record.error is not None or record.text is None or gold is None:
+            warn(f"{record.source}: {record.error or f'no text or no usable gold label in {label_field!r}'} (skipped)")
+            continue
+        yield Labelled(record, gold)
+
+
+def _gold_field(record: InputRecord, label_field: str) -> Any:
+    found = lookup(record.data, label_field)
+    return lookup(record.data, "labels") if found is None and label_field == "label" else found
+
+
+# ---------------------------------------------------------------- scoring and fitting
+
+
+def _score_and_fit(settings: Settings, items: list[Labelled], jobs: int) -> tuple[list[Fitted], str, str]:
+    backend = make_backend(settings)
+    classifier = make_classifier(settings, backend, check_calibration=False)
+    try:
+        scores = _scores(classifier, settings.profile, items, jobs)
+        return _fit(settings.profile, items, scores), classifier.builder.fingerprint, backend.model_id()
+    finally:
+        classifier.close()
+        backend.close()
+
+
+def _scores(classifier: Classifier, profile: Profile, items: list[Labelled], jobs: int) -> list[dict[str, float] | None]:
+    # Leave-one-out where the example could reach the prompt: always with "similar".
+    in_prompt = {ex.id for ex in classifier.builder.fixed_examples}
+    if classifier.select_examples is not None:
+        in_prompt |= {item.example_id for item in items if item.example_id}
+
+    def judge(item: Labelled) -> dict[str, float] | None:
+        judge_with = _without(classifier, profile, item.example_id) if item.example_id in in_prompt else classifier
+        result = judge_with.classify(item.record)
+        if result.moderation.error is not None:
+            warn(f"{item.record.source}: {result.moderation.error} (skipped)")
+        elif result.moderation.scores is None:
+            raise UsageError(f"the {classifier.backend.name} backend returned no log-probabilities: calibrate needs scores")
+        return result.moderation.scores
+
+    by_id = {id(item.record): item for item in items}
+    results = classify_stream((item.record for item in items), lambda record: judge(by_id[id(record)]), jobs)
+    return list(results)  # type: ignore[arg-type]
+
+
+def _without(classifier: Classifier, profile: Profile, example_id: str | None) -> Classifier:
+    """The same classifier with one bank example left out of the prompt (leave-one-out)."""
+    rest: list[Example] = [ex for ex in classifier.builder.fixed_examples if ex.id != example_id]
+    select = classifier.select_examples
+    if select is not None:  # "similar" would pick the text itself as its nearest example
+        select = functools.partial(_other_examples, select, example_id)
+    # No results cache: the reduced prompt is only for this one text.
+    return dataclasses.replace(classifier, builder=PromptBuilder(profile, rest), select_examples=select, cache=None)
+
+
+def _other_examples(select: Callable[[str], list[Example]], example_id: str | None, text: str) -> list[Example]:
+    return [ex for ex in select(text) if ex.id != example_id]
+
+
+def _fit(profile: Profile, items: list[Labelled], scores: list[dict[str, float] | None]) -> list[Fitted]:
+    blocked = tuple(c.slug for c in profile.blocked)
+    thresholds = {c.slug: c.threshold for c in profile.categories}
+    if profile.task.mode == "binary":
+        keys = [(BINARY_KEY, blocked, lambda gold: bool(set(gold) & set(blocked)))]
+    else:
+        keys = [(slug, (slug,), functools.partial(lambda s, gold: s in gold, slug)) for slug in blocked]
+    fits = []
+    for key, slugs, is_positive in keys:
+        pairs = [(s[key], is_positive(item.gold)) for item, s in zip(items, scores) if s is not None and key in s]
+        values, truth = [p for p, _ in pairs], [t for _, t in pairs]
+        old = min(thresholds[s] for s in slugs) if slugs else 0.5
+        fits.append(Fitted(key, slugs, sum(truth), len(truth), roc_auc(values, truth), average_precision(values, truth),
+                           quality_at(values, truth, old), fit_threshold(values, truth)))
+    return fits
+
+
+# ---------------------------------------------------------------- report and profile
+
+
+def _table(fits: list[Fitted]) -> Table:
+    """Before -> after per score key, narrow enough for 80 columns."""
+    table = Table(title="calibration (before -> after)", header_style="bold")
+    for column in ("category", "texts", "ROC-AUC", "threshold", "F1", "FPR"):
+        table.add_column(column, justify="left" if column == "category" else "right")
+    for f in fits:
+        after = f.after
+        table.add_row(
+            f.key if f.key != BINARY_KEY else f"any of {', '.join(f.slugs)}",
+            f"{f.total} ({f.positives}+)", _num(f.auc),
+            _change(f"{f.before.threshold:.3g}", f"{after.threshold:.3g}" if after else None),
+            _change(f"{f.before.f1:.2f}", f"{after.f1:.2f}" if after else None),
+            _change(f"{f.before.fpr:.2f}", f"{after.fpr:.2f}" if after else None),
+        )
+    return table
+
+
+def _change(before: str, after: str | None) -> str:
+    return f"{before} -> {after}" if after is not None else f"{before} (kept)"
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _calibration_edit(fits: list[Fitted], mode: str, items: int, fingerprint: str, model_id: str) -> Edit:
+    def change(text: str) -> str:
+        if "calibration" in parse_document(text, "profile"):
+            text = remove_table(text, ["calibration"])
+        for fit in fits:
+            assert fit.after is not None
+            for slug in fit.slugs:
+                text = set_value(text, ["categories", slug, "threshold"], round(fit.after.threshold, 4))
+        record = {
+            "model": model_id, "prompt": fingerprint, "mode": mode, "items": items,
+            "fitted": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        for key, entry in record.items():
+            text = set_value(text, ["calibration", key], entry)
+        for fit in fits:
+            assert fit.after is not None
+            quality = (f"F1 {fit.after.f1:.3f}, FPR {fit.after.fpr:.3f}, ROC-AUC {_num(fit.auc)}, "
+                       f"{fit.positives} of {fit.total} positive")
+            text = set_value(text, ["calibration", "quality", fit.key], quality)
+        return text
+
+    return change

@@ -1,0 +1,121 @@
+"""Thresholds fitted to a community's own labels, and how well scores separate the classes.
+
+Everything here works on pairs of (probability, is it really positive) for one category;
+nothing knows about models or profiles. ``roc_auc`` and ``average_precision`` say whether
+a model can tell the classes apart at all, whatever the threshold; ``fit_threshold``
+picks the threshold that serves the labels best; ``reliability`` compares predicted
+probabilities with observed rates, bin by bin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+# With fewer labelled texts of either class, a fitted threshold is noise: keep the old one.
+MIN_PER_CLASS = 2
+
+
+@dataclass(frozen=True)
+class Quality:
+    """Counts and rates of a decision rule on labelled texts."""
+
+    threshold: float
+    tp: int
+    fp: int
+    fn: int
+    tn: int
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    @property
+    def fpr(self) -> float:
+        """The share of acceptable texts flagged."""
+        return self.fp / (self.fp + self.tn) if self.fp + self.tn else 0.0
+
+
+def quality_at(scores: Sequence[float], positives: Sequence[bool], threshold: float) -> Quality:
+    """How the rule "flag when the score is at or above ``threshold``" does."""
+    tp = fp = fn = tn = 0
+    for score, positive in zip(scores, positives):
+        flagged = score >= threshold
+        if positive:
+            tp, fn = tp + flagged, fn + (not flagged)
+        else:
+            fp, tn = fp + flagged, tn + (not flagged)
+    return Quality(threshold, tp, fp, fn, tn)
+
+
+def fit_threshold(scores: Sequence[float], positives: Sequence[bool]) -> Quality | None:
+    """The threshold with the best F1 on these labels; None when either class is too rare.
+
+    Candidates sit halfway between neighbouring distinct scores, so a text scored exactly
+    like a labelled one is judged like it, and the cut does not hug one labelled text. On a
+    tie in F1 the fewer false positives win, then the higher threshold: moderators will not
+    tolerate a tool that flags ordinary posts.
+    """
+    n_pos = sum(positives)
+    if n_pos < MIN_PER_CLASS or len(positives) - n_pos < MIN_PER_CLASS:
+        return None
+    distinct = sorted(set(scores))
+    candidates = [(a + b) / 2 for a, b in zip(distinct, distinct[1:])]
+    candidates = [min(distinct[0], 0.5) / 2, *candidates, (distinct[-1] + 1.0) / 2]
+    fits = [quality_at(scores, positives, t) for t in candidates]
+    return max(fits, key=lambda q: (round(q.f1, 9), -q.fp, q.threshold))
+
+
+def roc_auc(scores: Sequence[float], positives: Sequence[bool]) -> float | None:
+    """The chance that a random positive scores above a random negative (ties count half)."""
+    pos = [s for s, p in zip(scores, positives) if p]
+    neg = [s for s, p in zip(scores, positives) if not p]
+    if not pos or not neg:
+        return None
+    wins = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg)
+    return wins / (len(pos) * len(neg))
+
+
+def average_precision(scores: Sequence[float], positives: Sequence[bool]) -> float | None:
+    """The area under the precision-recall curve, as the mean precision at each positive."""
+    total = sum(positives)
+    if not total:
+        return None
+    ranked = sorted(zip(scores, positives), key=lambda pair: -pair[0])
+    hits, summed = 0, 0.0
+    for rank, (_, positive) in enumerate(ranked, start=1):
+        if positive:
+            hits += 1
+            summed += hits / rank
+    return summed / total
+
+
+@dataclass(frozen=True)
+class Bin:
+    low: float
+    high: float
+    count: int
+    predicted: float  # the mean probability the model gave
+    observed: float  # the share that really was positive
+
+
+def reliability(scores: Sequence[float], positives: Sequence[bool], bins: int = 5) -> list[Bin]:
+    """Predicted against observed, in equal-width probability bins (empty bins left out)."""
+    result = []
+    for i in range(bins):
+        low, high = i / bins, (i + 1) / bins
+        inside = [(s, p) for s, p in zip(scores, positives) if low <= s < high or (i == bins - 1 and s == 1.0)]
+        if inside:
+            predicted = sum(s for s, _ in inside) / len(inside)
+            observed = sum(p for _, p in inside) / len(inside)
+            result.append(Bin(low, high, len(inside), predicted, observed))
+    return result

@@ -1,0 +1,154 @@
+"""`tactful calibrate`: thresholds fitted to labelled texts, written into the profile.
+
+The fake server gives each text a known probability of being spam, so the right threshold
+is known: spam scores 0.8, an ordinary post about a garden "sale" 0.6 (the model is wrong
+about it at 0.5), other ordinary posts 0.2. The best threshold lies between 0.6 and 0.8.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+from tactful.profile.load import parse_profile
+
+from tests.conftest import write_profile
+from tests.fake_ollama import chat_response, item_text
+
+PROFILE = """\
+# the gardening forum
+version = 1
+examples = "bank.jsonl"
+
+[categories.spam]
+blocked = true   # keep this comment
+"""
+
+BANK = [
+    {"id": "ex-1", "text": "buy followers now, cheap", "labels": ["spam"]},
+    {"id": "ex-2", "text": "buy my course today", "labels": ["spam"]},
+    {"id": "ex-3", "text": "our garden sale was lovely", "labels": []},
+    {"id": "ex-4", "text": "nice photo of the roses", "labels": []},
+]
+DATA = [
+    {"text": "buy cheap pills", "label": "spam"},
+    {"text": "the bake sale raised money for seeds", "label": "ham"},
+    {"text": "what a lovely hedge", "label": "ham"},
+    {"text": "buy likes here", "label": "spam"},
+]
+
+
+def spam_probability(text: str) -> float:
+    if text.startswith("buy"):
+        return 0.8
+    return 0.6 if "sale" in text else 0.2
+
+
+def responder(body: dict) -> object:
+    p = spam_probability(item_text(body))
+    tokens = [
+        {"token": '{"flagged":', "logprob": 0.0, "top_logprobs": []},
+        {"token": " true" if p >= 0.5 else " false", "logprob": math.log(max(p, 1 - p)),
+         "top_logprobs": [{"token": " true", "logprob": math.log(p)}, {"token": " false", "logprob": math.log(1 - p)}]},
+        {"token": "}", "logprob": 0.0, "top_logprobs": []},
+    ]
+    return chat_response(body["model"], "".join(t["token"] for t in tokens), logprobs=tokens)
+
+
+def setup(tmp_path):
+    profile = write_profile(tmp_path / "garden.toml", PROFILE)
+    (tmp_path / "bank.jsonl").write_text("".join(json.dumps(ex) + "\n" for ex in BANK))
+    data = tmp_path / "labelled.jsonl"
+    data.write_text("".join(json.dumps(row) + "\n" for row in DATA))
+    return profile, data
+
+
+def test_calibrate_fits_the_threshold_and_records_what_it_was_fitted_for(cli, ollama_args, fake_ollama, tmp_path):
+    fake_ollama.responder = responder
+    profile, data = setup(tmp_path)
+    before = cli("classify", *ollama_args, "-p", profile, input="our church sale is on sunday\n")
+    assert before.records[0]["moderation"]["flagged"] is True  # 0.6 >= the default 0.5
+
+    run = cli("calibrate", *ollama_args, "-p", profile, data, "--map", "spam=spam")
+    assert run.code == 0, run.stderr
+    assert "0.5 -> 0.7" in run.stdout and "0.50 -> 0.00" in run.stdout  # threshold, FPR
+    text = profile.read_text()
+    assert "# keep this comment" in text and text.startswith("# the gardening forum")
+    fitted = parse_profile(text, profile)
+    assert fitted.category("spam").threshold == 0.7
+    calibration = fitted.calibration
+    assert calibration["mode"] == "binary" and calibration["items"] == 8
+    assert calibration["model"].startswith("fake-model") and len(calibration["prompt"]) == 12
+    assert calibration["quality"]["flagged"].startswith("F1 1.000, FPR 0.000")
+
+    after = cli("classify", *ollama_args, "-p", profile, input="our church sale is on sunday\nbuy now\n")
+    assert [r["moderation"]["flagged"] for r in after.records] == [False, True]
+    assert after.records[0]["moderation"]["scores"] == {"flagged": 0.6}
+
+
+def test_a_bank_example_is_scored_without_itself_in_the_prompt(cli, ollama_args, fake_ollama, tmp_path):
+    fake_ollama.responder = responder
+    profile, _ = setup(tmp_path)
+    run = cli("calibrate", *ollama_args, "-p", profile, "--dry-run")
+    assert run.code == 0, run.stderr
+    requests = fake_ollama.chat_requests()
+    assert len(requests) == len(BANK)
+    for body in requests:
+        judged = item_text(body)
+        earlier = [m["content"] for m in body["messages"][:-1]]
+        assert not any(json.dumps(judged) in turn for turn in earlier), judged
+    assert "dry run" in run.stdout
+    assert "calibration" not in profile.read_text()
+
+
+def test_too_few_labels_keep_the_threshold_and_say_why(cli, ollama_args, fake_ollama, tmp_path):
+    fake_ollama.responder = responder
+    profile = write_profile(tmp_path / "p.toml", "version = 1\n[categories.spam]\nblocked = true\n")
+    data = tmp_path / "one.jsonl"
+    data.write_text(json.dumps({"text": "buy now", "label": "spam"}) + "\n")
+    run = cli("calibrate", *ollama_args, "-p", profile, data)
+    assert run.code == 2
+    assert "2 labelled texts on each side" in run.stderr
+    assert "threshold" not in profile.read_text()
+
+
+def test_nothing_labelled_is_a_usage_error(cli, ollama_args, fake_ollama, tmp_path):
+    profile = write_profile(tmp_path / "p.toml", "version = 1\n[categories.spam]\nblocked = true\n")
+    run = cli("calibrate", *ollama_args, "-p", profile)
+    assert run.code == 2
+    assert "nothing labelled to calibrate on" in run.stderr
+    assert fake_ollama.chat_requests() == []
+
+
+def test_a_backend_without_log_probabilities_is_refused(cli, ollama_args, fake_ollama, tmp_path):
+    profile, data = setup(tmp_path)  # the default responder answers without logprobs
+    run = cli("calibrate", *ollama_args, "-p", profile, data)
+    assert run.code == 2
+    assert "calibrate needs scores" in run.stderr
+    assert "threshold" not in profile.read_text()
+
+
+def test_classify_warns_once_when_the_prompt_changed_since_calibration(cli, ollama_args, fake_ollama, tmp_path):
+    fake_ollama.responder = responder
+    profile, data = setup(tmp_path)
+    assert cli("calibrate", *ollama_args, "-p", profile, data, "--map", "spam=spam").code == 0
+    quiet = cli("classify", *ollama_args, "-p", profile, input="a\nb\n")
+    assert "calibrated for" not in quiet.stderr
+    assert cli("profile", "block", "toxicity", "-p", profile).code == 0  # the prompt changes
+    stale = cli("classify", *ollama_args, "-p", profile, input="a\nb\n")
+    assert stale.code == 0
+    assert stale.stderr.count("the thresholds were calibrated for prompt") == 1
+    assert "run `tactful calibrate` again" in stale.stderr
+
+
+def test_eval_reports_separation_from_scores(cli, ollama_args, fake_ollama, tmp_path):
+    fake_ollama.responder = responder
+    profile, data = setup(tmp_path)
+    run = cli("eval", *ollama_args, "-p", profile, data, "--map", "spam=spam", "--scores", "--json")
+    assert run.code == 0, run.stderr
+    separation = json.loads(run.stdout)["data"]["separation"]["flagged"]
+    assert separation["items"] == 4 and separation["positive"] == 2
+    assert separation["roc_auc"] == 1.0 and separation["pr_auc"] == 1.0
+    assert sum(b["count"] for b in separation["reliability"]) == 4
+    table = cli("eval", *ollama_args, "-p", profile, data, "--map", "spam=spam", "--scores")
+    assert "ROC-AUC" in table.stdout and "1.000" in table.stdout
