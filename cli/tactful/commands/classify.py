@@ -25,6 +25,7 @@ from tactful.commands.options import (
     NoCacheOpt,
     ProfileOpt,
     RetriesOpt,
+    ScoresOpt,
     value,
 )
 from tactful.engine.classifier import Classifier
@@ -60,7 +61,7 @@ def command(
     backend: BackendOpt = None,
     mode: ModeOpt = None,
     explain: Annotated[Optional[bool], typer.Option("--explain/--no-explain", help="Ask for a one-sentence rationale per item.", show_default=False)] = None,
-    scores: Annotated[bool, typer.Option("--scores", help="Per-category probabilities from token log-probabilities; profile thresholds then decide.")] = False,
+    scores: ScoresOpt = False,
     input_format: Annotated[InputFormat, typer.Option("--input-format", help="auto: .jsonl/.ndjson files are JSONL, everything else (stdin too) is text.")] = InputFormat.auto,
     field: Annotated[str, typer.Option("--field", help="JSONL: the field holding the text (dotted path for nested).")] = "text",
     id_field: Annotated[str, typer.Option("--id-field", help="JSONL: the field holding the id (default file:line when absent).")] = "id",

@@ -23,6 +23,7 @@ from tactful.commands.options import (
     ModelOpt,
     ModeOpt,
     ProfileOpt,
+    ScoresOpt,
     value,
 )
 from tactful.engine.answer import NONE_LABEL
@@ -52,7 +53,7 @@ def command(
     label_field: Annotated[str, typer.Option("--label-field", help="The field holding the gold label(s).")] = "label",
     mapping: Annotated[Optional[list[str]], typer.Option("--map", help="GOLD=SLUG: read gold label GOLD as category SLUG (repeatable). Gold labels that map to no category count as acceptable.", show_default=False)] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print a machine-readable report instead of tables.")] = False,
-    scores: Annotated[bool, typer.Option("--scores", help="Ask for probabilities and report how well they separate the classes (ROC-AUC, PR-AUC, reliability); on by default for a calibrated profile.")] = False,
+    scores: ScoresOpt = False,
     errors: Annotated[Optional[Path], typer.Option("--errors", help="Write misclassified items here, in the example-bank format.")] = None,
     jobs: JobsOpt = 1,
     limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Score only the first N items.")] = None,

@@ -52,3 +52,10 @@ RetriesOpt = Annotated[
     typer.Option("--retries", min=0, max=20, show_default=False, help="Retries of a busy or dropped backend before giving up (exit 3)."),
 ]
 NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Neither read nor fill the results cache: ask the model for every item.")]
+ScoresOpt = Annotated[
+    bool,
+    typer.Option(
+        "--scores",
+        help="Per-category probabilities from token log-probabilities; the profile's thresholds decide. On for a calibrated profile.",
+    ),
+]
