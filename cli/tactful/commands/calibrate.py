@@ -80,7 +80,7 @@ class Fitted:
 
 
 def command(
-    data: Annotated[Optional[list[Path]], typer.Argument(metavar="DATA...", help="Labelled JSONL files in eval's format (a text field and a gold label field). The bank and policy tests are always used.", show_default=False)] = None,
+    data: Annotated[Optional[list[Path]], typer.Argument(metavar="DATA", help="Labelled JSONL files in eval's format (a text field and a gold label field). The bank and policy tests are always used.", show_default=False)] = None,
     profile: ProfileOpt = None,
     model: ModelOpt = None,
     host: HostOpt = None,
