@@ -106,12 +106,14 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=2, help="examples per class in the +k condition")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--only", nargs="*", help="dataset folders to run (default: all)")
+    parser.add_argument("--conditions", nargs="*", choices=CONDITIONS, default=list(CONDITIONS),
+                        help="prompt conditions to run (default: all three)")
     args = parser.parse_args()
 
-    header = "| dataset | condition | F1 (positive) | macro-F1 | accuracy | items/s | prompt tok/item | output tok/item |"
+    header = "| dataset | condition | F1 (positive) | FPR | macro-F1 | accuracy | items/s | prompt tok/item | output tok/item |"
     print(f"model: {args.model} ({args.backend}); {args.items} items per dataset; k = {args.k}\n")
     print(header)
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for dataset in DATASETS:
         if args.only and dataset.folder not in args.only:
             continue
@@ -125,13 +127,14 @@ def main() -> None:
                 json.dumps({"id": r["id"], "text": r["text"], "labels": [dataset.slug] if is_positive(r, dataset) else []}) + "\n"
                 for r in bank
             ))
-            for condition in CONDITIONS:
+            for condition in args.conditions:
                 (folder / "profile.toml").write_text(profile_text(dataset, condition, args.k))
                 report = run_eval(folder, data, dataset, args)
                 speed = report["speed"]
                 f1 = report["per_class"]["flagged"]["f1"]
+                fpr = 1 - report["per_class"]["acceptable"]["recall"]  # acceptable texts flagged
                 print(
-                    f"| {dataset.folder} | {condition} | {f1:.3f} | {report['macro_f1']:.3f} | {report['accuracy']:.3f} "
+                    f"| {dataset.folder} | {condition} | {f1:.3f} | {fpr:.3f} | {report['macro_f1']:.3f} | {report['accuracy']:.3f} "
                     f"| {speed['items_per_s']} | {speed['prompt_tokens_per_item']} | {speed['output_tokens_per_item']} |",
                     flush=True,
                 )

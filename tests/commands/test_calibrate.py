@@ -152,3 +152,11 @@ def test_eval_reports_separation_from_scores(cli, ollama_args, fake_ollama, tmp_
     assert sum(b["count"] for b in separation["reliability"]) == 4
     table = cli("eval", *ollama_args, "-p", profile, data, "--map", "spam=spam", "--scores")
     assert "ROC-AUC" in table.stdout and "1.000" in table.stdout
+
+
+def test_a_profile_that_blocks_nothing_has_nothing_to_calibrate(cli, ollama_args, fake_ollama, tmp_path):
+    profile = write_profile(tmp_path / "p.toml", "version = 1\n[categories.spam]\nblocked = false\n")
+    run = cli("calibrate", *ollama_args, "-p", profile)
+    assert run.code == 2
+    assert "nothing is blocked" in run.stderr
+    assert fake_ollama.chat_requests() == []

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import itertools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,10 +27,13 @@ from tactful.commands.options import (
     BackendOpt,
     HostOpt,
     JobsOpt,
+    MapOpt,
     ModelOpt,
     ModeOpt,
     ProfileOpt,
     RetriesOpt,
+    TextFieldOpt,
+    parse_mapping,
     value,
 )
 from tactful.engine.classifier import Classifier
@@ -45,7 +48,7 @@ from tactful.evaluation.calibration import (
     roc_auc,
 )
 from tactful.evaluation.labels import gold_slugs
-from tactful.io.console import table_console
+from tactful.io.console import console
 from tactful.io.readers import ReadOptions, lookup, read_inputs, resolve_paths
 from tactful.profile.edit import Edit, edit_profile
 from tactful.profile.load import Profile
@@ -86,9 +89,9 @@ def command(
     host: HostOpt = None,
     backend: BackendOpt = None,
     mode: ModeOpt = None,
-    field: Annotated[str, typer.Option("--field", help="The field holding the text.")] = "text",
+    field: TextFieldOpt = "text",
     label_field: Annotated[str, typer.Option("--label-field", help="The field holding the gold label(s); 'labels' is read when this one is absent.")] = "label",
-    mapping: Annotated[Optional[list[str]], typer.Option("--map", help="GOLD=SLUG: read gold label GOLD as category SLUG (repeatable).", show_default=False)] = None,
+    mapping: MapOpt = None,
     limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Use at most N texts from the DATA files.", show_default=False)] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the fitted thresholds; leave the profile as it is.")] = False,
     jobs: JobsOpt = 1,
@@ -116,16 +119,18 @@ def command(
       tactful calibrate labelled.jsonl --map toxic=toxicity
       tactful calibrate reviewed.jsonl --dry-run
     """
-    pairs = parse_mapping(mapping or [])
+    pairs = parse_mapping(mapping)
     overrides = Overrides(profile, model, host, value(backend), value(mode), retries=retries, scores=True)
     settings = resolve(overrides)
     if settings.profile.path is None and not dry_run:
         raise UsageError("no profile file to write the thresholds into: `tactful profile init` first, or use --dry-run")
+    if not settings.profile.blocked:
+        raise UsageError("nothing is blocked in this profile, so there is no threshold to fit: `tactful profile block SLUG` first")
     items = list(_labelled(settings.profile, data or [], field, label_field, pairs, limit))
     if not items:
         raise UsageError("nothing labelled to calibrate on: add bank examples (`tactful examples add`), policy tests, or pass DATA.jsonl")
     fits, fingerprint, model_id = _score_and_fit(settings, items, jobs)
-    out = table_console()
+    out = console(soft_wrap=False)
     out.print(_table(fits))
     usable = [f for f in fits if f.after is not None]
     if not usable:
@@ -137,16 +142,6 @@ def command(
     edit_profile(settings.profile.path, _calibration_edit(usable, settings.profile.task.mode, len(items), fingerprint, model_id))
     out.print(f"wrote {len(usable)} threshold(s) and [calibration] to {settings.profile.path}")
     return EXIT_OK
-
-
-def parse_mapping(items: Sequence[str]) -> dict[str, str]:
-    pairs = {}
-    for item in items:
-        gold, sep, slug = item.partition("=")
-        if not sep or not gold or not slug:
-            raise UsageError(f"--map {item!r}: expected GOLD=SLUG, e.g. --map toxic=toxicity")
-        pairs[gold] = slug
-    return pairs
 
 
 # ---------------------------------------------------------------- labelled texts
@@ -208,9 +203,7 @@ def _scores(classifier: Classifier, profile: Profile, items: list[Labelled], job
             raise UsageError(f"the {classifier.backend.name} backend returned no log-probabilities: calibrate needs scores")
         return result.moderation.scores
 
-    by_id = {id(item.record): item for item in items}
-    results = classify_stream((item.record for item in items), lambda record: judge(by_id[id(record)]), jobs)
-    return list(results)  # type: ignore[arg-type]
+    return list(classify_stream(items, judge, jobs))
 
 
 def _without(classifier: Classifier, profile: Profile, example_id: str | None) -> Classifier:
@@ -238,7 +231,7 @@ def _fit(profile: Profile, items: list[Labelled], scores: list[dict[str, float] 
     for key, slugs, is_positive in keys:
         pairs = [(s[key], is_positive(item.gold)) for item, s in zip(items, scores) if s is not None and key in s]
         values, truth = [p for p, _ in pairs], [t for _, t in pairs]
-        old = min(thresholds[s] for s in slugs) if slugs else 0.5
+        old = min(thresholds[s] for s in slugs)
         fits.append(Fitted(key, slugs, sum(truth), len(truth), roc_auc(values, truth), average_precision(values, truth),
                            quality_at(values, truth, old), fit_threshold(values, truth)))
     return fits

@@ -31,7 +31,7 @@ from tactful.commands.options import (
 from tactful.engine.classifier import Classifier
 from tactful.engine.stream import classify_stream
 from tactful.errors import EXIT_FLAGGED, EXIT_OK, BackendError, Stopped, UsageError
-from tactful.io.console import table_console
+from tactful.io.console import console
 from tactful.io.interrupts import stop_on_signals
 from tactful.io.output_file import OutputFile
 from tactful.io.progress import ProgressBar, RunStats, estimate_total
@@ -266,5 +266,5 @@ def _writer(options: ClassifyOptions, stream: IO[str], scores: bool) -> ResultWr
     if fmt is None:
         fmt = "table" if options.output is None and sys.stdout.isatty() else "jsonl"
     if fmt == "table":
-        return TableWriter(table_console(stream), scores)
+        return TableWriter(console(file=stream, soft_wrap=False), scores)
     return JsonlWriter(stream)

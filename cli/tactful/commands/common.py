@@ -58,7 +58,9 @@ def warn_if_stale(profile: Profile, fingerprint: str, backend: Backend) -> None:
     changed = []
     if fitted.get("prompt") not in (None, fingerprint):
         changed.append(f"prompt {fitted['prompt']} (now {fingerprint}: categories, examples or mode changed)")
-    if fitted.get("model") is not None and backend.name != "none" and fitted["model"] != backend.model_id():
-        changed.append(f"model {fitted['model']} (now {backend.model_id()})")
+    if fitted.get("model") is not None and backend.name != "none":
+        model = backend.model_id()  # may ask the server: once
+        if fitted["model"] != model:
+            changed.append(f"model {fitted['model']} (now {model})")
     if changed:
         warn(f"the thresholds were calibrated for {' and '.join(changed)}; run `tactful calibrate` again")

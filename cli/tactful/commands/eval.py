@@ -20,10 +20,13 @@ from tactful.commands.options import (
     BackendOpt,
     HostOpt,
     JobsOpt,
+    MapOpt,
     ModelOpt,
     ModeOpt,
     ProfileOpt,
     ScoresOpt,
+    TextFieldOpt,
+    parse_mapping,
     value,
 )
 from tactful.engine.answer import NONE_LABEL
@@ -49,9 +52,9 @@ def command(
     host: HostOpt = None,
     backend: BackendOpt = None,
     mode: ModeOpt = None,
-    field: Annotated[str, typer.Option("--field", help="The field holding the text.")] = "text",
+    field: TextFieldOpt = "text",
     label_field: Annotated[str, typer.Option("--label-field", help="The field holding the gold label(s).")] = "label",
-    mapping: Annotated[Optional[list[str]], typer.Option("--map", help="GOLD=SLUG: read gold label GOLD as category SLUG (repeatable). Gold labels that map to no category count as acceptable.", show_default=False)] = None,
+    mapping: MapOpt = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print a machine-readable report instead of tables.")] = False,
     scores: ScoresOpt = False,
     errors: Annotated[Optional[Path], typer.Option("--errors", help="Write misclassified items here, in the example-bank format.")] = None,
@@ -72,12 +75,7 @@ def command(
       tactful eval toxic.jsonl --map toxic=toxicity --errors wrong.jsonl
       tactful eval            # policy tests only
     """
-    pairs = {}
-    for item in mapping or []:
-        gold, sep, slug = item.partition("=")
-        if not sep or not gold or not slug:
-            raise UsageError(f"--map {item!r}: expected GOLD=SLUG, e.g. --map toxic=toxicity")
-        pairs[gold] = slug
+    pairs = parse_mapping(mapping)
     overrides = Overrides(profile, model, host, value(backend), value(mode), scores=scores)
     options = EvalOptions(data, field, label_field, pairs, json_output, errors, jobs, limit)
     return evaluate(overrides, options, console())
@@ -104,6 +102,7 @@ class Scored:
     gold_slugs: list[str]
     gold: Any
     predicted: Any
+    scores: dict[str, float] | None = None  # the model's probabilities, when asked for
 
 
 def evaluate(overrides: Overrides, options: EvalOptions, console: Console) -> int:
@@ -160,20 +159,19 @@ def _evaluate_data(classifier: Classifier, profile: Profile, options: EvalOption
         _write_misclassified(options.errors_file, scored)
     if not options.json_output:
         _print_metrics(console, metrics, speed, errors, options)
-    separation = _separation(results, scored, profile)
+    separation = _separation(scored, profile)
     if separation and not options.json_output:
         _print_separation(console, separation)
     return {**metrics.to_json(), "speed": speed, "errors": errors, "separation": separation}
 
 
-def _separation(results: Sequence[Result], scored: list[Scored], profile: Profile) -> dict[str, Any]:
+def _separation(scored: list[Scored], profile: Profile) -> dict[str, Any]:
     """Threshold-free quality per score key: can the model tell the classes apart at all?"""
-    by_id = {r.record.id: r.moderation.scores for r in results if r.moderation.scores}
     blocked = [c.slug for c in profile.blocked]
     keys = {"flagged": blocked} if profile.task.mode == "binary" else {slug: [slug] for slug in blocked}
     report: dict[str, Any] = {}
     for key, slugs in keys.items():
-        pairs = [(by_id[s.id][key], bool(set(s.gold_slugs) & set(slugs))) for s in scored if key in by_id.get(s.id, {})]
+        pairs = [(s.scores[key], bool(set(s.gold_slugs) & set(slugs))) for s in scored if s.scores and key in s.scores]
         if not pairs:
             continue
         values, truth = [p for p, _ in pairs], [t for _, t in pairs]
@@ -218,7 +216,7 @@ def _score(results: Sequence[Result], profile: Profile, options: EvalOptions) ->
             guess = moderation.labels[0] if moderation.labels else NONE_LABEL
         else:
             truth, guess = set(gold), set(moderation.labels)
-        scored.append(Scored(record.id, record.text, gold, truth, guess))
+        scored.append(Scored(record.id, record.text, gold, truth, guess, moderation.scores))
     return scored, errors
 
 

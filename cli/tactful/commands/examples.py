@@ -24,7 +24,7 @@ from tactful.commands.common import warn
 from tactful.commands.options import ProfileOpt
 from tactful.errors import EXIT_OK, UsageError
 from tactful.io.atomic import atomic_write_text
-from tactful.io.console import table_console
+from tactful.io.console import console
 from tactful.profile.categories import did_you_mean
 from tactful.profile.edit import (
     check_slug,
@@ -125,7 +125,7 @@ def list_(
     table = Table("id", "labels", "text", "rationale")
     for example in bank:
         table.add_row(example.id, _labels(example), example.text, example.rationale or "")
-    out = table_console()
+    out = console(soft_wrap=False)
     out.print(table)
     out.print(f"{len(bank)} example(s) in {bank_path(profile)}")
     return EXIT_OK

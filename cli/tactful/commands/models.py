@@ -10,7 +10,7 @@ from rich.table import Table
 
 from tactful.backends.model_store import DEFAULT_PINNED, PINNED, fetch, ollama_pulled, pinned_path
 from tactful.errors import EXIT_OK, UsageError
-from tactful.io.console import console, table_console
+from tactful.io.console import console
 from tactful.paths import models_dir, ollama_models_dir
 from tactful.profile.categories import did_you_mean
 
@@ -36,7 +36,7 @@ def fetch_command(
 @app.command("list")
 def list_command() -> int:
     """List pinned models (fetched or not) and models pulled with Ollama."""
-    return list_models(table_console())
+    return list_models(console(soft_wrap=False))
 
 
 def fetch_model(name: str, out: Console) -> int:

@@ -6,11 +6,14 @@ A command takes them as ``profile: ProfileOpt = None`` and hands them to
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+
+from tactful.errors import UsageError
 
 
 class Mode(str, Enum):
@@ -59,3 +62,22 @@ ScoresOpt = Annotated[
         help="Per-category probabilities from token log-probabilities; the profile's thresholds decide. On for a calibrated profile.",
     ),
 ]
+TextFieldOpt = Annotated[str, typer.Option("--field", help="The field holding the text.")]
+MapOpt = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--map", show_default=False,
+        help="GOLD=SLUG: read gold label GOLD as category SLUG (repeatable). Gold labels that map to no category count as acceptable.",
+    ),
+]
+
+
+def parse_mapping(items: Sequence[str] | None) -> dict[str, str]:
+    """``--map`` values as {gold label: category slug}."""
+    pairs = {}
+    for item in items or []:
+        gold, sep, slug = item.partition("=")
+        if not sep or not gold or not slug:
+            raise UsageError(f"--map {item!r}: expected GOLD=SLUG, e.g. --map toxic=toxicity")
+        pairs[gold] = slug
+    return pairs

@@ -102,13 +102,16 @@ class Classifier:
     def identity(self) -> dict[str, object]:
         """Everything besides the item that decides an answer (asks the backend once)."""
         if self._identity is None:
-            self._identity = {
+            identity: dict[str, object] = {
                 "backend": self.backend.name, "model": self.backend.model_id(),
                 "prompt": self.builder.fingerprint, "scores": self.want_scores,
-                # A decision applies the thresholds, so a recalibrated profile decides anew.
-                "thresholds": {c.slug: c.threshold for c in self.profile.categories},
                 "options": dict(self.profile.model.options),
             }
+            if self.want_scores:
+                # Probabilities meet the thresholds in the decision, so a recalibrated
+                # profile decides anew; a sampled answer does not depend on them.
+                identity["thresholds"] = {c.slug: c.threshold for c in self.profile.categories}
+            self._identity = identity  # published whole: workers read it without a lock
         return self._identity
 
     def _ask_and_store(self, key: str, requests: list[ChatRequest]) -> Verdict:

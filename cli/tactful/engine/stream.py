@@ -14,19 +14,22 @@ from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Generic, TypeVar
 
-from tactful.records import InputRecord, Result
-
 T = TypeVar("T")
+In = TypeVar("In")
+Out = TypeVar("Out")
 
 _END = object()
 
 
 def classify_stream(
-    records: Iterable[InputRecord],
-    classify: Callable[[InputRecord], Result],
+    records: Iterable[In],
+    classify: Callable[[In], Out],
     jobs: int = 1,
-) -> Generator[Result, None, None]:
+) -> Generator[Out, None, None]:
     """Results in input order, with at most ``jobs * 4`` records read ahead.
+
+    Records are usually ``InputRecord`` and results ``Result``; anything works, so that
+    `calibrate` can stream its labelled texts through the same ordering and bounds.
 
     Input is read on its own thread, so that a slow source (``tail -f``) never holds back
     a result that is already finished. Up to ``jobs * 2`` records are submitted, so that
@@ -40,7 +43,7 @@ def classify_stream(
     stop = threading.Event()
     reader = threading.Thread(target=_feed, args=(records, inbox, stop), daemon=True)
     reader.start()
-    pending: deque[Future[Result]] = deque()
+    pending: deque[Future[Out]] = deque()
     exhausted = False
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="tactful")
     try:
@@ -68,7 +71,7 @@ def classify_stream(
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _feed(records: Iterable[InputRecord], inbox: queue.Queue[object], stop: threading.Event) -> None:
+def _feed(records: Iterable[In], inbox: queue.Queue[object], stop: threading.Event) -> None:
     try:
         for record in records:
             while not stop.is_set():

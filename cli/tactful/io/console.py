@@ -19,13 +19,10 @@ from rich.text import Text
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
-def console(stderr: bool = False, file: IO[str] | None = None) -> Console:
-    return Console(file=file, stderr=stderr, markup=False, emoji=False, highlight=False, soft_wrap=True)
-
-
-def table_console(file: IO[str] | None = None) -> Console:
-    """Like ``console`` but wrapping long cells, for tables."""
-    return Console(file=file, markup=False, emoji=False, highlight=False)
+def console(stderr: bool = False, file: IO[str] | None = None, soft_wrap: bool = True) -> Console:
+    """A console for messages (long lines left whole) or, with ``soft_wrap=False``, for
+    tables whose long cells rich should wrap."""
+    return Console(file=file, stderr=stderr, markup=False, emoji=False, highlight=False, soft_wrap=soft_wrap)
 
 
 def printable(text: str) -> str:
