@@ -8,6 +8,7 @@ rule over the text it is asked about, so labels are predictable and depend on th
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -67,6 +68,8 @@ class FakeOllama:
     # Override to script answers: (request body) -> answer content string or Response.
     responder: Callable[[dict[str, Any]], Any] | None = None
     models: list[str] = field(default_factory=lambda: [MODEL])
+    # False plays a server older than Ollama 0.12.11, which ignores the logprobs request.
+    logprobs: bool = True
 
     @property
     def url(self) -> str:
@@ -94,7 +97,8 @@ class FakeOllama:
             content = out
         else:
             content = json.dumps(answer_for_schema(body["format"], keyword_labels(item_text(body))))
-        return chat_response(body["model"], content)
+        logprobs = synthetic_logprobs(content, body.get("top_logprobs", 0)) if body.get("logprobs") and self.logprobs else None
+        return chat_response(body["model"], content, logprobs)
 
     def _tags(self, request: Request) -> Response:
         models = [{"name": m, "model": m, "modified_at": "2026-11-01T00:00:00Z", "size": 1, "digest": DIGEST,
@@ -107,6 +111,28 @@ class FakeOllama:
         inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
         return Response(json.dumps({"model": body["model"], "embeddings": [bag_of_words(t) for t in inputs]}),
                         content_type="application/json")
+
+
+# A tokenizer's pieces, roughly: a word with its leading space, or one other character.
+_PIECES = re.compile(r" ?\w+| ?[^\w\s]|\s+")
+# How sure the fake model is of each answer value: what a real server reports alongside it.
+CONFIDENCE = 0.9
+
+
+def synthetic_logprobs(content: str, top: int) -> list[dict[str, Any]]:
+    """Per-token log-probabilities as Ollama returns them: the answer is the likeliest path.
+
+    At a boolean the other value gets the rest of the mass, so scores are 0.9 or 0.1.
+    """
+    entries = []
+    for piece in _PIECES.findall(content):
+        chosen = math.log(CONFIDENCE) if piece.strip() in ("true", "false") else 0.0
+        alternatives = [{"token": piece, "logprob": chosen}]
+        if piece.strip() in ("true", "false"):
+            other = piece.replace("true", "false") if "true" in piece else piece.replace("false", "true")
+            alternatives.append({"token": other, "logprob": math.log(1 - CONFIDENCE)})
+        entries.append({"token": piece, "logprob": chosen, "top_logprobs": alternatives[: max(top, 1)]})
+    return entries
 
 
 def chat_response(model: str, content: str, logprobs: list[dict[str, Any]] | None = None) -> Response:

@@ -35,6 +35,7 @@ class Moderation:
     notes: list[str] = field(default_factory=list)
     explain: bool = False
     normalized: bool = False
+    decided_by: str | None = None  # "probability" or "answer"; None when nothing was judged
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"flagged": self.flagged, "labels": self.labels}
@@ -42,6 +43,8 @@ class Moderation:
             out["scores"] = {k: round(v, 4) for k, v in self.scores.items()}
         if self.explain:
             out["rationale"] = self.rationale
+        if self.decided_by is not None:
+            out["decided_by"] = self.decided_by
         out.update(model=self.model, profile=self.profile, prompt=self.prompt, error=self.error)
         if self.normalized:
             out["normalized"] = True

@@ -121,7 +121,8 @@ def test_nothing_labelled_is_a_usage_error(cli, ollama_args, fake_ollama, tmp_pa
 
 
 def test_a_backend_without_log_probabilities_is_refused(cli, ollama_args, fake_ollama, tmp_path):
-    profile, data = setup(tmp_path)  # the default responder answers without logprobs
+    fake_ollama.logprobs = False
+    profile, data = setup(tmp_path)
     run = cli("calibrate", *ollama_args, "-p", profile, data)
     assert run.code == 2
     assert "calibrate needs scores" in run.stderr

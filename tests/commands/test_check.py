@@ -43,9 +43,9 @@ def test_findings_name_path_line_column_category_and_reason(cli, ollama_args, fa
     run = cli("check", *ollama_args, "docs/notes.md")
     assert run.code == 1, run.stderr
     lines = run.stdout.splitlines()
-    assert lines[0].startswith("docs/notes.md:5:3: toxicity Rude, disrespectful or hostile language")
-    assert lines[1].startswith("docs/notes.md:10:9: spam Unsolicited commercial or scam content")
-    assert all(len(line.split(" ", 2)[2]) <= 72 for line in lines[:2])
+    assert lines[0].startswith("docs/notes.md:5:3: toxicity [0.90] Rude, disrespectful or hostile language")
+    assert lines[1].startswith("docs/notes.md:10:9: spam [0.90] Unsolicited commercial or scam content")
+    assert all(len(line.split(" ", 3)[3]) <= 72 for line in lines[:2])  # the reason, after the score
     assert lines[2] == (
         "tactful: 2 findings (2 at or above fail level low); 8 units judged in 1 file"
     )
@@ -101,7 +101,7 @@ def test_findings_below_the_fail_level_are_reported_but_pass(cli, ollama_args, f
     assert "1 finding (0 at or above fail level high)" in run.stdout
     github = cli("check", *ollama_args, "--format", "github", "a.md")
     assert github.code == 0
-    assert github.stdout.startswith("::warning file=a.md,line=1,col=1,title=tactful toxicity::toxicity Rude")
+    assert github.stdout.startswith("::warning file=a.md,line=1,col=1,title=tactful toxicity::toxicity [0.90] Rude")
 
 
 def test_github_annotations(cli, ollama_args, fake_ollama):
@@ -109,7 +109,7 @@ def test_github_annotations(cli, ollama_args, fake_ollama):
     run = cli("check", *ollama_args, "--format", "github", "docs/a, b.md")
     assert run.code == 1
     first, summary = run.stdout.splitlines()
-    assert first.startswith("::error file=docs/a%2C b.md,line=3,col=5,title=tactful spam::spam Unsolicited")
+    assert first.startswith("::error file=docs/a%2C b.md,line=3,col=5,title=tactful spam::spam [0.90] Unsolicited")
     assert summary.startswith("tactful: 1 finding (1 at or above fail level low)")
 
 
@@ -122,7 +122,7 @@ def test_json_report(cli, ollama_args, fake_ollama):
     assert finding["path"] == "a.md" and (finding["line"], finding["col"]) == (3, 1)
     assert finding["category"] == "toxicity" and finding["severity"] == "medium"
     assert finding["reason"] == "matched keywords"  # the model's rationale, with --explain
-    assert finding["failing"] is True and finding["score"] is None and len(finding["hash"]) == 16
+    assert finding["failing"] is True and finding["score"] == 0.9 and len(finding["hash"]) == 16
     assert report["summary"] == {"files": 1, "units": 2, "findings": 1, "failing": 1, "fail_level": "low", "baselined": 0}
 
 
@@ -392,5 +392,5 @@ def test_multiclass_profile_reports_the_chosen_category(cli, ollama_args, fake_o
     write("a.md", "Vote in the election!\n")
     run = cli("check", *ollama_args, "a.md")
     assert run.code == 0, run.stderr
-    assert run.stdout.splitlines()[0] == "a.md:1:1: off-topic-politics Party politics and elections."
+    assert run.stdout.splitlines()[0] == "a.md:1:1: off-topic-politics [1.00] Party politics and elections."
     assert fake_ollama.chat_requests()[0]["format"]["properties"]["category"]["enum"] == ["spam", "off-topic-politics", "none"]

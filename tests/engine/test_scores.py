@@ -72,6 +72,16 @@ def test_multilabel_scores_per_category(cli, ollama_args, fake_ollama):
 
 
 def test_no_logprobs_warns_once_and_leaves_scores_out(cli, ollama_args, fake_ollama):
-    run = cli("classify", *ollama_args, "--scores", input="a\nb\n")
+    fake_ollama.logprobs = False
+    run = cli("classify", *ollama_args, input="a\nb idiot\n")
     assert [("scores" in r["moderation"]) for r in run.records] == [False, False]
-    assert run.stderr.count("no log-probabilities") == 1
+    assert [r["moderation"]["decided_by"] for r in run.records] == ["answer", "answer"]
+    assert [r["moderation"]["flagged"] for r in run.records] == [False, True]  # the sampled answer decides
+    assert run.stderr.count("no usable log-probabilities") == 1
+
+
+def test_scores_and_the_deciding_probability_are_in_every_record(cli, ollama_args, fake_ollama):
+    run = cli("classify", *ollama_args, input="a\nb idiot\n")
+    assert [r["moderation"]["scores"] for r in run.records] == [{"flagged": 0.1}, {"flagged": 0.9}]
+    assert [r["moderation"]["decided_by"] for r in run.records] == ["probability", "probability"]
+    assert "log-probabilities" not in run.stderr

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from tactful.evaluation.calibration import average_precision, fit_threshold, quality_at, reliability, roc_auc
+from tactful.evaluation.calibration import (
+    average_precision,
+    fit_threshold,
+    quality_at,
+    reliability,
+    roc_auc,
+)
 
 
 def test_roc_auc_counts_pairs_and_ties_half():

@@ -5,7 +5,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tactful.backends.base import Backend, BackendInfo, ChatRequest, Completion, Embedder, Message, TokenLogprob
+from tactful.backends.base import (
+    Backend,
+    BackendInfo,
+    ChatRequest,
+    ChoiceQuery,
+    Completion,
+    Embedder,
+    Message,
+    Probe,
+    Prober,
+    ProbeRequest,
+    TokenLogprob,
+)
 from tactful.backends.retry import RetryPolicy
 from tactful.errors import ConfigError
 
@@ -13,17 +25,18 @@ if TYPE_CHECKING:  # only the type: the transport layer does not load profiles
     from tactful.profile.load import ModelSettings
 
 __all__ = [
-    "Backend", "BackendInfo", "ChatRequest", "Completion", "Embedder", "Message", "TokenLogprob",
+    "Backend", "BackendInfo", "ChatRequest", "ChoiceQuery", "Completion", "Embedder", "Message", "Probe", "Prober",
+    "ProbeRequest", "TokenLogprob",
     "open_backend", "open_embedder",
 ]
 
 
-def open_backend(settings: ModelSettings, retry: RetryPolicy | None = None, logprobs: bool = False) -> Backend:
+def open_backend(settings: ModelSettings, retry: RetryPolicy | None = None) -> Backend:
     if settings.backend == "embedded":
         from tactful.backends.embedded import EmbeddedBackend
 
         return EmbeddedBackend.open(
-            settings.name, options=dict(settings.options), logprobs=logprobs, embedding=settings.embedding
+            settings.name, options=dict(settings.options), embedding=settings.embedding
         )
     from tactful.backends.ollama import OllamaBackend
 

@@ -52,6 +52,30 @@ class Completion:
 
 
 @dataclass(frozen=True)
+class ChoiceQuery:
+    """Which of ``choices`` the model writes after ``opening``, the start of its answer."""
+
+    opening: str  # e.g. '{"flagged":'
+    choices: tuple[str, ...]  # e.g. (' true', ' false'): each exactly as it would follow
+
+
+@dataclass(frozen=True)
+class ProbeRequest:
+    """Several questions about one conversation, each read at its own answer position."""
+
+    messages: list[Message]
+    queries: tuple[ChoiceQuery, ...]
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One distribution over each query's choices (summing to 1), and the tokens evaluated."""
+
+    distributions: list[dict[str, float]]
+    prompt_tokens: int = 0
+
+
+@dataclass(frozen=True)
 class BackendInfo:
     """What `doctor` reports about a backend."""
 
@@ -87,6 +111,14 @@ class Backend(Embedder, Protocol):
 
     def info(self) -> BackendInfo:
         """Reachability, version and model presence, for `tactful doctor`."""
+        ...
+
+
+class Prober(Protocol):
+    """A backend that reads answer probabilities directly (one forward pass, nothing sampled)."""
+
+    def probe(self, request: ProbeRequest) -> Probe:
+        """Raise BackendError when the backend cannot serve."""
         ...
 
 

@@ -19,7 +19,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from tactful.backends.base import TOP_LOGPROBS, BackendInfo, ChatRequest, Completion, token_logprobs
+from tactful.backends.base import BackendInfo, ChatRequest, Completion, Probe, ProbeRequest
+from tactful.backends.llama_probe import LlamaProber
 from tactful.backends.model_store import resolve_model_file
 from tactful.errors import BackendError, ConfigError
 
@@ -40,14 +41,13 @@ class EmbeddedBackend:
         llm: Any = None,
         embedding: str | None = None,
         options: dict[str, Any] | None = None,
-        logprobs: bool = False,
     ) -> None:
         self.model = model
         self.path = path
         self.llm = llm  # the chat model; None until the first completion asks for it
         self.embedding = embedding  # model.embedding: the model `embed` uses
         self.options = dict(options or {})
-        self.logprobs = logprobs
+        self._prober: LlamaProber | None = None
         self._lock = threading.Lock()  # one llama.cpp context: one request at a time
         self._embed_lock = threading.Lock()  # the embedding context is another one
         self._embedder: Any = None
@@ -55,12 +55,12 @@ class EmbeddedBackend:
 
     @classmethod
     def open(
-        cls, model: str, options: dict[str, Any] | None = None, logprobs: bool = False, embedding: str | None = None
+        cls, model: str, options: dict[str, Any] | None = None, embedding: str | None = None
     ) -> EmbeddedBackend:
         """A backend for chat with ``model``, loaded now so a bad model fails before any input is read."""
         _require_llama_cpp()
-        backend = cls(model, resolve_model_file(model), embedding=embedding, options=options, logprobs=logprobs)
-        backend.llm = _load(backend.path, backend.options, logits_all=logprobs)
+        backend = cls(model, resolve_model_file(model), embedding=embedding, options=options)
+        backend.llm = _load(backend.path, backend.options)
         return backend
 
     @classmethod
@@ -71,8 +71,22 @@ class EmbeddedBackend:
 
     # ------------------------------------------------------------ chat
 
+    def probe(self, request: ProbeRequest) -> Probe:
+        """The answer values' probabilities, read in one forward pass (see ``llama_probe``)."""
+        with self._lock:
+            if self._prober is None:
+                try:
+                    self._prober = LlamaProber(self._chat_model())
+                except ValueError as exc:
+                    raise BackendError(f"{self.path}: {exc}") from None
+            try:
+                return self._prober.probe(request)
+            except (ValueError, RuntimeError) as exc:  # e.g. the prompt does not fit the context
+                raise BackendError(f"llama.cpp refused the request: {exc}") from None
+
     def complete(self, request: ChatRequest) -> Completion:
-        extra: dict[str, Any] = {"logprobs": True, "top_logprobs": TOP_LOGPROBS} if request.logprobs else {}
+        # Sampled answers carry no log-probabilities here: llama.cpp gives them only with
+        # logits_all, which makes every prompt token pay; `probe` reads them instead.
         with self._lock:
             llm = self._chat_model()
             try:
@@ -81,7 +95,6 @@ class EmbeddedBackend:
                     response_format={"type": "json_object", "schema": request.schema},
                     temperature=0.0,
                     max_tokens=request.max_tokens,
-                    **extra,
                 )
             except ValueError as exc:  # e.g. the prompt does not fit the context
                 raise BackendError(f"llama.cpp refused the request: {exc}") from None
@@ -91,13 +104,12 @@ class EmbeddedBackend:
             content=choice["message"].get("content") or "",
             prompt_tokens=usage.get("prompt_tokens"),
             output_tokens=usage.get("completion_tokens"),
-            logprobs=token_logprobs((choice.get("logprobs") or {}).get("content")) if request.logprobs else None,
         )
 
     def _chat_model(self) -> Any:
         """The chat llama.cpp instance (call with ``_lock`` held)."""
         if self.llm is None:
-            self.llm = _load(self.path, self.options, logits_all=self.logprobs)
+            self.llm = _load(self.path, self.options)
         return self.llm
 
     # ------------------------------------------------------------ embeddings
@@ -156,7 +168,7 @@ def _require_llama_cpp() -> None:
         raise BackendError(f"the embedded backend needs llama-cpp-python: run `{INSTALL_HINT}`") from None
 
 
-def _load(path: Path, options: dict[str, Any], logits_all: bool = False, embedding: bool = False) -> Any:
+def _load(path: Path, options: dict[str, Any], embedding: bool = False) -> Any:
     """A llama.cpp instance for chat, or for embeddings with ``embedding``."""
     from llama_cpp import Llama
 
@@ -170,7 +182,6 @@ def _load(path: Path, options: dict[str, Any], logits_all: bool = False, embeddi
             model_path=str(path),
             n_threads=threads,
             seed=int(options.get("seed", 0)),
-            logits_all=logits_all,  # llama.cpp returns log-probabilities only with it
             embedding=embedding,
             verbose=False,
             **sizes,

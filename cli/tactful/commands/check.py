@@ -29,10 +29,10 @@ from tactful.commands.options import (
     BackendOpt,
     HostOpt,
     JobsOpt,
+    LegacyScoresOpt,
     ModelOpt,
     ProfileOpt,
     RetriesOpt,
-    ScoresOpt,
     value,
 )
 from tactful.engine.stream import classify_stream
@@ -67,7 +67,7 @@ def command(
     baseline: Annotated[Optional[Path], typer.Option("--baseline", metavar="FILE", help="Report only findings this baseline does not know.", show_default=False)] = None,
     write_baseline: Annotated[Optional[Path], typer.Option("--write-baseline", metavar="FILE", help="Record the current findings in FILE and exit 0.", show_default=False)] = None,
     explain: Annotated[Optional[bool], typer.Option("--explain/--no-explain", help="Ask the model for a rationale; it becomes the reason shown.", show_default=False)] = None,
-    scores: ScoresOpt = False,
+    scores: LegacyScoresOpt = False,
     jobs: JobsOpt = 1,
     retries: RetriesOpt = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Ask the model again even for units already judged with this profile and model.")] = False,

@@ -142,7 +142,7 @@ def classify(paths: list[str], overrides: Overrides, options: ClassifyOptions) -
     classifier = make_classifier(settings, backend, use_cache=options.use_cache)
     try:
         out = OutputFile.open(options.output, options.resume, options.force, options.read.id_field) if options.output else None
-        stats = _run(out.pending(records) if out else records, classifier, out, options, files)
+        stats = _run(out.pending(records) if out else records, classifier, out, options, files, settings.scores)
     except Stopped as stop:
         return stop.exit_code
     finally:
@@ -161,11 +161,11 @@ def _check(options: ClassifyOptions) -> None:
 
 
 def _run(records: Iterable[InputRecord], classifier: Classifier, out: OutputFile | None,
-         options: ClassifyOptions, files: list[str]) -> RunStats:
+         options: ClassifyOptions, files: list[str], show_scores: bool) -> RunStats:
     """Classify and write; on a signal or a dead backend, close cleanly and say how to go on."""
     stats = RunStats()
     stream = out.handle if out else sys.stdout
-    writer = _writer(options, stream, classifier.want_scores)
+    writer = _writer(options, stream, show_scores)
     show_bar = not options.quiet and sys.stderr.isatty()
     total = estimate_total(files, options.read) if show_bar else None
     if total is not None and out is not None:

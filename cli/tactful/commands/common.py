@@ -20,7 +20,7 @@ def warn(message: str) -> None:
 
 
 def make_backend(settings: Settings) -> Backend:
-    return open_backend(settings.profile.model, settings.retry, logprobs=settings.scores)
+    return open_backend(settings.profile.model, settings.retry)
 
 
 def make_classifier(settings: Settings, backend: Backend, use_cache: bool = False, check_calibration: bool = True) -> Classifier:
@@ -47,7 +47,7 @@ def make_classifier(settings: Settings, backend: Backend, use_cache: bool = Fals
     cache = ResultCache(results_cache_path(), warn) if use_cache else None
     if check_calibration:
         warn_if_stale(profile, builder.fingerprint, backend)
-    return Classifier(profile, backend, builder, select_for_item, want_scores=settings.scores, warn=warn, cache=cache)
+    return Classifier(profile, backend, builder, select_for_item, warn=warn, cache=cache)
 
 
 def warn_if_stale(profile: Profile, fingerprint: str, backend: Backend) -> None:

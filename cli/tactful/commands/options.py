@@ -59,9 +59,12 @@ ScoresOpt = Annotated[
     bool,
     typer.Option(
         "--scores",
-        help="Per-category probabilities from token log-probabilities; the profile's thresholds decide. On for a calibrated profile.",
+        help="Show each record's probabilities in table output (JSONL records always carry them under 'scores').",
     ),
 ]
+# Scores are in every record now; where --scores once turned them on it is still
+# accepted so that scripts keep working, and hidden from --help.
+LegacyScoresOpt = Annotated[bool, typer.Option("--scores", hidden=True)]
 TextFieldOpt = Annotated[str, typer.Option("--field", help="The field holding the text.")]
 MapOpt = Annotated[
     Optional[list[str]],

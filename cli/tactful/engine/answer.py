@@ -12,10 +12,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from tactful.backends.base import ChoiceQuery
 from tactful.errors import AnswerError
 from tactful.profile.load import Profile
 
 NONE_LABEL = "none"
+# How a decision was reached, as each record reports it.
+BY_PROBABILITY = "probability"  # the answer values' probabilities met the thresholds
+BY_ANSWER = "answer"  # the sampled answer decided: the backend gave no probabilities
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,7 @@ class Decision:
     labels: list[str]
     scores: dict[str, float] | None = None
     rationale: str | None = None
+    decided_by: str = BY_ANSWER
 
 
 @dataclass(frozen=True)
@@ -95,7 +100,11 @@ class Contract:
         return json.dumps(answer, ensure_ascii=False)
 
     def parse(self, content: str, scores: dict[str, float] | None = None) -> Decision:
-        """Turn the model's raw answer into a Decision, or raise AnswerError."""
+        """Turn the model's raw answer into a Decision, or raise AnswerError.
+
+        With ``scores`` (read from the answer's log-probabilities) the probabilities
+        decide and the answer only has to be well-formed.
+        """
         try:
             data = json.loads(content)
         except json.JSONDecodeError as exc:
@@ -110,24 +119,80 @@ class Contract:
         rationale = self._rationale(data)
         if self.mode == "binary":
             flagged = _boolean(data, "flagged")
-            if scores is not None:
-                flagged = scores["flagged"] >= self.binary_threshold
-            return Decision(flagged, [], scores, rationale)
-        if self.mode == "multiclass":
+            sampled = Decision(flagged, self.named_labels(flagged), rationale=rationale)
+        elif self.mode == "multiclass":
             category = data.get("category")
             if category not in (*self.blocked, NONE_LABEL):
                 raise AnswerError(f"'category' is {category!r}, not one of {', '.join(self.blocked)} or none")
-            if scores is not None:
-                best = max(scores, key=scores.__getitem__)
-                category = best if best != NONE_LABEL and scores[best] >= self.thresholds.get(best, 0.5) else NONE_LABEL
             labels = [] if category == NONE_LABEL else [category]
-            return Decision(bool(labels), labels, scores, rationale)
-        if scores is not None:
-            labels = [s for s in self.all_slugs if scores[s] >= self.thresholds.get(s, 0.5)]
+            sampled = Decision(bool(labels), labels, rationale=rationale)
         else:
             labels = [s for s in self.all_slugs if _boolean(data, s)]
+            sampled = Decision(any(label in self.blocked for label in labels), labels, rationale=rationale)
+        if scores is None:
+            return sampled
+        decided = self.decide(scores)
+        return Decision(decided.flagged, decided.labels, scores, rationale, BY_PROBABILITY)
+
+    # ------------------------------------------------------------ probabilities
+
+    def queries(self) -> tuple[ChoiceQuery, ...]:
+        """The questions whose answer probabilities decide, each at its answer position.
+
+        Openings and values are written exactly as ``answer_for`` writes them (json.dumps),
+        so the model reads the same shape as in its examples.
+        """
+        if self.mode == "binary":
+            return (_boolean_query("flagged"),)
+        if self.mode == "multiclass":
+            return (self.category_query((*self.blocked, NONE_LABEL)),)
+        return tuple(_boolean_query(slug) for slug in self.all_slugs)
+
+    def category_query(self, slugs: Sequence[str]) -> ChoiceQuery:
+        return ChoiceQuery('{"category":', tuple(" " + json.dumps(slug) for slug in slugs))
+
+    def scores_from(self, distributions: Sequence[Mapping[str, float]]) -> dict[str, float]:
+        """Per-key probabilities (the keys of ``decide``) from the queries' distributions."""
+        if self.mode == "binary":
+            return {"flagged": distributions[0][" true"]}
+        if self.mode == "multiclass":
+            return {json.loads(choice): p for choice, p in distributions[0].items()}
+        return {slug: d[" true"] for slug, d in zip(self.all_slugs, distributions)}
+
+    def decide(self, scores: Mapping[str, float]) -> Decision:
+        """The decision the thresholds make from the probabilities."""
+        if self.mode == "binary":
+            flagged = scores["flagged"] >= self.binary_threshold
+            return Decision(flagged, self.named_labels(flagged), dict(scores), decided_by=BY_PROBABILITY)
+        if self.mode == "multiclass":
+            best = max(scores, key=scores.__getitem__)
+            over = best != NONE_LABEL and scores[best] >= self.thresholds.get(best, 0.5)
+            labels = [best] if over else []
+            return Decision(bool(labels), labels, dict(scores), decided_by=BY_PROBABILITY)
+        labels = [s for s in self.all_slugs if scores[s] >= self.thresholds.get(s, 0.5)]
         flagged = any(label in self.blocked for label in labels)
-        return Decision(flagged, labels, scores, rationale)
+        return Decision(flagged, labels, dict(scores), decided_by=BY_PROBABILITY)
+
+    def named_labels(self, flagged: bool) -> list[str]:
+        """A binary flag's category when only one is blocked; the naming step does the rest."""
+        return list(self.blocked) if flagged and len(self.blocked) == 1 else []
+
+    @property
+    def needs_naming(self) -> bool:
+        """Whether a binary flag must be named by asking which blocked category it is."""
+        return self.mode == "binary" and len(self.blocked) > 1
+
+    def named(self, decision: Decision, distribution: Mapping[str, float]) -> Decision:
+        """A binary flag named by the likeliest blocked category (a flag always says why).
+
+        Only blocked categories are offered: on the default model, asking among all of them
+        named an unblocked one for 2 of 30 toxic and 4 of 30 spam texts, which would have
+        lifted true flags.
+        """
+        if not decision.flagged:
+            return decision
+        likeliest = json.loads(max(distribution, key=distribution.__getitem__))
+        return Decision(True, [likeliest], decision.scores, decision.rationale, decision.decided_by)
 
     @property
     def binary_threshold(self) -> float:
@@ -141,6 +206,10 @@ class Contract:
         if not isinstance(value, str):
             raise AnswerError("answer has no 'rationale' string")
         return value.strip()
+
+
+def _boolean_query(key: str) -> ChoiceQuery:
+    return ChoiceQuery("{" + json.dumps(key) + ":", (" true", " false"))
 
 
 def _boolean(data: Mapping[str, Any], key: str) -> bool:

@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tactful.backends.base import Backend, ChatRequest, Completion
+from tactful.backends.base import Backend, ChatRequest, Completion, Prober, ProbeRequest
 from tactful.bank.store import Example
-from tactful.engine.answer import Decision
+from tactful.engine.answer import BY_ANSWER, Decision
 from tactful.engine.cache import ResultCache, cache_key
 from tactful.engine.prompt import Prompt, PromptBuilder
 from tactful.engine.scores import scores_from_logprobs
@@ -39,7 +39,6 @@ class Classifier:
     backend: Backend
     builder: PromptBuilder
     select_examples: ExampleSelector | None = None  # per-item examples ("similar")
-    want_scores: bool = False
     warn: Callable[[str], None] = lambda message: None
     cache: ResultCache | None = None  # decisions already made, shared between runs
 
@@ -49,6 +48,9 @@ class Classifier:
         self._identity: dict[str, object] | None = None
         self.contract = self.builder.contract
         self.max_tokens = 400 if self.contract.explain else 32 + 8 * len(self.contract.all_slugs)
+        # Probabilities read in one pass where the backend can; a rationale has to be written.
+        probe = getattr(self.backend, "probe", None)
+        self._prober: Prober | None = self.backend if probe is not None and not self.contract.explain else None  # type: ignore[assignment]
 
     def prompt_for(self, text: str) -> Prompt:
         examples = self.select_examples(text) if self.select_examples else []
@@ -75,8 +77,8 @@ class Classifier:
             return Result(record, self.moderation(flagged=None, labels=[], error=f"invalid answer from model: {exc}", notes=prepared.notes))
         d = verdict.decision
         moderation = self.moderation(
-            flagged=d.flagged, labels=d.labels, scores=d.scores,
-            rationale=d.rationale, notes=prepared.notes, normalized=prepared.normalized,
+            flagged=d.flagged, labels=d.labels, scores=d.scores, rationale=d.rationale,
+            notes=prepared.notes, normalized=prepared.normalized, decided_by=d.decided_by,
         )
         return Result(record, moderation, verdict.prompt_tokens, verdict.output_tokens, verdict.cached)
 
@@ -104,13 +106,12 @@ class Classifier:
         if self._identity is None:
             identity: dict[str, object] = {
                 "backend": self.backend.name, "model": self.backend.model_id(),
-                "prompt": self.builder.fingerprint, "scores": self.want_scores,
+                "prompt": self.builder.fingerprint, "engine": "probe" if self._prober else "answer",
                 "options": dict(self.profile.model.options),
-            }
-            if self.want_scores:
                 # Probabilities meet the thresholds in the decision, so a recalibrated
-                # profile decides anew; a sampled answer does not depend on them.
-                identity["thresholds"] = {c.slug: c.threshold for c in self.profile.categories}
+                # profile decides anew.
+                "thresholds": {c.slug: c.threshold for c in self.profile.categories},
+            }
             self._identity = identity  # published whole: workers read it without a lock
         return self._identity
 
@@ -135,7 +136,7 @@ class Classifier:
 
     def request_for(self, text: str) -> ChatRequest:
         prompt = self.prompt_for(text)
-        return ChatRequest(prompt.messages, prompt.schema, self.want_scores, self.max_tokens)
+        return ChatRequest(prompt.messages, prompt.schema, True, self.max_tokens)
 
     def first_request(self, text: str) -> ChatRequest:
         """The request the backend receives for this text (its first part, if split)."""
@@ -158,17 +159,34 @@ class Classifier:
             close_selector()
 
     def _attempt(self, request: ChatRequest) -> tuple[Decision, Completion]:
+        if self._prober is not None:
+            return self._probe(request)
         completion = self.backend.complete(request)
-        scores = None
-        if self.want_scores:
-            scores = self._scores(completion)
-        return self.contract.parse(completion.content, scores), completion
+        decision = self.contract.parse(completion.content, self._scores(completion))
+        if decision.decided_by == BY_ANSWER and not self._warned_no_logprobs:
+            self._warned_no_logprobs = True
+            self.warn(
+                f"the {self.backend.name} backend gave no usable log-probabilities: "
+                "the sampled answer decides, without scores (records say decided_by: answer)"
+            )
+        return decision, completion
+
+    def _probe(self, request: ChatRequest) -> tuple[Decision, Completion]:
+        """The decision from the answer values' probabilities, read in one forward pass."""
+        assert self._prober is not None
+        contract = self.contract
+        probe = self._prober.probe(ProbeRequest(request.messages, contract.queries()))
+        decision = contract.decide(contract.scores_from(probe.distributions))
+        evaluated = probe.prompt_tokens
+        if decision.flagged and contract.needs_naming:
+            # The same conversation again: only the naming question's opening is new.
+            naming = self._prober.probe(ProbeRequest(request.messages, (contract.category_query(contract.blocked),)))
+            decision = contract.named(decision, naming.distributions[0])
+            evaluated += naming.prompt_tokens
+        return decision, Completion("", prompt_tokens=evaluated, output_tokens=0)
 
     def _scores(self, completion: Completion) -> dict[str, float] | None:
         if not completion.logprobs:
-            if not self._warned_no_logprobs:
-                self._warned_no_logprobs = True
-                self.warn(f"the {self.backend.name} backend returned no log-probabilities: scores are left out")
             return None
         return scores_from_logprobs(completion.content, completion.logprobs, self.contract)
 
@@ -185,4 +203,5 @@ def merge_decisions(decisions: list[Decision]) -> Decision:
             for key, value in (d.scores or {}).items():
                 scores[key] = max(scores.get(key, 0.0), value)
     rationales = [d.rationale for d in decisions if d.rationale]
-    return Decision(any(d.flagged for d in decisions), labels, scores, " / ".join(rationales) or None)
+    flagged = any(d.flagged for d in decisions)
+    return Decision(flagged, labels, scores, " / ".join(rationales) or None, decisions[0].decided_by)
