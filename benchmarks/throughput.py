@@ -16,6 +16,8 @@ cached re-run.
     python benchmarks/throughput.py                                  # fake server only
     python benchmarks/throughput.py --backend embedded --model ~/models/qwen2.5-3b.gguf --records 200
     python benchmarks/throughput.py --backend ollama --model qwen2.5:3b --records 200
+    python benchmarks/throughput.py --backend embedded --model qwen2.5-coder-1.5b --limit --records 60 \\
+        --data ../shared/bench/sms-spam/dev.jsonl   # the distance to the hardware's limit
 
 Numbers from the fake server measure tactful, not a model: its token counts are constants.
 Ollama's prompt_eval_count includes prefix tokens it reused from cache, so with Ollama the
@@ -44,13 +46,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # for tests.fake_ollama
 
 from tactful.backends import open_backend  # noqa: E402
-from tactful.backends.base import Backend, BackendInfo, ChatRequest, Completion  # noqa: E402
+from tactful.backends.base import Backend, BackendInfo, ChatRequest, Completion, Probe, ProbeRequest  # noqa: E402
 from tactful.commands.common import make_classifier  # noqa: E402
 from tactful.engine.cache import ResultCache  # noqa: E402
 from tactful.engine.classifier import Classifier  # noqa: E402
 from tactful.engine.prompt import Prompt, PromptBuilder, user_turn  # noqa: E402
 from tactful.engine.stream import classify_stream  # noqa: E402
 from tactful.io.writers import JsonlWriter  # noqa: E402
+from tactful.paths import ENV_MODELS_DIR, models_dir  # noqa: E402
 from tactful.profile.load import Profile  # noqa: E402
 from tactful.records import InputRecord  # noqa: E402
 from tactful.settings import Overrides, Settings, resolve  # noqa: E402
@@ -72,9 +75,12 @@ class TimedBackend:
         self._lock = threading.Lock()
 
     def complete(self, request: ChatRequest) -> Completion:
+        return self._timed(lambda: self.inner.complete(request))
+
+    def _timed(self, call):  # type: ignore[no-untyped-def]
         start = time.perf_counter()
         try:
-            return self.inner.complete(request)
+            return call()
         finally:
             with self._lock:
                 self.seconds += time.perf_counter() - start
@@ -87,6 +93,17 @@ class TimedBackend:
 
     def close(self) -> None:
         self.inner.close()
+
+
+class TimedProber(TimedBackend):
+    """The same for a backend that reads probabilities in one pass (the embedded one)."""
+
+    def probe(self, request: ProbeRequest) -> Probe:
+        return self._timed(lambda: self.inner.probe(request))  # type: ignore[attr-defined]
+
+
+def timed_backend(inner: Backend) -> TimedBackend:
+    return TimedProber(inner) if hasattr(inner, "probe") else TimedBackend(inner)
 
 
 class TextFirstBuilder(PromptBuilder):
@@ -143,7 +160,7 @@ def measure(name: str, classifier: Classifier, timed: TimedBackend, records: lis
 
 
 def compare_layouts(profile: Profile, records: list[InputRecord], jobs: int, cache_dir: Path) -> None:
-    timed = TimedBackend(open_backend(profile.model))
+    timed = timed_backend(open_backend(profile.model))
     naive_profile = profile.with_overrides(explain=True)
     naive = make_classifier(_settings(naive_profile), timed)  # type: ignore[arg-type]
     naive.builder = TextFirstBuilder(naive_profile, [])
@@ -156,6 +173,68 @@ def compare_layouts(profile: Profile, records: list[InputRecord], jobs: int, cac
     finally:
         tactful.close()
         timed.close()
+
+
+# ---------------------------------------------------------------- the distance to the limit (embedded)
+
+
+def per_text(name: str, seconds: list[float], tokens: list[int]) -> tuple[str, float]:
+    """One row: steady-state seconds per text (the first text excluded) and tokens evaluated."""
+    steady = seconds[1:] or seconds
+    mean = sum(steady) / len(steady)
+    line = (f"{name:<34} {len(seconds):>6} {seconds[0]:>9.2f} {mean:>10.3f} "
+            f"{sum(tokens[1:] or tokens) / len(tokens[1:] or tokens):>10.1f}")
+    return line, mean
+
+
+def limit_comparison(profile: Profile, records: list[InputRecord]) -> None:
+    """(a) a bare llama.cpp probe of each text's own tokens, (b) tactful's classify, (c) text-first."""
+    backend = open_backend(profile.model)
+    llm = backend.llm  # type: ignore[attr-defined]
+    texts = [r.text or "" for r in records]
+    print(f"\n{'embedded, one process, same texts':<34} {'texts':>6} {'first s':>9} {'s/text':>10} {'tokens':>10}")
+    bare_s, bare_t = [], []
+    for text in texts:
+        start = time.perf_counter()
+        tokens = llm.tokenize(text.encode("utf-8"), add_bos=False) or [llm.token_bos()]
+        llm.n_tokens = 0
+        llm.eval(tokens)
+        llm._ctx.get_logits_ith(-1)  # the one label position the limit reads
+        bare_s.append(time.perf_counter() - start)
+        bare_t.append(len(tokens))
+    line, limit = per_text("(a) bare probe: the text's tokens", bare_s, bare_t)
+    print(line, flush=True)
+    settings = _settings(profile)
+    tactful = make_classifier(settings, backend, check_calibration=False)
+    naive = make_classifier(settings, backend, check_calibration=False)
+    naive.builder = TextFirstBuilder(profile, [])
+    means = {}
+    for name, classifier in (("(b) tactful classify", tactful), ("(c) text-first prompt, one pass", naive)):
+        llm.reset()
+        seconds, tokens = [], []
+        for record in records:
+            start = time.perf_counter()
+            result = classifier.classify(record)
+            seconds.append(time.perf_counter() - start)
+            tokens.append(result.prompt_tokens or 0)
+        line, means[name] = per_text(name, seconds, tokens)
+        print(line, flush=True)
+    print(f"ratio (b)/(a), steady state: {means['(b) tactful classify'] / limit:.2f}")
+    backend.close()
+
+
+def first_verdict(profile: Profile, work: Path) -> None:
+    """Process start to first verdict for one short text: cold, then with the saved prompt state."""
+    home = work / "first-verdict-cache"
+    args = ["classify", "--backend", "embedded", "--model", profile.model.name, "--no-cache", "-q"]
+    rows = []
+    for name in ("cold (nothing saved)", "warm (saved prompt state)"):
+        start = time.perf_counter()
+        env = {**os.environ, "XDG_CACHE_HOME": str(home)}
+        subprocess.run([sys.executable, "-m", "tactful", *args], input="thanks, that fixed it\n", text=True,
+                       env=env, stdout=subprocess.DEVNULL, check=True)
+        rows.append(f"  {name:<28} {time.perf_counter() - start:>6.2f} s")
+    print("\nnew process judging one short text, wall time from start to exit:", *rows, sep="\n")
 
 
 # ---------------------------------------------------------------- records
@@ -280,7 +359,18 @@ def main() -> None:
     parser.add_argument("--memory-lines", default="10000,100000", help="input sizes for the peak-memory runs")
     parser.add_argument("--cached-lines", type=int, default=10000, help="records in the cached re-run")
     parser.add_argument("--skip-cli", action="store_true", help="skip the memory and cached re-run part")
+    parser.add_argument("--limit", action="store_true",
+                        help="embedded only: (a) bare probe vs (b) tactful vs (c) text-first, and first-verdict times")
     args = parser.parse_args()
+    if args.limit:
+        os.environ.setdefault(ENV_MODELS_DIR, str(models_dir()))  # the fresh cache homes still find the models
+        profile = _profile(args, None)
+        records = make_records(load_texts(args.data), args.records)
+        print(f"model {profile.model.name}, {len(records)} texts, default profile (binary)")
+        limit_comparison(profile, records)
+        with tempfile.TemporaryDirectory(prefix="tactful-bench-") as tmp:
+            first_verdict(profile, Path(tmp))
+        return
 
     with tempfile.TemporaryDirectory(prefix="tactful-bench-") as tmp:
         work = Path(tmp)

@@ -38,6 +38,11 @@ def embeddings_cache_path() -> Path:
     return cache_dir() / "embeddings.sqlite"
 
 
+def prompt_states_dir() -> Path:
+    """Saved llama.cpp states after a fixed prompt prefix (the embedded backend's warm start)."""
+    return cache_dir() / "prompt-states"
+
+
 def locks_dir() -> Path:
     return cache_dir() / "locks"
 

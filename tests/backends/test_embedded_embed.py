@@ -7,6 +7,7 @@ model); it skips, or fails under TACTFUL_REQUIRE_REAL_MODEL=1, the same way.
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -77,9 +78,9 @@ def test_similar_selection_needs_no_ollama(cli, monkeypatch):
     assert embedded == [ITEM]  # the bank's vectors come from the embedding cache
 
 
-def test_similar_with_the_embedded_backend_and_no_embedding_model_says_what_to_set(cli):
-    path = write_profile("similar", embedding=None)
-    run = cli("classify", "--backend", "embedded", "--model", MODEL, input="hello\n")
-    assert run.code == 2
-    assert run.stderr.startswith(f"tactful: error: {path.resolve()}: example_selection = \"similar\" needs an embedding model")
-    assert "model.embedding" in run.stderr and "ollama pull" not in run.stderr
+def test_similar_with_the_embedded_backend_and_no_embedding_model_chooses_by_shared_words(cli):
+    write_profile("similar", embedding=None)
+    run = cli("classify", "--backend", "embedded", "--model", MODEL, "--show-prompt", input="hello\n")
+    assert run.code == 0, run.stderr
+    shown = json.loads(run.stdout)
+    assert len([m for m in shown["messages"] if m["role"] == "assistant"]) == 3  # k examples, no embedder asked

@@ -123,15 +123,18 @@ def test_similar_embeds_the_bank_only_once_across_runs(cli, ollama_args, fake_ol
     assert (tmp_path / "cache" / "tactful" / "embeddings.sqlite").is_file()
 
 
-def test_similar_without_an_embedding_model_says_what_to_set(cli, ollama_args, fake_ollama):
-    path = write_profile("similar", embedding=None)
-    run = cli("classify", *ollama_args, input="hello\n")
-    assert run.code == 2
-    assert run.stderr == (
-        f'tactful: error: {path.resolve()}: example_selection = "similar" needs an embedding model: set model.embedding '
-        "(`tactful profile set model.embedding nomic-embed-text`, then `ollama pull nomic-embed-text`)\n"
-    )
-    assert fake_ollama.chat_requests() == []
+def test_similar_without_an_embedding_model_chooses_by_shared_words(cli, ollama_args, fake_ollama):
+    write_profile("similar", embedding=None)
+    text = "thanks for the d0cs, thanks!"  # camouflage undone before words are compared
+    messages = classify(cli, ollama_args, fake_ollama, text)
+    # BM25: b1 shares four words, b2 only "the"; the rest share none and keep bank order.
+    assert messages[1:] == [
+        framed("you absolute idiot"), answer(True),
+        framed("the release train is late"), answer(False),
+        framed("thanks for the docs"), answer(False),
+        framed("thanks for the docs, thanks!"),  # the model sees the text with camouflage undone
+    ]
+    assert [r for r in fake_ollama.requests if "input" in r] == []  # no embedding model asked
 
 
 def test_similar_with_a_missing_embedding_model_names_the_setting(cli, ollama_args, fake_ollama):

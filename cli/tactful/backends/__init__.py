@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tactful.backends.base import (
@@ -31,12 +32,13 @@ __all__ = [
 ]
 
 
-def open_backend(settings: ModelSettings, retry: RetryPolicy | None = None) -> Backend:
+def open_backend(settings: ModelSettings, retry: RetryPolicy | None = None, state_dir: Path | None = None) -> Backend:
+    """The profile's backend; ``state_dir`` lets the embedded one keep its fixed prompt on disk."""
     if settings.backend == "embedded":
         from tactful.backends.embedded import EmbeddedBackend
 
         return EmbeddedBackend.open(
-            settings.name, options=dict(settings.options), embedding=settings.embedding
+            settings.name, options=dict(settings.options), embedding=settings.embedding, state_dir=state_dir
         )
     from tactful.backends.ollama import OllamaBackend
 

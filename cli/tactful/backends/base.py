@@ -65,6 +65,9 @@ class ProbeRequest:
 
     messages: list[Message]
     queries: tuple[ChoiceQuery, ...]
+    # How many leading messages every request of the run shares (instructions, fixed
+    # examples): a backend may keep their evaluated state between processes.
+    fixed: int = 0
 
 
 @dataclass(frozen=True)

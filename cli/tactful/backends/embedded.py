@@ -22,6 +22,7 @@ from typing import Any
 from tactful.backends.base import BackendInfo, ChatRequest, Completion, Probe, ProbeRequest
 from tactful.backends.llama_probe import LlamaProber
 from tactful.backends.model_store import resolve_model_file
+from tactful.backends.prompt_state import PromptStates
 from tactful.errors import BackendError, ConfigError
 
 INSTALL_HINT = "pip install 'tactful[embedded]'"
@@ -41,6 +42,7 @@ class EmbeddedBackend:
         llm: Any = None,
         embedding: str | None = None,
         options: dict[str, Any] | None = None,
+        state_dir: Path | None = None,
     ) -> None:
         self.model = model
         self.path = path
@@ -48,6 +50,7 @@ class EmbeddedBackend:
         self.embedding = embedding  # model.embedding: the model `embed` uses
         self.options = dict(options or {})
         self._prober: LlamaProber | None = None
+        self.state_dir = state_dir  # where the fixed prompt's state is saved; None: not saved
         self._lock = threading.Lock()  # one llama.cpp context: one request at a time
         self._embed_lock = threading.Lock()  # the embedding context is another one
         self._embedder: Any = None
@@ -55,11 +58,12 @@ class EmbeddedBackend:
 
     @classmethod
     def open(
-        cls, model: str, options: dict[str, Any] | None = None, embedding: str | None = None
+        cls, model: str, options: dict[str, Any] | None = None, embedding: str | None = None,
+        state_dir: Path | None = None,
     ) -> EmbeddedBackend:
         """A backend for chat with ``model``, loaded now so a bad model fails before any input is read."""
         _require_llama_cpp()
-        backend = cls(model, resolve_model_file(model), embedding=embedding, options=options)
+        backend = cls(model, resolve_model_file(model), embedding=embedding, options=options, state_dir=state_dir)
         backend.llm = _load(backend.path, backend.options)
         return backend
 
@@ -76,7 +80,8 @@ class EmbeddedBackend:
         with self._lock:
             if self._prober is None:
                 try:
-                    self._prober = LlamaProber(self._chat_model())
+                    states = PromptStates(self.state_dir, self.model_id()) if self.state_dir else None
+                    self._prober = LlamaProber(self._chat_model(), states)
                 except ValueError as exc:
                     raise BackendError(f"{self.path}: {exc}") from None
             try:

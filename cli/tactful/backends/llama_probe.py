@@ -8,7 +8,9 @@ down the shared path and reads the position where they part.
 
 Evaluated tokens stay in llama.cpp's KV cache; each evaluation keeps the longest prefix
 it shares with what is there already, so the fixed prompt is paid once per process and
-several questions about one text pay only for their own openings.
+several questions about one text pay only for their own openings. With ``states``, the
+fixed prompt's state is also saved to disk and loaded by the next process
+(``prompt_state``), so it is paid once per machine.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tactful.backends.base import ChoiceQuery, Message, Probe, ProbeRequest
+from tactful.backends.prompt_state import PromptStates
 
 
 @dataclass
@@ -32,19 +35,43 @@ class _Node:
 class LlamaProber:
     """Answers ``ProbeRequest`` with one llama.cpp instance (the caller serialises calls)."""
 
-    def __init__(self, llm: Any) -> None:
+    def __init__(self, llm: Any, states: PromptStates | None = None) -> None:
         self.llm = llm
+        self.states = states
         self._format = _chat_formatter(llm)
+        self._format_prefix = _chat_formatter(llm, add_generation_prompt=False)
+        self._ready_prefix: list[int] | None = None  # the fixed prefix known to be loaded or saved
         self.evaluated = 0  # tokens evaluated by the last probe (its real cost)
 
     def probe(self, request: ProbeRequest) -> Probe:
         prompt = self._render(request.messages)
         self.evaluated = 0
+        if self.states is not None and request.fixed:
+            self._warm_start(request.messages[: request.fixed], prompt)
         distributions = [self._query(prompt, query) for query in request.queries]
         return Probe(distributions, prompt_tokens=self.evaluated)
 
     def _render(self, messages: list[Message]) -> str:
         return str(self._format(messages=messages).prompt)
+
+    def _warm_start(self, fixed: list[Message], prompt: str) -> None:
+        """Load the fixed prefix's saved state, or evaluate it once and save it."""
+        assert self.states is not None
+        prefix_text = str(self._format_prefix(messages=fixed).prompt)
+        if not prompt.startswith(prefix_text):
+            return  # a template that does not render turn by turn: no stable prefix
+        prefix = self._tokens(prefix_text)
+        if prefix == self._ready_prefix or not prefix:
+            return
+        llm = self.llm
+        if _common_prefix([prefix, llm.input_ids[: llm.n_tokens].tolist()]) < len(prefix):
+            if not self.states.load(llm, prefix):
+                kept = _common_prefix([prefix, llm.input_ids[: llm.n_tokens].tolist()])
+                llm.n_tokens = kept  # eval drops the KV cache past this point
+                llm.eval(prefix[kept:])
+                self.evaluated += len(prefix) - kept
+                self.states.save(llm, prefix)
+        self._ready_prefix = prefix
 
     def _query(self, prompt: str, query: ChoiceQuery) -> dict[str, float]:
         sequences = {c: self._tokens(prompt + query.opening + c) for c in query.choices}
@@ -108,7 +135,7 @@ def _common_prefix(sequences: Sequence[Sequence[int]]) -> int:
     return shortest
 
 
-def _chat_formatter(llm: Any) -> Any:
+def _chat_formatter(llm: Any, add_generation_prompt: bool = True) -> Any:
     """The model's own chat template, as llama-cpp-python renders it for chat completions."""
     from llama_cpp import llama_chat_format
 
@@ -121,4 +148,5 @@ def _chat_formatter(llm: Any) -> Any:
         template=template,
         eos_token=model.token_get_text(eos) if eos != -1 else "",
         bos_token=model.token_get_text(bos) if bos != -1 else "",
+        add_generation_prompt=add_generation_prompt,
     )

@@ -1,5 +1,8 @@
 """The ``similar`` example selection: for each text, the bank examples nearest in meaning.
 
+With ``model.embedding`` set, by embeddings (this module); without, by shared words
+(BM25, ``tactful.bank.lexical``). ``selector_for`` picks.
+
 Bank texts are embedded once per embedding model (cached on disk); each input text is
 embedded when it is classified, with the profile's ``model.embedding`` through the
 profile's backend (Ollama's /api/embed, or a second llama.cpp instance in process). The
@@ -13,6 +16,7 @@ from collections.abc import Callable, Sequence
 
 from tactful.backends.base import Embedder
 from tactful.bank.embedding_cache import EmbeddingCache, Vector, cached_embeddings
+from tactful.bank.lexical import BM25Selector, nearest_last
 from tactful.bank.store import Example
 from tactful.errors import ConfigError
 from tactful.paths import embeddings_cache_path
@@ -51,20 +55,29 @@ class SimilarSelector:
         except BaseException:  # the selector that would own it is never made
             embedder.close()
             raise
-        # As many as `fixed` and `balanced` would give: k per category plus k acceptable.
-        k = profile.task.examples_per_category * (len(profile.categories) + 1)
-        return cls(bank, vectors, embedder, k)
+        return cls(bank, vectors, embedder, similar_count(profile))
 
     def __call__(self, text: str) -> list[Example]:
         if self.k == 0:
             return []
         query = self.embedder.embed([text])[0]
         ranked = sorted(range(len(self.bank)), key=lambda i: cosine(query, self.vectors[i]), reverse=True)
-        # Nearest last: the turn just before the text weighs most with small models.
-        return [self.bank[i] for i in reversed(ranked[: self.k])]
+        return nearest_last([self.bank[i] for i in ranked[: self.k]])
 
     def close(self) -> None:
         self.embedder.close()
+
+
+def selector_for(profile: Profile, bank: Sequence[Example], open_embedder: OpenEmbedder) -> SimilarSelector | BM25Selector:
+    """By embeddings when the profile names an embedding model, else by shared words."""
+    if profile.model.embedding:
+        return SimilarSelector.for_profile(profile, bank, open_embedder)
+    return BM25Selector(bank, similar_count(profile))
+
+
+def similar_count(profile: Profile) -> int:
+    """As many examples as `fixed` and `balanced` would give: k per category plus k acceptable."""
+    return profile.task.examples_per_category * (len(profile.categories) + 1)
 
 
 def _require_embedding(profile: Profile) -> None:

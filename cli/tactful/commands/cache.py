@@ -1,17 +1,20 @@
-"""`tactful cache stats|clear`: look at or empty the results cache."""
+"""`tactful cache stats|clear`: look at or empty the results cache and saved prompt states."""
 
 from __future__ import annotations
 
 import typer
 from rich.console import Console
 
+from tactful.backends.prompt_state import SUFFIX
+from tactful.backends.prompt_state import clear as clear_states
 from tactful.engine.cache import ResultCache
 from tactful.errors import EXIT_OK
 from tactful.io.console import console
-from tactful.paths import results_cache_path
+from tactful.paths import prompt_states_dir, results_cache_path
 
 app = typer.Typer(
-    help="The results cache: decisions already made, reused when the same text meets the same model and prompt.",
+    help="The results cache (decisions already made, reused when the same text meets the same model and prompt) "
+    "and the embedded backend's saved prompt states.",
     no_args_is_help=True,
 )
 
@@ -29,7 +32,7 @@ def stats_command() -> int:
 
 @app.command("clear")
 def clear_command() -> int:
-    """Delete every cached result (the next run asks the model again).
+    """Delete every cached result and saved prompt state (the next run asks the model again).
 
     \b
     Example:
@@ -46,6 +49,10 @@ def stats(console: Console) -> int:
         console.print(f"{info.path}: {info.entries} results, {_size(info.size_bytes)}")
         for model, count in info.by_model.items():
             console.print(f"  {model}: {count}")
+    states = list(prompt_states_dir().glob(f"*{SUFFIX}"))
+    if states:
+        size = sum(p.stat().st_size for p in states)
+        console.print(f"{prompt_states_dir()}: {len(states)} saved prompt states, {_size(size)}")
     return EXIT_OK
 
 
@@ -55,6 +62,9 @@ def clear(console: Console) -> int:
         with cache:
             removed = cache.clear()
         console.print(f"{cache.path}: removed {removed} results")
+    states = clear_states(prompt_states_dir())
+    if states:
+        console.print(f"{prompt_states_dir()}: removed {states} saved prompt states")
     return EXIT_OK
 
 

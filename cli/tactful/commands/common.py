@@ -10,7 +10,7 @@ from tactful.bank.store import load_bank
 from tactful.engine.cache import ResultCache
 from tactful.engine.classifier import Classifier
 from tactful.engine.prompt import PromptBuilder
-from tactful.paths import results_cache_path
+from tactful.paths import prompt_states_dir, results_cache_path
 from tactful.profile.load import Profile
 from tactful.settings import Settings
 
@@ -20,7 +20,7 @@ def warn(message: str) -> None:
 
 
 def make_backend(settings: Settings) -> Backend:
-    return open_backend(settings.profile.model, settings.retry)
+    return open_backend(settings.profile.model, settings.retry, prompt_states_dir())
 
 
 def make_classifier(settings: Settings, backend: Backend, use_cache: bool = False, check_calibration: bool = True) -> Classifier:
@@ -34,10 +34,10 @@ def make_classifier(settings: Settings, backend: Backend, use_cache: bool = Fals
     select_for_item = None
     if strategy == "similar" and bank:
         from tactful.backends import open_embedder
-        from tactful.bank.similar import SimilarSelector
+        from tactful.bank.similar import selector_for
 
         # The selector owns the embedder it opens; Classifier.close closes the selector.
-        select_for_item = SimilarSelector.for_profile(profile, bank, open_embedder)
+        select_for_item = selector_for(profile, bank, open_embedder)
         fixed = []
     elif strategy == "fixed":
         fixed = fixed_examples(bank, profile)

@@ -175,12 +175,13 @@ class Classifier:
         """The decision from the answer values' probabilities, read in one forward pass."""
         assert self._prober is not None
         contract = self.contract
-        probe = self._prober.probe(ProbeRequest(request.messages, contract.queries()))
+        fixed = len(self.builder.fixed_messages)
+        probe = self._prober.probe(ProbeRequest(request.messages, contract.queries(), fixed))
         decision = contract.decide(contract.scores_from(probe.distributions))
         evaluated = probe.prompt_tokens
         if decision.flagged and contract.needs_naming:
             # The same conversation again: only the naming question's opening is new.
-            naming = self._prober.probe(ProbeRequest(request.messages, (contract.category_query(contract.blocked),)))
+            naming = self._prober.probe(ProbeRequest(request.messages, (contract.category_query(contract.blocked),), fixed))
             decision = contract.named(decision, naming.distributions[0])
             evaluated += naming.prompt_tokens
         return decision, Completion("", prompt_tokens=evaluated, output_tokens=0)
