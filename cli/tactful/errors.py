@@ -44,7 +44,26 @@ EXIT_OK = 0
 EXIT_FLAGGED = 1
 EXIT_USAGE = 2
 EXIT_BACKEND = 3
+EXIT_UNJUDGED = 4  # records that could not be judged: all of them, or any with --fail-on-error
 EXIT_INTERRUPTED = 130
+
+
+def run_exit_code(judged: int, errors: int, flagged: int, fail_on_flagged: bool, fail_on_error: bool) -> tuple[int, str | None]:
+    """The exit code of a finished run, and why when it is not a success.
+
+    One rule for every command that judges records: a run that judged nothing never
+    succeeds (a gate must not pass on a wrong --field or an empty export); errors fail it
+    when asked to; then flags, when asked to.
+    """
+    if judged == 0:
+        if errors:
+            return EXIT_UNJUDGED, f"no record could be judged ({errors} of {errors} are errors; see their 'error' field)"
+        return EXIT_UNJUDGED, "no record was judged: the input held none"
+    if fail_on_error and errors:
+        return EXIT_UNJUDGED, f"{errors} record(s) could not be judged (--fail-on-error)"
+    if fail_on_flagged and flagged:
+        return EXIT_FLAGGED, None
+    return EXIT_OK, None
 
 # ---------------------------------------------------------------- shown to the user
 
@@ -71,6 +90,16 @@ class BackendError(TactfulError):
     """The model backend cannot be used: not running, model missing, gone mid-run."""
 
     exit_code = EXIT_BACKEND
+
+
+class NothingJudged(TactfulError):
+    """A run that judged nothing: never a success, whatever else it did."""
+
+    exit_code = EXIT_UNJUDGED
+
+
+class OutputClosed(Exception):
+    """The reader of stdout went away (`tactful classify | head -1`): a normal end."""
 
 
 class Stopped(BaseException):

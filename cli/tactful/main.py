@@ -15,7 +15,7 @@ import typer
 from tactful import __version__
 from tactful.commands import cache, calibrate, check, classify, doctor, examples, models, profile
 from tactful.commands import eval as eval_
-from tactful.errors import EXIT_INTERRUPTED, EXIT_USAGE, TactfulError
+from tactful.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, OutputClosed, TactfulError
 
 HELP = """Personal harmful-content detection with a local LLM.
 
@@ -84,10 +84,10 @@ def main(argv: list[str] | None = None) -> int:
     except (typer.Abort, KeyboardInterrupt):
         print("tactful: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except BrokenPipeError:
-        # The reader went away (`tactful classify | head`): stop quietly.
+    except (BrokenPipeError, OutputClosed):
+        # The reader went away (`tactful classify | head`): stop quietly, as `grep` does.
         _silence_stdout()
-        return 0
+        return EXIT_OK
     return result if isinstance(result, int) else 0
 
 

@@ -76,7 +76,7 @@ def test_bad_request_is_a_backend_error(cli, ollama_args, fake_ollama):
 def test_malformed_model_output_becomes_error_record(cli, ollama_args, fake_ollama):
     fake_ollama.responder = lambda body: '{"flagged": tru'
     run = cli("classify", *ollama_args, input="hello\nworld\n")
-    assert run.code == 0
+    assert run.code == 4  # every record is an error: nothing was judged
     assert len(run.records) == 2
     assert all("answer is not JSON" in r["moderation"]["error"] for r in run.records)
 

@@ -224,11 +224,11 @@ def test_nothing_to_judge_needs_no_backend(cli):
     assert "0 units judged in 1 file" in run.stdout
 
 
-def test_unjudged_unit_is_reported_and_exits_3(cli, ollama_args, fake_ollama):
+def test_unjudged_unit_is_reported_and_exits_4(cli, ollama_args, fake_ollama):
     fake_ollama.responder = lambda body: "not json"
     write("a.md", "hello\n")
     run = cli("check", *ollama_args, "a.md")
-    assert run.code == 3
+    assert run.code == 4
     assert run.stdout.startswith("a.md:1:1: error: invalid answer from model: answer is not JSON")
     assert "1 unit not judged" in run.stdout
 

@@ -86,9 +86,10 @@ def test_whole_file_and_globs(cli, ollama_args, tmp_path):
     assert [r["moderation"]["flagged"] for r in run.records] == [True, False]
 
 
-def test_empty_input_gives_no_output(cli, ollama_args, fake_ollama):
-    run = cli("classify", *ollama_args, input="")
-    assert run.code == 0 and run.stdout == ""
+def test_empty_input_gives_no_output_and_is_not_a_success(cli, ollama_args, fake_ollama):
+    run = cli("classify", *ollama_args, input="\n\n")
+    assert run.code == 4 and run.stdout == ""  # a gate fed an empty export must not pass
+    assert "no record was judged: the input held none" in run.stderr
     assert fake_ollama.chat_requests() == []
 
 
@@ -177,3 +178,59 @@ def test_invalid_answer_is_retried_once_then_an_error_record(cli, ollama_args, f
     assert "invalid answer from model" in second["moderation"]["error"]
     assert len(fake_ollama.chat_requests()) == 4
     assert run.code == 0
+
+
+# ---------------------------------------------------------------- nothing judged is never success
+
+
+def test_a_wrong_field_judges_nothing_and_fails_the_gate(cli, ollama_args, fake_ollama, tmp_path):
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text('{"content": "you idiot"}\n{"content": "hello"}\n')
+    run = cli("classify", *ollama_args, str(posts), "--field", "conten", "--fail-on-flagged")
+    assert run.code == 4
+    assert len(run.records) == 2 and all(r["moderation"]["error"] for r in run.records)
+    assert "tactful: error: no record could be judged (2 of 2 are errors" in run.stderr
+    assert fake_ollama.chat_requests() == []
+
+
+def test_fail_on_error_fails_a_run_with_any_error(cli, ollama_args, fake_ollama, tmp_path):
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text('{"text": "hello"}\n{"txt": "no text field"}\n')
+    assert cli("classify", *ollama_args, str(posts)).code == 0  # one judged: a success by default
+    run = cli("classify", *ollama_args, str(posts), "--fail-on-error")
+    assert run.code == 4
+    assert "1 record(s) could not be judged (--fail-on-error)" in run.stderr
+
+
+def test_a_resumed_run_with_nothing_left_is_a_success(cli, ollama_args, fake_ollama, tmp_path):
+    out = tmp_path / "out.jsonl"
+    assert cli("classify", *ollama_args, "-o", str(out), input="hello\n").code == 0
+    again = cli("classify", *ollama_args, "-o", str(out), "--resume", input="hello\n")
+    assert again.code == 0, again.stderr
+
+
+def test_an_explicit_field_reads_stdin_as_jsonl(cli, ollama_args, fake_ollama):
+    line = '{"id": "p1", "user": "@bob", "content": "you idiot"}\n'
+    run = cli("classify", *ollama_args, "--field", "content", input=line)
+    assert run.code == 0, run.stderr
+    assert run.records[0]["id"] == "p1" and run.records[0]["user"] == "@bob"
+    assert item_text(fake_ollama.chat_requests()[0]) == "you idiot"  # not the whole JSON line
+
+
+def test_an_explicit_field_with_text_input_format_is_refused(cli, ollama_args, fake_ollama):
+    run = cli("classify", *ollama_args, "--field", "content", "--input-format", "text", input="x\n")
+    assert run.code == 2
+    assert "--field name JSONL fields, but --input-format is text" in run.stderr
+
+
+def test_a_reader_that_leaves_early_is_a_normal_end(ollama_args, fake_ollama, tmp_path):
+    import subprocess
+    import sys
+
+    many = tmp_path / "many.txt"
+    many.write_text("you idiot\n" * 3000)
+    command = [sys.executable, "-m", "tactful", "classify", *ollama_args, "--no-cache", "--fail-on-error", str(many)]
+    pipeline = f"{subprocess.list2cmdline(command)} | head -1 >/dev/null; echo ${{PIPESTATUS[0]}}"
+    done = subprocess.run(["bash", "-c", pipeline], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "0", done.stderr  # not 1, the code for "flagged"
+    assert "Traceback" not in done.stderr and "Broken pipe" not in done.stderr

@@ -92,3 +92,28 @@ def test_nothing_to_evaluate_and_bad_map(cli, ollama_args, tmp_path):
     assert run.code == 2 and "expected GOLD=SLUG" in run.stderr
     run = cli("eval", str(data), *ollama_args, "--map", "spam=spamm")
     assert run.code == 2 and "spamm" in run.stderr
+
+
+# ---------------------------------------------------------------- nothing scored, and the bank format
+
+
+def test_eval_with_nothing_scored_says_why_and_fails(cli, ollama_args, fake_ollama, tmp_path):
+    data = tmp_path / "d.jsonl"
+    data.write_text('{"text": "you idiot", "label": "toxic"}\n{"text": "hello", "label": "ok"}\n')
+    run = cli("eval", *ollama_args, str(data), "--label-field", "gold")
+    assert run.code == 4
+    assert "none of 2 item(s) could be scored" in run.stderr and "--label-field 'gold'" in run.stderr
+    assert "no usable gold label in 'gold'" in run.stderr
+    assert "accuracy" not in run.stdout  # no table of zeros
+
+
+def test_eval_reads_the_bank_format_its_errors_file_writes(cli, ollama_args, fake_ollama, tmp_path):
+    data = tmp_path / "d.jsonl"
+    data.write_text('{"text": "you idiot", "label": "ok"}\n{"text": "hello", "label": "ok"}\n')
+    wrong = tmp_path / "wrong.jsonl"
+    first = cli("eval", *ollama_args, str(data), "--errors", str(wrong), "--json")
+    assert first.code == 0, first.stderr
+    assert [json.loads(line)["labels"] for line in wrong.read_text().splitlines()] == [[]]
+    again = cli("eval", *ollama_args, str(wrong), "--json")
+    assert again.code == 0, again.stderr
+    assert json.loads(again.stdout)["data"]["speed"]["items"] == 1

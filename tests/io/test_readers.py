@@ -1,6 +1,6 @@
 """Hostile input through `tactful classify`: whatever the bytes, no crash and no traceback,
 exactly one output record per input record (blank lines are not records), in order,
-exit code 0.
+exit code 0 when anything was judged, 4 when nothing could be.
 
 Property-based (hypothesis) over what a reader can meet: arbitrary and invalid UTF-8
 bytes, NUL bytes, CR and CRLF endings, BOMs, JSON that is not an object, deeply nested
@@ -69,13 +69,17 @@ def output_records(stdout: str) -> list[dict]:
 
 
 def check_run(run, data: bytes) -> list[dict]:
-    assert run.code == 0, run.stderr
     assert "Traceback" not in run.stderr
     records = output_records(run.stdout)
     assert len(records) == records_expected(data)
     for record in records:
         moderation = record["moderation"]
         assert (moderation["error"] is None) == isinstance(moderation["flagged"], bool)
+    # Success only when something was judged: a run of nothing but errors (or nothing) exits 4.
+    judged = any(r["moderation"]["error"] is None for r in records)
+    assert run.code == (0 if judged else 4), run.stderr
+    if not judged:
+        assert "tactful: error: no record" in run.stderr
     return records
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Optional
 
 import typer
 from rich.table import Table
@@ -27,6 +27,7 @@ from tactful.commands.options import (
     BackendOpt,
     HostOpt,
     JobsOpt,
+    LabelFieldOpt,
     MapOpt,
     ModelOpt,
     ModeOpt,
@@ -47,9 +48,9 @@ from tactful.evaluation.calibration import (
     quality_at,
     roc_auc,
 )
-from tactful.evaluation.labels import gold_slugs
+from tactful.evaluation.labels import gold_slugs, gold_value
 from tactful.io.console import console
-from tactful.io.readers import ReadOptions, lookup, read_inputs, resolve_paths
+from tactful.io.readers import ReadOptions, read_inputs, resolve_paths
 from tactful.profile.edit import Edit, edit_profile
 from tactful.profile.load import Profile
 from tactful.profile.toml_edit import parse_document, remove_table, set_value
@@ -90,7 +91,7 @@ def command(
     backend: BackendOpt = None,
     mode: ModeOpt = None,
     field: TextFieldOpt = "text",
-    label_field: Annotated[str, typer.Option("--label-field", help="The field holding the gold label(s); 'labels' is read when this one is absent.")] = "label",
+    label_field: LabelFieldOpt = "label",
     mapping: MapOpt = None,
     limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Use at most N texts from the DATA files.", show_default=False)] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the fitted thresholds; leave the profile as it is.")] = False,
@@ -161,17 +162,12 @@ def _from_jsonl(paths: list[str], field: str, label_field: str, mapping: dict[st
                 profile: Profile, limit: int | None) -> Iterator[Labelled]:
     records = read_inputs(paths, ReadOptions(input_format="jsonl", field=field))
     for record in itertools.islice(records, limit):
-        raw = _gold_field(record, label_field)
+        raw = gold_value(record.data, label_field)
         gold = None if raw is None else gold_slugs(raw, profile, mapping)
         if record.error is not None or record.text is None or gold is None:
             warn(f"{record.source}: {record.error or f'no text or no usable gold label in {label_field!r}'} (skipped)")
             continue
         yield Labelled(record, gold)
-
-
-def _gold_field(record: InputRecord, label_field: str) -> Any:
-    found = lookup(record.data, label_field)
-    return lookup(record.data, "labels") if found is None and label_field == "label" else found
 
 
 # ---------------------------------------------------------------- scoring and fitting

@@ -36,7 +36,7 @@ from tactful.commands.options import (
     value,
 )
 from tactful.engine.stream import classify_stream
-from tactful.errors import EXIT_BACKEND, EXIT_FLAGGED, EXIT_OK, UsageError
+from tactful.errors import EXIT_FLAGGED, EXIT_OK, EXIT_UNJUDGED, UsageError
 from tactful.io.readers import STDIN, resolve_paths
 from tactful.profile.load import Profile
 from tactful.records import InputRecord
@@ -90,7 +90,7 @@ def command(
     \b
     Exit codes: 0 nothing at or above the profile's \\[check] fail_level;
     1 a finding at or above it; 2 usage or configuration error; 3 backend
-    unreachable, or a unit the model could not judge.
+    unreachable; 4 a unit the model could not judge.
 
     \b
     Examples:
@@ -158,7 +158,7 @@ def check(paths: list[str], overrides: Overrides, options: CheckOptions) -> int:
     write_report(summary, options.output_format, sys.stdout)
     if summary.failing:
         return EXIT_FLAGGED
-    return EXIT_BACKEND if summary.unjudged else EXIT_OK
+    return EXIT_UNJUDGED if summary.unjudged else EXIT_OK
 
 
 def _check_usage(paths: list[str], options: CheckOptions) -> None:

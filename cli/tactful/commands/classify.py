@@ -26,11 +26,12 @@ from tactful.commands.options import (
     ProfileOpt,
     RetriesOpt,
     ScoresOpt,
+    explicit,
     value,
 )
 from tactful.engine.classifier import Classifier
 from tactful.engine.stream import classify_stream
-from tactful.errors import EXIT_FLAGGED, EXIT_OK, BackendError, Stopped, UsageError
+from tactful.errors import EXIT_OK, BackendError, Stopped, UsageError, run_exit_code
 from tactful.io.console import console
 from tactful.io.interrupts import stop_on_signals
 from tactful.io.output_file import OutputFile
@@ -63,12 +64,13 @@ def command(
     explain: Annotated[Optional[bool], typer.Option("--explain/--no-explain", help="Ask for a one-sentence rationale per item.", show_default=False)] = None,
     scores: ScoresOpt = False,
     input_format: Annotated[InputFormat, typer.Option("--input-format", help="auto: .jsonl/.ndjson files are JSONL, everything else (stdin too) is text.")] = InputFormat.auto,
-    field: Annotated[str, typer.Option("--field", help="JSONL: the field holding the text (dotted path for nested).")] = "text",
-    id_field: Annotated[str, typer.Option("--id-field", help="JSONL: the field holding the id (default file:line when absent).")] = "id",
+    field: Annotated[str, typer.Option("--field", help="JSONL: the field holding the text (dotted path for nested). Given, it makes every input JSONL, stdin too.")] = "text",
+    id_field: Annotated[str, typer.Option("--id-field", help="JSONL: the field holding the id (default file:line when absent). Given, it makes every input JSONL.")] = "id",
     whole: Annotated[bool, typer.Option("--whole", help="Text files: one item per file instead of one per line.")] = False,
     output_format: Annotated[Optional[OutputFormat], typer.Option("--format", "-f", help="Default: table on a terminal, JSONL otherwise.", show_default=False)] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write JSONL to this file instead of stdout.")] = None,
     fail_on_flagged: Annotated[bool, typer.Option("--fail-on-flagged", help="Exit 1 when any item was flagged.")] = False,
+    fail_on_error: Annotated[bool, typer.Option("--fail-on-error", help="Exit 4 when any record could not be judged (a run that judged none always exits 4).")] = False,
     show_prompt: Annotated[bool, typer.Option("--show-prompt", help="Print the exact request for the first input and exit.")] = False,
     jobs: JobsOpt = 1,
     normalize: Annotated[Optional[bool], typer.Option("--normalize/--no-normalize", help="Undo camouflage (invisible characters, look-alikes, leetspeak) before classifying.", show_default=False)] = None,
@@ -82,8 +84,14 @@ def command(
 
     \b
     Each output record is the input plus a `moderation` object: flagged, labels,
-    scores (with --scores), rationale (with --explain), model, profile, prompt
-    (fingerprint of the fixed prompt) and error. One record per input, in order.
+    scores (the probabilities the thresholds judge), decided_by, rationale (with
+    --explain), model, profile, prompt (fingerprint of the fixed prompt) and
+    error. One record per input, in order.
+
+    \b
+    Exit codes: 0 done; 1 something flagged (with --fail-on-flagged); 2 usage or
+    profile error; 3 backend unreachable; 4 no record could be judged (or any
+    could not, with --fail-on-error); 130/143 stopped by a signal.
 
     \b
     Large exports: --jobs for requests in flight, a results cache (off with
@@ -101,10 +109,11 @@ def command(
     """
     overrides = Overrides(profile, model, host, value(backend), value(mode), explain, normalize, retries, scores)
     options = ClassifyOptions(
-        read=ReadOptions(input_format.value, field, id_field, whole),
+        read=ReadOptions(_input_format(ctx, input_format), field, id_field, whole),
         output_format=value(output_format),
         output=output,
         fail_on_flagged=fail_on_flagged,
+        fail_on_error=fail_on_error,
         show_prompt=show_prompt,
         jobs=jobs,
         resume=resume,
@@ -122,6 +131,7 @@ class ClassifyOptions:
     output_format: str | None = None  # None: table on a terminal, else JSONL
     output: Path | None = None
     fail_on_flagged: bool = False
+    fail_on_error: bool = False
     show_prompt: bool = False
     jobs: int = 1
     resume: bool = False
@@ -148,7 +158,27 @@ def classify(paths: list[str], overrides: Overrides, options: ClassifyOptions) -
     finally:
         classifier.close()
         backend.close()
-    return EXIT_FLAGGED if options.fail_on_flagged and stats.flagged else EXIT_OK
+    # Lines a resumed run found finished were judged by the run before.
+    finished = out.skipped if out else 0
+    code, why = run_exit_code(stats.done - stats.errors + finished, stats.errors, stats.flagged,
+                              options.fail_on_flagged, options.fail_on_error)
+    if why:
+        print(f"tactful: error: {why}", file=sys.stderr, flush=True)
+    return code
+
+
+def _input_format(ctx: typer.Context, chosen: InputFormat) -> str:
+    """--field and --id-field name JSONL fields: given explicitly, they make every input JSONL.
+
+    Ignoring them for stdin or a .txt file would send each whole JSON line, ids and
+    handles included, to the model as the text.
+    """
+    named = [f"--{name.replace('_', '-')}" for name in ("field", "id_field") if explicit(ctx, name)]
+    if not named:
+        return chosen.value
+    if chosen is InputFormat.text:
+        raise UsageError(f"{' and '.join(named)} name JSONL fields, but --input-format is text: drop one or the other")
+    return InputFormat.jsonl.value
 
 
 def _check(options: ClassifyOptions) -> None:

@@ -20,6 +20,7 @@ from tactful.commands.options import (
     BackendOpt,
     HostOpt,
     JobsOpt,
+    LabelFieldOpt,
     LegacyScoresOpt,
     MapOpt,
     ModelOpt,
@@ -32,12 +33,12 @@ from tactful.commands.options import (
 from tactful.engine.answer import NONE_LABEL
 from tactful.engine.classifier import Classifier
 from tactful.engine.stream import classify_stream
-from tactful.errors import EXIT_FLAGGED, EXIT_OK, UsageError
+from tactful.errors import EXIT_FLAGGED, EXIT_OK, NothingJudged, UsageError
 from tactful.evaluation.calibration import average_precision, reliability, roc_auc
-from tactful.evaluation.labels import gold_slugs
+from tactful.evaluation.labels import gold_slugs, gold_value
 from tactful.evaluation.metrics import Report, multi_label_report, single_label_report
 from tactful.io.console import console, styled
-from tactful.io.readers import ReadOptions, lookup, read_inputs, resolve_paths
+from tactful.io.readers import ReadOptions, read_inputs, resolve_paths
 from tactful.profile.load import Profile
 from tactful.records import Result
 from tactful.settings import Overrides, resolve
@@ -53,7 +54,7 @@ def command(
     backend: BackendOpt = None,
     mode: ModeOpt = None,
     field: TextFieldOpt = "text",
-    label_field: Annotated[str, typer.Option("--label-field", help="The field holding the gold label(s).")] = "label",
+    label_field: LabelFieldOpt = "label",
     mapping: MapOpt = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print a machine-readable report instead of tables.")] = False,
     scores: LegacyScoresOpt = False,
@@ -145,6 +146,12 @@ def _evaluate_data(classifier: Classifier, profile: Profile, options: EvalOption
     results = list(classify_stream(records, classifier.classify, options.jobs))
     elapsed = time.perf_counter() - started
     scored, errors = _score(results, profile, options)
+    if not scored:
+        first = f"; the first: {errors[0]}" if errors else ""
+        raise NothingJudged(
+            f"{options.data}: none of {len(results)} item(s) could be scored (check --field "
+            f"'{options.text_field}' and --label-field '{options.label_field}'){first}"
+        )
     metrics = _metrics(scored, profile)
     ok = [r for r in results if r.moderation.error is None]
     speed = {
@@ -202,7 +209,7 @@ def _score(results: Sequence[Result], profile: Profile, options: EvalOptions) ->
         if moderation.error is not None or record.text is None:
             errors.append(moderation.error or f"{record.source}: no text")
             continue
-        gold_raw = lookup(record.data, options.label_field)
+        gold_raw = gold_value(record.data, options.label_field)
         gold = None if gold_raw is None else gold_slugs(gold_raw, profile, options.mapping)
         if gold is None:
             errors.append(f"{record.source}: no usable gold label in '{options.label_field}'")

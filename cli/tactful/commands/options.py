@@ -55,6 +55,10 @@ RetriesOpt = Annotated[
     typer.Option("--retries", min=0, max=20, show_default=False, help="Retries of a busy or dropped backend before giving up (exit 3)."),
 ]
 NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Neither read nor fill the results cache: ask the model for every item.")]
+LabelFieldOpt = Annotated[
+    str,
+    typer.Option("--label-field", help="The field holding the gold label(s) (a string or a list); 'labels', the bank's format, is read when 'label' is absent."),
+]
 ScoresOpt = Annotated[
     bool,
     typer.Option(
@@ -84,3 +88,10 @@ def parse_mapping(items: Sequence[str] | None) -> dict[str, str]:
             raise UsageError(f"--map {item!r}: expected GOLD=SLUG, e.g. --map toxic=toxicity")
         pairs[gold] = slug
     return pairs
+
+
+def explicit(ctx: typer.Context, name: str) -> bool:
+    """Whether the user gave option ``name`` (not its default)."""
+    source = ctx.get_parameter_source(name)
+    # By name: Typer vendors its own click, whose ParameterSource is not public.
+    return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")

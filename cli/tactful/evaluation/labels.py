@@ -5,7 +5,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from tactful.io.readers import lookup
 from tactful.profile.load import Profile
+
+DEFAULT_LABEL_FIELD = "label"
+BANK_LABEL_FIELD = "labels"  # what the example bank and `eval --errors` write
+
+
+def gold_value(data: Any, label_field: str) -> Any:
+    """The raw gold label of a record: ``label_field``, else (for the default) ``labels``.
+
+    Falling back lets eval and calibrate read the bank format they write themselves.
+    """
+    found = lookup(data, label_field)
+    if found is None and label_field == DEFAULT_LABEL_FIELD:
+        return lookup(data, BANK_LABEL_FIELD)
+    return found
 
 
 def gold_slugs(value: Any, profile: Profile, mapping: Mapping[str, str]) -> list[str] | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import IO, Protocol
 
 import jsonlines
@@ -11,11 +13,24 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from tactful.errors import OutputClosed
 from tactful.io.console import printable
 from tactful.records import Result
 from tactful.textclip import clip
 
 OUTPUT_FORMATS = ("jsonl", "table")
+
+
+@contextmanager
+def reader_may_leave() -> Iterator[None]:
+    """A closed pipe (`| head`) ends the output normally: OutputClosed, not an OSError.
+
+    An OSError with EPIPE would reach Typer, which exits 1: the code for "flagged".
+    """
+    try:
+        yield
+    except BrokenPipeError:
+        raise OutputClosed() from None
 
 
 class ResultWriter(Protocol):
@@ -34,10 +49,12 @@ class JsonlWriter:
         self.writer = jsonlines.Writer(stream, flush=True, dumps=functools.partial(json.dumps, ensure_ascii=False))
 
     def write(self, result: Result) -> None:
-        self.writer.write(result.to_json())
+        with reader_may_leave():
+            self.writer.write(result.to_json())
 
     def close(self) -> None:
-        self.stream.flush()
+        with reader_may_leave():
+            self.stream.flush()
 
 
 class TableWriter:
@@ -62,4 +79,5 @@ class TableWriter:
 
     def close(self) -> None:
         if self.table.row_count:
-            self.console.print(self.table)
+            with reader_may_leave():
+                self.console.print(self.table)

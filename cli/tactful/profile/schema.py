@@ -73,7 +73,7 @@ MODEL: tuple[Field, ...] = (
     Field("model", "name", "str", DEFAULT_MODEL, "an Ollama model name, or a GGUF path or fetched name for the embedded backend"),
     Field("model", "host", "str", None, "Ollama's URL; default: $OLLAMA_HOST, else http://127.0.0.1:11434", optional=True),
     Field("model", "timeout", "float", 120.0, "seconds to wait for one answer", low=1.0),
-    Field("model", "embedding", "str", None, "an embedding model for example_selection = \"similar\" (unset: examples sharing the most words, by BM25)", optional=True),
+    Field("model", "embedding", "str", None, "an embedding model for example_selection = \"similar\" (unset: BM25 over words)", optional=True),
     Field("model", "options", "table", EMPTY_TABLE, "extra Ollama options, passed through as they are"),
 )
 
@@ -81,7 +81,7 @@ TASK: tuple[Field, ...] = (
     Field("task", "mode", "str", "binary", "binary: flagged or not; multiclass: the best blocked category; multilabel: every one that applies", MODES),
     Field("task", "explain", "bool", False, "ask for a one-sentence rationale"),
     Field("task", "examples_per_category", "int", 3, "bank examples per category in the prompt", low=0, high=64),
-    Field("task", "example_selection", "str", "balanced", "fixed: bank order; balanced: as many per category; similar: closest to each text (by model.embedding, else by shared words)", SELECTIONS),
+    Field("task", "example_selection", "str", "balanced", "fixed: bank order; balanced: as many per category; similar: closest to each text (embeddings or BM25)", SELECTIONS),
     Field("task", "normalize", "bool", True, "undo camouflage: invisible characters, look-alike letters"),
     Field("task", "second_look", "bool", True, "judge a text that addresses the moderator again without those passages"),
     Field("task", "max_chars", "int", 6000, "texts longer than this are handled by long_text", low=100),
