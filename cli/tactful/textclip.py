@@ -19,3 +19,8 @@ def clip(text: str, width: int, at_word: bool = False) -> str:
         cut = space if space > 0 else cut
         return text[:cut].rstrip(" ,;:") + ELLIPSIS
     return text[:cut] + ELLIPSIS
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 record``, ``2 records``: counts in messages read as English."""
+    return f"{count} {noun}" + ("" if count == 1 else "s")

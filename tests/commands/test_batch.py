@@ -396,3 +396,8 @@ def test_progress_bar_only_on_a_terminal(threaded_ollama, tmp_path):
     assert len(stdout.decode().splitlines()) == 30  # stdout is still pure JSONL
     assert b"30/30" in shown and b"flagged 5" in shown
     assert b"tactful: 30 records" in shown
+
+
+def test_the_summary_counts_in_english(cli, ollama_args, fake_ollama):
+    run = cli("classify", *ollama_args, input="hello\n")
+    assert run.stderr.startswith("tactful: 1 record in "), run.stderr

@@ -163,3 +163,19 @@ def test_classify_uses_what_examples_add_wrote(cli, profile, ollama_args, fake_o
     assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
     assert '"That referee was blind today"' in messages[1]["content"]
     assert messages[2]["content"] == '{"flagged": false}'
+
+
+def test_import_reads_evals_singular_label_and_refuses_a_line_without_one(cli, profile, tmp_path):
+    source = tmp_path / "eval-style.jsonl"
+    source.write_text(
+        '{"text": "win a free cruise now", "label": "spam"}\n'
+        '{"text": "see you at the meetup"}\n'  # no label at all: never read as acceptable
+        '{"text": "lovely weather", "label": []}\n'
+    )
+    run = cli("examples", "import", "-p", profile, source)
+    assert run.code == 0, run.stderr
+    assert "imported 2 example(s)" in run.stdout and "1 bad line(s) skipped" in run.stdout
+    assert f"{source}:2: no 'labels' (or 'label'): give [] for acceptable content (line skipped)" in run.stderr
+    assert [(e["text"], e["labels"]) for e in bank_of(profile)] == [
+        ("win a free cruise now", ["spam"]), ("lovely weather", []),
+    ]

@@ -94,7 +94,9 @@ def merge_examples(bank: list[Example], incoming: Iterable[Example]) -> Merge:
     return merge
 
 
-def read_examples(lines: Iterable[str], where: str, slugs: Collection[str]) -> tuple[list[Example], list[str]]:
+def read_examples(
+    lines: Iterable[str], where: str, slugs: Collection[str], require_labels: bool = False
+) -> tuple[list[Example], list[str]]:
     """Every valid example in ``lines``, and one 'where:line: problem' for each bad line."""
     examples: list[Example] = []
     problems: list[str] = []
@@ -103,7 +105,7 @@ def read_examples(lines: Iterable[str], where: str, slugs: Collection[str]) -> t
             continue
         at = f"{where}:{number}"
         try:
-            example = parse_example_line(line, at)
+            example = parse_example_line(line, at, require_labels)
             for label in example.labels:
                 check_slug(label, slugs, allow_builtin=False)
         except TactfulError as exc:

@@ -31,14 +31,21 @@ class Example:
         return data
 
 
-def example_from_json(obj: Any, where: str) -> Example:
-    """Validate one decoded bank line; raise ConfigError naming ``where`` when it is wrong."""
+def example_from_json(obj: Any, where: str, require_labels: bool = False) -> Example:
+    """Validate one decoded bank line; raise ConfigError naming ``where`` when it is wrong.
+
+    ``labels`` (the bank's field) or ``label`` (eval's) give the categories; with
+    ``require_labels`` (importing) a line with neither is refused rather than read as
+    acceptable content, which would teach the model that it is fine.
+    """
     if not isinstance(obj, dict):
         raise ConfigError(f"{where}: an example must be a JSON object")
     text = obj.get("text")
     if not isinstance(text, str) or not text.strip():
         raise ConfigError(f"{where}: 'text' must be a non-empty string")
-    labels = obj.get("labels", [])
+    if "labels" not in obj and "label" not in obj and require_labels:
+        raise ConfigError(f"{where}: no 'labels' (or 'label'): give [] for acceptable content")
+    labels = obj["labels"] if "labels" in obj else obj.get("label", [])
     if isinstance(labels, str):
         labels = [labels]
     if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
@@ -56,13 +63,13 @@ def example_from_json(obj: Any, where: str) -> Example:
     )
 
 
-def parse_example_line(line: str, where: str) -> Example:
+def parse_example_line(line: str, where: str, require_labels: bool = False) -> Example:
     """One bank line, decoded and validated; ConfigError naming ``where`` when it is wrong."""
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{where}: invalid JSON: {exc.msg}") from None
-    return example_from_json(obj, where)
+    return example_from_json(obj, where, require_labels)
 
 
 def load_bank(path: Path | None) -> list[Example]:

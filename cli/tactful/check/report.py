@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TextIO
 
 from tactful.check.findings import Finding, Unjudged
+from tactful.textclip import plural
 
 FORMATS = ("text", "json", "github")
 
@@ -32,10 +33,6 @@ class Summary:
         if self.unjudged:
             parts.append(f"{plural(len(self.unjudged), 'unit')} not judged")
         return f"tactful: {', '.join(parts)}; {plural(self.units, 'unit')} judged in {plural(self.files, 'file')}"
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 def finding_message(finding: Finding) -> str:

@@ -22,7 +22,7 @@ from tactful.check.baseline import Key, read_baseline, write_baseline
 from tactful.check.files import file_type, segment_file
 from tactful.check.findings import Unjudged, findings_for
 from tactful.check.gitdiff import Changes, changed_lines
-from tactful.check.report import Summary, plural, write_report
+from tactful.check.report import Summary, write_report
 from tactful.check.segment import Unit
 from tactful.commands.common import make_backend, make_classifier, warn
 from tactful.commands.options import (
@@ -41,6 +41,7 @@ from tactful.io.readers import STDIN, resolve_paths
 from tactful.profile.load import Profile
 from tactful.records import InputRecord
 from tactful.settings import Overrides, Settings, resolve
+from tactful.textclip import plural
 
 
 class FileType(str, Enum):

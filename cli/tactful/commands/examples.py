@@ -153,7 +153,7 @@ def remove(
 
 @app.command("import")
 def import_(
-    source: Annotated[str, typer.Argument(help="A JSONL file ('-' for stdin): one {\"text\", \"labels\", \"rationale\"?} object a line.", show_default=False)],
+    source: Annotated[str, typer.Argument(help="A JSONL file ('-' for stdin): one {\"text\", \"labels\" (or eval's \"label\"; [] for acceptable), \"rationale\"?} object a line.", show_default=False)],
     profile_path: ProfileOpt = None,
 ) -> int:
     """Import examples; texts already in the bank (after normalisation) are skipped, bad lines reported with their line numbers.
@@ -164,7 +164,7 @@ def import_(
     """
     profile = _profile(profile_path)
     lines = _read_source(source)
-    incoming, problems = read_examples(lines, "stdin" if source == "-" else source, profile.slugs)
+    incoming, problems = read_examples(lines, "stdin" if source == "-" else source, profile.slugs, require_labels=True)
     for problem in problems:
         warn(f"{problem} (line skipped)")
     merge = _store(profile, incoming)

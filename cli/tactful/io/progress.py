@@ -24,6 +24,7 @@ from rich.progress import (
 from tactful.io.console import console
 from tactful.io.readers import STDIN, ReadOptions
 from tactful.records import Result
+from tactful.textclip import plural
 
 # Counting lines first costs one fast read; beyond this much input it is not worth it.
 COUNT_LIMIT_BYTES = 512 * 1024 * 1024
@@ -58,7 +59,7 @@ class RunStats:
         parts = [f"{self.flagged} flagged", f"{self.errors} errors", f"{self.cached} from cache"]
         if skipped:
             parts.append(f"{skipped} already done")
-        line = f"tactful: {self.done} records in {self.elapsed:.1f} s ({self.rate:.1f}/s): " + ", ".join(parts)
+        line = f"tactful: {plural(self.done, 'record')} in {self.elapsed:.1f} s ({self.rate:.1f}/s): " + ", ".join(parts)
         if self.labels:
             line += "; labels: " + ", ".join(f"{label} {n}" for label, n in self.labels.most_common())
         return line
