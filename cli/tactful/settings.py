@@ -10,8 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from tactful.backends.model_store import DEFAULT_PINNED, ollama_blob
 from tactful.backends.retry import RetryPolicy
 from tactful.profile.load import Profile, ProfileLocation, load_profile, locate_profile
+from tactful.profile.schema import DEFAULT_MODEL
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,16 @@ def resolve(overrides: Overrides) -> Settings:
     profile = load_profile(location)
     profile = profile.with_overrides(mode=overrides.mode, explain=overrides.explain, normalize=overrides.normalize)
     profile = profile.with_model(name=overrides.model, host=overrides.host, backend=overrides.backend)
+    if _default_model_missing_in_process(profile, overrides):
+        # `tactful models fetch` provides this one: the embedded backend's own default.
+        profile = profile.with_model(name=DEFAULT_PINNED)
     # Calibrated thresholds apply to probabilities: a calibrated profile always asks for them.
     scores = overrides.scores or bool(profile.calibration)
     return Settings(profile, location, RetryPolicy.configured(overrides.retries), scores)
+
+
+def _default_model_missing_in_process(profile: Profile, overrides: Overrides) -> bool:
+    """The Ollama default model on the embedded backend, with no Ollama copy to read it from."""
+    model = profile.model
+    return (model.backend == "embedded" and overrides.model is None and model.name == DEFAULT_MODEL
+            and ollama_blob(DEFAULT_MODEL) is None)

@@ -167,3 +167,11 @@ def test_fetch_reuses_a_verified_copy(cli):
     run = cli("models", "fetch", MODEL)
     assert run.code == 0
     assert "already fetched, verified" in run.stderr
+
+
+def test_the_embedded_backend_defaults_to_the_model_models_fetch_provides(cli, monkeypatch, tmp_path):
+    monkeypatch.setenv("OLLAMA_MODELS", str(tmp_path / "no-ollama"))  # qwen2.5:3b was never pulled
+    run = cli("classify", "--backend", "embedded", "--show-prompt", input="hello\n")
+    assert run.code == 0, run.stderr
+    assert json.loads(run.stdout)["model"] == "qwen2.5-coder-1.5b"
+    assert cli("classify", "--backend", "ollama", "--show-prompt", input="hello\n").stdout.count("qwen2.5:3b") == 1
