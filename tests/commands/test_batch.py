@@ -401,3 +401,12 @@ def test_progress_bar_only_on_a_terminal(threaded_ollama, tmp_path):
 def test_the_summary_counts_in_english(cli, ollama_args, fake_ollama):
     run = cli("classify", *ollama_args, input="hello\n")
     assert run.stderr.startswith("tactful: 1 record in "), run.stderr
+
+
+def test_resume_on_an_output_that_cannot_be_opened_is_one_line(cli, ollama_args, fake_ollama, tmp_path):
+    # A directory stands in for a read-only file: root (CI) may write read-only files.
+    out = tmp_path / "out.jsonl"
+    out.mkdir()
+    run = cli("classify", *ollama_args, "-o", str(out), "--resume", input="a\nb\n")
+    assert run.code == 2
+    assert run.stderr == f"tactful: error: {out}: cannot resume this output: Is a directory\n"

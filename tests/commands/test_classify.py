@@ -234,3 +234,21 @@ def test_a_reader_that_leaves_early_is_a_normal_end(ollama_args, fake_ollama, tm
     done = subprocess.run(["bash", "-c", pipeline], capture_output=True, text=True, timeout=120)
     assert done.stdout.strip() == "0", done.stderr  # not 1, the code for "flagged"
     assert "Traceback" not in done.stderr and "Broken pipe" not in done.stderr
+
+
+def test_stdin_at_a_terminal_says_how_to_end_it(ollama_args, fake_ollama):
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "tactful", "classify", *ollama_args, "--no-cache"],
+                            stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    os.close(slave)
+    os.write(master, b"hello\n\x04")  # a line, then Ctrl-D as a user types them
+    out, err = proc.communicate(timeout=60)
+    os.close(master)
+    assert proc.returncode == 0, err
+    assert err.startswith("tactful: reading stdin, one text a line; Ctrl-D to end (or pass files)\n")
+    assert '"text": "hello"' in out

@@ -145,6 +145,9 @@ def classify(paths: list[str], overrides: Overrides, options: ClassifyOptions) -
     _check(options)
     settings = resolve(overrides)
     files = resolve_paths(paths)
+    if files == [STDIN] and sys.stdin.isatty() and not options.quiet:
+        # Otherwise a bare `tactful classify` at a prompt just waits, silently.
+        print("tactful: reading stdin, one text a line; Ctrl-D to end (or pass files)", file=sys.stderr, flush=True)
     records = read_inputs(files, options.read)
     if options.show_prompt:
         return _show_prompt(records, settings)

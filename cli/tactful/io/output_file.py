@@ -56,8 +56,11 @@ class OutputFile:
     def open(cls, path: Path, resume: bool, force: bool, id_field: str) -> OutputFile:
         finished = Finished()
         if resume and path.exists():
-            drop_torn_line(path)
-            finished = read_finished(path, id_field)
+            try:
+                drop_torn_line(path)
+                finished = read_finished(path, id_field)
+            except OSError as exc:  # read-only, a directory, gone: one line, as without --resume
+                raise UsageError(f"{path}: cannot resume this output: {exc.strerror}") from None
         elif not force and _has_content(path):
             raise UsageError(
                 f"{path}: already holds results; add --resume to go on where it stopped, "
