@@ -179,3 +179,14 @@ def test_import_reads_evals_singular_label_and_refuses_a_line_without_one(cli, p
     assert [(e["text"], e["labels"]) for e in bank_of(profile)] == [
         ("win a free cruise now", ["spam"]), ("lovely weather", []),
     ]
+
+
+def test_a_bank_at_the_default_place_is_used_everywhere(cli, profile, ollama_args, fake_ollama):
+    # Written by hand (or copied from another machine) before any `examples add` named it.
+    profile.with_name("forum.examples.jsonl").write_text('{"text": "buy cheap pills", "labels": ["spam"]}\n')
+    assert "1 in " in cli("profile", "show", "-p", profile).stdout
+    assert cli("profile", "validate", "-p", profile).code == 0
+    shown = json.loads(cli("classify", *ollama_args, "-p", profile, "--show-prompt", input="hello\n").stdout)
+    assert any("buy cheap pills" in m["content"] for m in shown["messages"])
+    cli("classify", *ollama_args, "-p", profile, input="hello\n")
+    assert any("buy cheap pills" in m["content"] for m in fake_ollama.chat_requests()[-1]["messages"])

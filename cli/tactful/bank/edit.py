@@ -19,7 +19,7 @@ from tactful.errors import ConfigError, TactfulError
 from tactful.io.atomic import atomic_write_text, locked
 from tactful.normalize.text import normalize_text
 from tactful.profile.edit import check_slug
-from tactful.profile.load import Profile
+from tactful.profile.load import Profile, default_bank_name
 
 BankEdit = Callable[[list[Example]], list[Example]]
 
@@ -32,12 +32,8 @@ def example_id(text: str) -> str:
     return hashlib.sha256(normalized_key(text).encode("utf-8")).hexdigest()[:8]
 
 
-def default_bank_name(profile_path: Path) -> str:
-    return f"{profile_path.stem}.examples.jsonl"
-
-
 def bank_path(profile: Profile) -> Path:
-    """The profile's bank: its `examples` key, else <profile stem>.examples.jsonl beside it."""
+    """Where the profile's bank is or will be: its `examples` key, else the default beside it."""
     if profile.examples_path is not None:
         return profile.examples_path
     if profile.path is None:

@@ -13,7 +13,6 @@ from tactful.bank.edit import (
     Merge,
     bank_jsonl,
     bank_path,
-    default_bank_name,
     edit_bank,
     merge_examples,
     new_example,
@@ -33,7 +32,7 @@ from tactful.profile.edit import (
     read_profile_text,
     set_key,
 )
-from tactful.profile.load import Profile, parse_profile
+from tactful.profile.load import Profile, default_bank_name, parse_profile
 
 app = typer.Typer(
     help="""Manage the profile's example bank: texts labelled the way your community draws the line.

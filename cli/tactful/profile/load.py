@@ -294,7 +294,7 @@ def parse_profile(text: str, path: Path | None) -> Profile:
         model=_parse_settings(ModelSettings, where, values["model"], MODEL),
         task=_parse_settings(TaskSettings, where, values["task"], TASK),
         categories=categories,
-        examples_path=_relative(base, values["examples"]),
+        examples_path=_relative(base, values["examples"]) or _default_bank(path),
         tests_path=_relative(base, values["tests"]),
         fail_level=check["fail_level"],
         check_types=_parse_check_types(where, check["types"]),
@@ -327,6 +327,19 @@ def _parse_check_types(where: str, table: Mapping[str, Any]) -> tuple[tuple[str,
     kinds = field_named(CHECK, "types").choices or ()
     r = _Reader(where, table, "check.types.", set(table))
     return tuple((glob, r.choice(glob, kinds, None)) for glob in table)
+
+
+def default_bank_name(profile_path: Path) -> str:
+    """The documented default bank: <profile stem>.examples.jsonl beside the profile."""
+    return f"{profile_path.stem}.examples.jsonl"
+
+
+def _default_bank(path: Path | None) -> Path | None:
+    """The default bank when it exists: the one resolver for list, show, validate and classify."""
+    if path is None:
+        return None
+    default = path.with_name(default_bank_name(path))
+    return default if default.is_file() else None
 
 
 def _relative(base: Path, value: str | None) -> Path | None:
