@@ -73,7 +73,11 @@ def run_dataset(dataset: str, args: argparse.Namespace) -> None:
     auc = roc_auc(values, gold)
     _row(dataset, "probabilities at 0.5", [(0.5, quality_at(values, gold, 0.5))], auc, len(usable))
     rng = random.Random(args.seed)
+    smaller_class = min(sum(truth[i] for i in usable), sum(not truth[i] for i in usable))
     for n in (20, 40):
+        if smaller_class < n // 2 + 10:  # too few left to evaluate the fit on
+            print(f"| {dataset} | calibrated on {n}: skipped, {smaller_class} texts in the smaller class | | | | | | | |")
+            continue
         for method, fit in (("fitted for F1", _f1_threshold), ("Platt (affine log-odds)", platt_threshold)):
             results = []
             for _ in range(args.draws):
