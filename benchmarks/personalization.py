@@ -3,6 +3,8 @@ moves do, measured through the tactful CLI on the shared dev splits.
 
     python benchmarks/personalization.py --model qwen2.5:3b --embedding nomic-embed-text
     python benchmarks/personalization.py --backend embedded --model ~/models/qwen2.5-3b.gguf
+    python benchmarks/personalization.py --backend embedded --model qwen2.5-coder-1.5b --part 2 \\
+        --moves b --modes binary multiclass multilabel      # unblock, in every mode
 
 Part 1, per dataset: zero-shot (the category's name only), + definitions (the built-in
 one-sentence definitions), + k examples per class chosen `fixed` and `similar` (similar
@@ -85,7 +87,7 @@ class Tactful:
         lines = ["version = 1", "[model]", f'backend = "{a.backend}"', f"name = {json.dumps(a.model)}"]
         lines += [f"host = {json.dumps(a.host)}"] if a.host else []
         lines += [f"embedding = {json.dumps(a.embedding)}"] if a.embedding else []
-        lines += ["[task]", 'mode = "binary"', f"examples_per_category = {a.k}", f'example_selection = "{selection}"']
+        lines += ["[task]", f"mode = {json.dumps(a.mode)}", f"examples_per_category = {a.k}", f'example_selection = "{selection}"']
         for slug, keys in categories.items():
             lines.append(f"[categories.{slug}]")
             lines += [f"{key} = {json.dumps(value)}" for key, value in keys.items()]
@@ -243,7 +245,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--limit", type=int, help="items per dataset (default: all)")
     parser.add_argument("--jobs", type=int, default=1, help="requests in flight (default 1)")
     parser.add_argument("--part", choices=["1", "2", "all"], default="all")
+    parser.add_argument("--modes", nargs="+", choices=["binary", "multiclass", "multilabel"], default=["binary"],
+                        help="task modes to run part 2 in (default: binary)")
+    parser.add_argument("--moves", nargs="+", choices=["a", "b", "c"], default=["a", "b", "c"],
+                        help="part 2 moves to run: (a) new category, (b) unblock, (c) benign example")
     args = parser.parse_args()
+    args.mode = args.modes[0]
     if args.backend == "embedded":
         args.model = str(Path(args.model).expanduser().resolve()) if Path(args.model).expanduser().exists() else args.model
     return args
@@ -259,9 +266,12 @@ def main() -> None:
         if args.part in ("1", "all"):
             print(table(["dataset", "prompt", "F1", "items/s", "items"], part_one(tactful, args.bench, args.limit)) + "\n")
         if args.part in ("2", "all"):
-            rows = new_category(tactful, args.bench, args.limit) + unblock(tactful, args.bench, args.limit)
-            rows += benign_example(tactful, args.bench, args.limit)
-            print(table(["move", "setting", "result", ""], rows))
+            moves = {"a": new_category, "b": unblock, "c": benign_example}
+            for mode in args.modes:
+                args.mode = mode
+                rows = [row for key in args.moves for row in moves[key](tactful, args.bench, args.limit)]
+                print(f"mode {mode}")
+                print(table(["move", "setting", "result", ""], rows) + "\n", flush=True)
 
 
 if __name__ == "__main__":
