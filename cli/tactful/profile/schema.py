@@ -93,7 +93,7 @@ CATEGORY: tuple[Field, ...] = (
     Field(CATEGORY_SECTION, "description", "str", None, "one sentence saying what the category covers (required for your own)", optional=True),
     Field(CATEGORY_SECTION, "blocked", "bool", True, "false: the category is acceptable here and is not flagged"),
     Field(CATEGORY_SECTION, "severity", "str", "medium", "how bad a finding is, for `tactful check`", SEVERITIES),
-    Field(CATEGORY_SECTION, "threshold", "float", 0.5, "with scores, the probability at or above which the category counts (`tactful calibrate` fits it)", low=0.0, high=1.0),
+    Field(CATEGORY_SECTION, "threshold", "float", 0.5, "the probability at or above which the category counts (`tactful calibrate` fits it)", low=0.0, high=1.0),
 )
 
 CHECK: tuple[Field, ...] = (
