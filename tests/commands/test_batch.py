@@ -16,7 +16,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
-from tests.fake_ollama import MODEL, FakeOllama, item_text
+from tests.fake_ollama import MODEL, FakeOllama, answer_for_schema, item_text, keyword_labels
 
 
 @pytest.fixture(autouse=True)
@@ -410,3 +410,35 @@ def test_resume_on_an_output_that_cannot_be_opened_is_one_line(cli, ollama_args,
     run = cli("classify", *ollama_args, "-o", str(out), "--resume", input="a\nb\n")
     assert run.code == 2
     assert run.stderr == f"tactful: error: {out}: cannot resume this output: Is a directory\n"
+
+
+def test_after_a_hard_kill_every_written_line_is_in_the_cache(cli, threaded_ollama, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    def slow(body):  # type: ignore[no-untyped-def]
+        time.sleep(0.01)
+        return json.dumps(answer_for_schema(body["format"], keyword_labels(item_text(body))))
+
+    threaded_ollama.responder = slow
+    data = tmp_path / "in.txt"
+    data.write_text("".join(f"post {i}\n" for i in range(2000)))
+    out = tmp_path / "out.jsonl"
+    env = {**os.environ}  # the same XDG cache as the in-process runs below
+    proc = subprocess.Popen([sys.executable, "-m", "tactful", "classify", *args_for(threaded_ollama), "-j", "4",
+                             "-q", "-o", str(out), str(data)], env=env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (not out.exists() or out.read_text().count("\n") < 200):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    written = [json.loads(line)["text"] for line in out.read_text().splitlines() if line.endswith("}")]
+    assert 200 <= len(written) < 2000
+    before = len(threaded_ollama.chat_requests())
+    again = cli("classify", *args_for(threaded_ollama), input="".join(t + "\n" for t in written))
+    assert again.code == 0, again.stderr
+    assert f"{len(written)} from cache" in again.stderr
+    assert len(threaded_ollama.chat_requests()) == before  # not one of them asked again

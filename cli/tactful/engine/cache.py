@@ -28,10 +28,6 @@ from tactful.errors import ConfigError
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 30_000
-# Writes are staged and committed together: one commit per result would cost more than
-# the rest of tactful's own work per item. A crash loses at most this much cache.
-FLUSH_EVERY = 64
-FLUSH_SECONDS = 1.0
 
 
 def cache_key(identity: dict[str, Any], sent: Any) -> str:
@@ -57,8 +53,6 @@ class ResultCache:
         self.warn = warn
         self._lock = threading.Lock()
         self._closed = False
-        self._staged: dict[str, tuple[str, str, float]] = {}  # key -> (model, decision, time)
-        self._staged_since = 0.0
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
@@ -84,39 +78,28 @@ class ResultCache:
         with self._lock:
             if self._closed:
                 return None
-            staged = self._staged.get(key)
-            row = (staged[1],) if staged else self._db.execute("SELECT decision FROM results WHERE key = ?", (key,)).fetchone()
+            row = self._db.execute("SELECT decision FROM results WHERE key = ?", (key,)).fetchone()
         return _decode(row[0]) if row else None
 
     def put(self, key: str, model: str, decision: Decision) -> None:
+        """Commit one decision at once, before its line is written to the output.
+
+        A run killed with SIGKILL then never leaves a line in the output whose decision
+        the cache lacks. With WAL and synchronous=NORMAL a commit is an append to the log,
+        not an fsync, so this costs little (benchmarks/throughput.py measures it).
+        """
         blob = json.dumps(asdict(decision), ensure_ascii=False)
         with self._lock:
             if self._closed:  # a worker finishing after the run stopped: nothing to keep
                 return
-            if not self._staged:
-                self._staged_since = time.monotonic()
-            self._staged[key] = (model, blob, time.time())
-            if len(self._staged) >= FLUSH_EVERY or time.monotonic() - self._staged_since >= FLUSH_SECONDS:
-                self._flush()
-
-    def _flush(self) -> None:
-        """Commit staged results in one transaction (the lock is held)."""
-        rows = [(key, model, blob, created) for key, (model, blob, created) in self._staged.items()]
-        self._staged.clear()
-        if not rows:
-            return
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-            self._db.executemany("INSERT OR REPLACE INTO results (key, model, decision, created) VALUES (?, ?, ?, ?)", rows)
-            self._db.execute("COMMIT")
-        except sqlite3.Error as exc:  # the results are still written out; only their reuse is lost
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
-            self.warn(f"{self.path}: {len(rows)} results not cached: {exc}")
+            try:
+                self._db.execute("INSERT OR REPLACE INTO results (key, model, decision, created) VALUES (?, ?, ?, ?)",
+                                 (key, model, blob, time.time()))
+            except sqlite3.Error as exc:  # the result is still written out; only its reuse is lost
+                self.warn(f"{self.path}: a result was not cached: {exc}")
 
     def stats(self) -> CacheStats:
         with self._lock:
-            self._flush()
             rows = self._db.execute("SELECT model, COUNT(*) FROM results GROUP BY model ORDER BY 2 DESC").fetchall()
         size = sum(p.stat().st_size for p in _files(self.path) if p.exists())
         return CacheStats(self.path, sum(n for _, n in rows), size, dict(rows))
@@ -137,7 +120,6 @@ class ResultCache:
     def close(self) -> None:
         with self._lock:
             if not self._closed:
-                self._flush()
                 self._closed = True
                 self._db.close()
 
