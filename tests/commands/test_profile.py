@@ -275,3 +275,19 @@ def test_a_profile_that_is_not_toml_is_named_with_its_line(cli, garden):
     assert run.code == 2
     assert run.stderr.startswith(f"tactful: error: {garden}: invalid TOML: ") and "line 9" in run.stderr
     assert run.stderr.count("\n") == 1
+
+
+def test_a_negative_value_is_judged_not_taken_for_an_option(cli, tmp_path):
+    profile = tmp_path / "p.toml"
+    assert cli("profile", "init", "-p", profile).code == 0
+    run = cli("profile", "set", "-p", profile, "task.examples_per_category", "-1")
+    assert run.code == 2
+    assert "'task.examples_per_category' must be between 0 and 64, not -1" in run.stderr
+
+
+def test_a_slug_in_the_wrong_case_gets_a_suggestion(cli, tmp_path):
+    profile = tmp_path / "p.toml"
+    assert cli("profile", "init", "-p", profile).code == 0
+    run = cli("profile", "block", "TOXICITY", "-p", profile)
+    assert run.code == 2
+    assert "unknown category 'TOXICITY' (did you mean 'toxicity'?)" in run.stderr

@@ -143,7 +143,7 @@ def remove_command(
     return remove(profile, slug)
 
 
-@app.command("set")
+@app.command("set", context_settings={"ignore_unknown_options": True})  # VALUE may be -1
 def set_command(
     key: Annotated[str, typer.Argument(help="Dotted key, e.g. model.name, task.mode, task.examples_per_category, categories.spam.threshold.", show_default=False)],
     new_value: Annotated[str, typer.Argument(metavar="VALUE", help="The new value; true/false and numbers where the key takes them.", show_default=False)],

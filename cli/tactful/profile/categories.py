@@ -51,6 +51,7 @@ def is_valid_slug(slug: str) -> bool:
 
 
 def did_you_mean(name: str, choices: list[str]) -> str:
-    """A ' (did you mean X?)' hint, or '' when nothing is close."""
-    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    """A ' (did you mean X?)' hint, or '' when nothing is close (case aside: TOXICITY is close)."""
+    lowered = {choice.lower(): choice for choice in choices}
+    close = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
+    return f" (did you mean '{lowered[close[0]]}'?)" if close else ""
