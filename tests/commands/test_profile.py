@@ -291,3 +291,17 @@ def test_a_slug_in_the_wrong_case_gets_a_suggestion(cli, tmp_path):
     run = cli("profile", "block", "TOXICITY", "-p", profile)
     assert run.code == 2
     assert "unknown category 'TOXICITY' (did you mean 'toxicity'?)" in run.stderr
+
+
+def test_new_files_follow_the_umask(cli, tmp_path):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        profile = tmp_path / "p.toml"
+        assert cli("profile", "init", "-p", profile).code == 0
+        assert cli("examples", "add", "-p", profile, "--label", "spam", "buy now").code == 0
+    finally:
+        os.umask(old)
+    assert oct(profile.stat().st_mode & 0o777) == oct(0o644)
+    assert oct(profile.with_name("p.examples.jsonl").stat().st_mode & 0o777) == oct(0o644)

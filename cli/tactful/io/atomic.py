@@ -45,9 +45,22 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 def _copy_mode(original: Path, temp: str) -> None:
-    # mkstemp creates files readable by the owner only; keep the permissions the user chose.
-    with contextlib.suppress(FileNotFoundError):
-        os.chmod(temp, original.stat().st_mode & 0o7777)
+    """The permissions the user chose for the file, or for a new one what the umask allows.
+
+    mkstemp creates files readable by the owner only: a new profile or export would be
+    0600 where every other file the user makes is 0644.
+    """
+    try:
+        mode = original.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        mode = 0o666 & ~_umask()
+    os.chmod(temp, mode)
+
+
+def _umask() -> int:
+    current = os.umask(0)  # reading the umask means setting it; put it back at once
+    os.umask(current)
+    return current
 
 
 def _fsync_directory(folder: Path) -> None:
