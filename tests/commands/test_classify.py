@@ -252,3 +252,15 @@ def test_stdin_at_a_terminal_says_how_to_end_it(ollama_args, fake_ollama):
     assert proc.returncode == 0, err
     assert err.startswith("tactful: reading stdin, one text a line; Ctrl-D to end (or pass files)\n")
     assert '"text": "hello"' in out
+
+
+def test_an_unreachable_backend_leaves_no_empty_output_file(cli, tmp_path):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    out = tmp_path / "labelled.jsonl"
+    run = cli("classify", "--host", f"http://127.0.0.1:{port}", "-o", str(out), input="hello\n")
+    assert run.code == 3
+    assert not out.exists()

@@ -153,11 +153,17 @@ def classify(paths: list[str], overrides: Overrides, options: ClassifyOptions) -
         return _show_prompt(records, settings)
     backend = make_backend(settings)
     classifier = make_classifier(settings, backend, use_cache=options.use_cache)
+    new_file = options.output is not None and not options.output.exists()
+    out = None
     try:
         out = OutputFile.open(options.output, options.resume, options.force, options.read.id_field) if options.output else None
         stats = _run(out.pending(records) if out else records, classifier, out, options, files, settings.scores)
     except Stopped as stop:
         return stop.exit_code
+    except BackendError:
+        if new_file and out is not None and out.path.stat().st_size == 0:
+            out.path.unlink()  # a backend that never answered leaves no empty file behind
+        raise
     finally:
         classifier.close()
         backend.close()
