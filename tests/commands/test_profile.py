@@ -305,3 +305,10 @@ def test_new_files_follow_the_umask(cli, tmp_path):
         os.umask(old)
     assert oct(profile.stat().st_mode & 0o777) == oct(0o644)
     assert oct(profile.with_name("p.examples.jsonl").stat().st_mode & 0o777) == oct(0o644)
+
+
+def test_init_with_two_places_refuses_rather_than_picks_one(cli, tmp_path):
+    run = cli("profile", "init", "-p", tmp_path / "a.toml", tmp_path / "b.toml")
+    assert run.code == 2
+    assert "two places to write" in run.stderr
+    assert not (tmp_path / "a.toml").exists() and not (tmp_path / "b.toml").exists()

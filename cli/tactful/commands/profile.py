@@ -19,7 +19,7 @@ from tactful.bank.edit import bank_path, read_examples
 from tactful.bank.store import Example, load_bank
 from tactful.commands.common import warn
 from tactful.commands.options import ProfileOpt, value
-from tactful.errors import EXIT_OK, ConfigError
+from tactful.errors import EXIT_OK, ConfigError, UsageError
 from tactful.io.console import console, styled
 from tactful.paths import user_profile_path
 from tactful.profile.edit import (
@@ -168,6 +168,8 @@ def validate_command(profile: ProfileOpt = None) -> int:
 
 def init(target: Path | None, explicit: Path | None, force: bool) -> int:
     # Not locate_profile: init writes where a profile belongs, not where one already is.
+    if target is not None and explicit is not None and target != explicit:
+        raise UsageError(f"two places to write: {target} and --profile {explicit}; give one")
     path = target or explicit or env_profile() or user_profile_path()
     init_profile(path, force)
     print(f"wrote {path}")
