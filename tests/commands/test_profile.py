@@ -241,7 +241,8 @@ def test_validate_reports_an_invalid_profile_with_its_file(cli, garden):
     garden.write_text(HAND_WRITTEN.replace('mode = "multilabel"', 'mode = "multi"'))
     run = cli("profile", "validate")
     assert run.code == 2
-    assert run.stderr == f"tactful: error: {garden}: 'task.mode' must be one of binary, multiclass, multilabel, not 'multi' (did you mean 'multilabel'?)\n"
+    line = garden.read_text().splitlines().index('mode = "multi"') + 1
+    assert run.stderr == f"tactful: error: {garden}:{line}: 'task.mode' must be one of binary, multiclass, multilabel, not 'multi' (did you mean 'multilabel'?)\n"
 
 
 def test_removing_a_category_warns_about_its_examples(cli, garden):

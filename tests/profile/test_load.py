@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -67,8 +68,16 @@ def test_invalid_profiles_give_one_line_and_exit_2(cli, ollama_args, tmp_path, b
     assert run.code == 2
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1, run.stderr
-    assert lines[0].startswith(f"tactful: error: {path}: ")
+    # The line that sets the bad key is named where there is one.
+    assert re.match(rf"tactful: error: {re.escape(str(path))}(:\d+)?: ", lines[0]), lines[0]
     assert message in lines[0]
+
+
+def test_a_semantic_error_names_the_line_of_its_key(cli, tmp_path):
+    path = write_profile(tmp_path / "bad.toml", 'version = 1\n\n[categories.spam]\nblocked = true\nthreshold = 7\n')
+    run = cli("profile", "validate", "-p", path)
+    assert run.code == 2
+    assert run.stderr == f"tactful: error: {path}:5: 'categories.spam.threshold' must be between 0.0 and 1.0, not 7\n"
 
 
 def test_toml_syntax_error_names_the_line(cli, tmp_path):

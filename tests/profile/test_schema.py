@@ -183,7 +183,7 @@ def test_the_schema_drives_validation(body, message):
     text = MINIMAL.replace("version = 1\n", f"version = 1\n{body}") if "[" not in body else MINIMAL + body
     with pytest.raises(ConfigError) as raised:
         parse_profile(text, Path("p.toml"))
-    assert raised.value.message.startswith("p.toml: ") and message in raised.value.message
+    assert raised.value.message.startswith("p.toml:") and message in raised.value.message  # with the line, where found
 
 
 def test_the_version_is_a_whole_number():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
@@ -278,6 +279,39 @@ def _type_name(kind: type | tuple[type, ...]) -> str:
 
 def parse_profile(text: str, path: Path | None) -> Profile:
     where = str(path) if path else "built-in profile"
+    try:
+        return _parse_profile(text, path, where)
+    except ConfigError as exc:
+        raise ConfigError(_with_line(exc.message, text, where)) from None
+
+
+_QUOTED_KEY = re.compile(r"^'([A-Za-z0-9_.\-]+)'")
+
+
+def _with_line(message: str, text: str, where: str) -> str:
+    """``where: 'task.mode' must be ...`` becomes ``where:3: 'task.mode' must be ...``."""
+    rest = message.removeprefix(f"{where}: ")
+    match = _QUOTED_KEY.match(rest)
+    line = _key_line(text, match.group(1)) if match and rest is not message else None
+    return f"{where}:{line}: {rest}" if line else message
+
+
+def _key_line(text: str, dotted: str) -> int | None:
+    """The line that sets ``dotted`` (``task.mode``, ``categories.spam.threshold``), if one does."""
+    table: list[str] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        header = re.match(r"^\[\s*([^\]]+?)\s*\]", line)
+        if header:
+            table = [part.strip().strip('"') for part in header.group(1).split(".")]
+            continue
+        key = re.match(r"^([A-Za-z0-9_\-\"]+)\s*=", line)
+        if key and ".".join([*table, key.group(1).strip('"')]) == dotted:
+            return number
+    return None
+
+
+def _parse_profile(text: str, path: Path | None, where: str) -> Profile:
     try:
         data = loads_toml(text)
     except TOMLDecodeError as exc:
