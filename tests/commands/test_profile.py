@@ -241,7 +241,7 @@ def test_validate_reports_an_invalid_profile_with_its_file(cli, garden):
     garden.write_text(HAND_WRITTEN.replace('mode = "multilabel"', 'mode = "multi"'))
     run = cli("profile", "validate")
     assert run.code == 2
-    line = garden.read_text().splitlines().index('mode = "multi"') + 1
+    line = next(n for n, text in enumerate(garden.read_text().splitlines(), 1) if text.startswith('mode ='))
     assert run.stderr == f"tactful: error: {garden}:{line}: 'task.mode' must be one of binary, multiclass, multilabel, not 'multi' (did you mean 'multilabel'?)\n"
 
 
