@@ -335,6 +335,26 @@ def test_staged_judges_only_what_is_staged(cli, ollama_args, fake_ollama, repo):
     assert judged(fake_ollama) == ["staged loser"]
 
 
+def test_staged_with_no_files_finds_them_and_skips_deletions_and_code(cli, ollama_args, fake_ollama, repo):
+    write("docs/b.md", "staged idiot note\n")
+    write("script.py", "print('you idiot')\n")
+    git("add", "docs/b.md", "script.py")
+    git("rm", "-q", "docs/a.md")  # a staged deletion
+    run = cli("check", *ollama_args, "--staged", "--format", "github")
+    assert run.code == 1, run.stderr
+    assert judged(fake_ollama) == ["staged idiot note"]  # not the Python file, not the deleted one
+    # The help's own form, with the deleted file named on the command line, works too.
+    listed = cli("check", *ollama_args, "--staged", "docs/a.md", "docs/b.md", "script.py")
+    assert listed.code == 1, listed.stderr
+
+
+def test_nothing_staged_passes(cli, ollama_args, fake_ollama, repo):
+    run = cli("check", *ollama_args, "--staged")
+    assert run.code == 0, run.stderr
+    assert "0 units judged in 0 files" in run.stdout
+    assert fake_ollama.chat_requests() == []
+
+
 def test_diff_against_an_unknown_ref_is_a_usage_error(cli, ollama_args, repo):
     run = cli("check", *ollama_args, "--diff", "no-such-ref", "docs/a.md")
     assert run.code == 2

@@ -9,6 +9,19 @@ from tactful.errors import DirectiveError, UsageError
 from tactful.profile.load import Profile
 
 MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown", ".mkd", ".mdx"}
+TEXT_SUFFIXES = {".txt", ".text", ".rst"}
+
+
+def known_type(path: str, profile: Profile) -> bool:
+    """Prose check knows how to read: Markdown, text, or what the profile's [check] types map.
+
+    With --diff/--staged, changed files of other kinds (code, images, lock files) are left
+    out instead of being judged as prose.
+    """
+    pure = PurePosixPath(Path(path).as_posix())
+    if any(pure.match(glob) for glob, _ in profile.check_types):
+        return True
+    return pure.suffix.lower() in MARKDOWN_SUFFIXES | TEXT_SUFFIXES
 
 
 def file_type(path: str, forced: str | None, profile: Profile) -> str:

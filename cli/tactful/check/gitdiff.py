@@ -35,6 +35,25 @@ def changed_lines(paths: list[str], ref: str | None, staged: bool) -> Changes:
     return changes
 
 
+def changed_files(ref: str | None, staged: bool) -> list[str]:
+    """Files changed against ``ref`` (with ``staged``, the index), deletions left out,
+    as paths relative to the current directory; for --diff, untracked files too."""
+    root = Path(_git("rev-parse", "--show-toplevel").strip())
+    target = ["--cached"] if staged else [ref or "HEAD"]
+    names = _git("-c", "core.quotePath=false", "diff", "--name-only", "--diff-filter=d", "-z", *target).split("\0")
+    if not staged:
+        names += _git("ls-files", "--others", "--exclude-standard", "--full-name", "-z", ":/").split("\0")
+    here = Path.cwd().resolve()
+    found = []
+    for name in dict.fromkeys(n for n in names if n):
+        path = (root / name).resolve()
+        try:
+            found.append(path.relative_to(here).as_posix())
+        except ValueError:
+            continue  # outside the current directory: not asked about
+    return found
+
+
 def parse_diff(diff: str, root: Path) -> Changes:
     changes: Changes = {}
     current: set[int] | None = None

@@ -19,9 +19,9 @@ from typing import Annotated, Optional
 import typer
 
 from tactful.check.baseline import Key, read_baseline, write_baseline
-from tactful.check.files import file_type, segment_file
+from tactful.check.files import file_type, known_type, segment_file
 from tactful.check.findings import Unjudged, findings_for
-from tactful.check.gitdiff import Changes, changed_lines
+from tactful.check.gitdiff import Changes, changed_files, changed_lines
 from tactful.check.report import Summary, write_report
 from tactful.check.segment import Unit
 from tactful.commands.common import make_backend, make_classifier, warn
@@ -96,7 +96,7 @@ def command(
     \b
     Examples:
       tactful check README.md docs/**/*.md
-      tactful check --staged --format github $(git diff --cached --name-only)
+      tactful check --staged --format github      # the staged Markdown and text files
       tactful check --write-baseline .tactful-baseline.json docs/*.md
       tactful check --baseline .tactful-baseline.json docs/*.md
     """
@@ -143,7 +143,7 @@ def check(paths: list[str], overrides: Overrides, options: CheckOptions) -> int:
         settings = settings.with_mode("multilabel")
     profile = settings.profile
     baselined: set[Key] = read_baseline(options.baseline) if options.baseline else set()
-    files = resolve_paths(paths)
+    files = _changed(paths, options, profile) if _by_change(options) else resolve_paths(paths)
     work = list(_units(files, profile, options))
     summary = Summary(files=len(files), units=len(work), fail_level=profile.fail_level)
     if work:
@@ -162,9 +162,21 @@ def check(paths: list[str], overrides: Overrides, options: CheckOptions) -> int:
     return EXIT_UNJUDGED if summary.unjudged else EXIT_OK
 
 
+def _by_change(options: CheckOptions) -> bool:
+    return options.diff is not None or options.staged
+
+
+def _changed(paths: list[str], options: CheckOptions, profile: Profile) -> list[str]:
+    """With --diff/--staged: the files given (or, with none, the changed ones git lists)
+    that still exist and are of a kind check reads; deleted and code files are left out."""
+    candidates = paths or changed_files(options.diff, options.staged)
+    return [p for p in candidates if Path(p).is_file() and (options.file_type or known_type(p, profile))]
+
+
 def _check_usage(paths: list[str], options: CheckOptions) -> None:
-    if not paths or STDIN in paths:
-        raise UsageError("check needs files to read (for example `tactful check README.md docs/*.md`)")
+    if STDIN in paths or (not paths and not _by_change(options)):
+        raise UsageError("check needs files to read (for example `tactful check README.md docs/*.md`, "
+                         "or `tactful check --staged` for what is staged)")
     if options.diff is not None and options.staged:
         raise UsageError("use --diff REF or --staged, not both")
     if options.baseline is not None and options.write_baseline is not None:
