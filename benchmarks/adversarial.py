@@ -155,7 +155,7 @@ def classify(items: list[Item], condition: Condition, args: argparse.Namespace, 
     ]
     if args.host:
         command += ["--host", args.host]
-    env = {**os.environ, "TACTFUL_PROMPT_VARIANT": "plain" if condition.plain_prompt else ""}
+    env = {**os.environ, "TACTFUL_PROMPT_VARIANT": "plain" if condition.plain_prompt else args.variant}
     stdin = "".join(json.dumps({"id": item.id, "text": item.text}) + "\n" for item in items)
     done = subprocess.run(command, input=stdin, capture_output=True, text=True, cwd=folder, env=env)
     if done.returncode != 0:
@@ -328,6 +328,7 @@ def main() -> None:
                         help="leave the manipulation category out of the profile (measures that defence)")
     parser.add_argument("--conditions", nargs="+", metavar="NAME", choices=[c.name for c in CONDITIONS],
                         help="run only these conditions (default: all five)")
+    parser.add_argument("--variant", default="", help="prompt variant for the hardened conditions (e.g. lean: the item frame without its instruction lines)")
     parser.add_argument("--dump", type=Path, default=None, help="append per-item results to this JSONL file")
     parser.add_argument("--limit", type=int, default=None, help="items per file, a fixed random sample (default: all)")
     args = parser.parse_args()
