@@ -264,3 +264,11 @@ def test_an_unreachable_backend_leaves_no_empty_output_file(cli, tmp_path):
     run = cli("classify", "--host", f"http://127.0.0.1:{port}", "-o", str(out), input="hello\n")
     assert run.code == 3
     assert not out.exists()
+
+
+def test_table_notes_say_what_was_done_to_the_text(cli, ollama_args, fake_ollama, tmp_path):
+    profile = tmp_path / "p.toml"
+    profile.write_text('version = 1\n[task]\nmax_chars = 100\n[categories.spam]\nblocked = true\n')
+    run = cli("classify", *ollama_args, "-p", profile, "--format", "table", input="a" * 150 + "\n", env={"COLUMNS": "300"})
+    assert run.code == 0, run.stderr
+    assert "truncated from 150 to 100 characters" in run.stdout

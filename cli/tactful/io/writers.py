@@ -72,7 +72,9 @@ class TableWriter:
         text = result.record.text if result.record.text is not None else ""
         flag = Text("yes", "red") if m.flagged else (Text("-", "dim") if m.flagged is None else Text("no"))
         scores = ", ".join(f"{k} {v:.2f}" for k, v in (m.scores or {}).items())
-        note = Text(printable(m.error), "red") if m.error else Text(printable(m.rationale or ""))
+        # Why a record is not as it looks: its error, else the rationale and what was done
+        # to the text (cut, camouflage undone, a second look), as JSONL records say.
+        note = Text(printable(m.error), "red") if m.error else Text(printable("; ".join(filter(None, [m.rationale, *m.notes]))))
         cells = [printable(result.record.id), printable(clip(" ".join(text.split()), 80)), flag,
                  printable(", ".join(m.labels)), *([scores] if self.scores else []), note]
         self.table.add_row(*cells)
