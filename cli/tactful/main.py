@@ -75,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Exit as exc:
         return exc.exit_code
     except typer.TyperException as exc:  # usage errors: bad option, missing argument
+        _plain_message(exc)
         show = getattr(exc, "show", None)
         if show:
             show()
@@ -89,6 +90,22 @@ def main(argv: list[str] | None = None) -> int:
         _silence_stdout()
         return EXIT_OK
     return result if isinstance(result, int) else 0
+
+
+# Typer validates values with pydantic, whose wording is for programmers.
+_VALIDATION_WORDING = (
+    ("Value error, ", ""),
+    ("Input should be a valid integer, unable to parse string as an integer", "not a whole number"),
+    ("Input should be a valid number, unable to parse string as a number", "not a number"),
+)
+
+
+def _plain_message(exc: Exception) -> None:
+    message = getattr(exc, "message", None)
+    if isinstance(message, str):
+        for technical, plain in _VALIDATION_WORDING:
+            message = message.replace(technical, plain)
+        exc.message = message  # type: ignore[attr-defined]
 
 
 def _silence_stdout() -> None:

@@ -272,3 +272,12 @@ def test_table_notes_say_what_was_done_to_the_text(cli, ollama_args, fake_ollama
     run = cli("classify", *ollama_args, "-p", profile, "--format", "table", input="a" * 150 + "\n", env={"COLUMNS": "300"})
     assert run.code == 0, run.stderr
     assert "truncated from 150 to 100 characters" in run.stdout
+
+
+def test_bad_option_values_are_said_in_plain_words(cli):
+    mode = cli("classify", "--mode", "fancy", input="x\n")
+    assert mode.code == 2
+    assert "'fancy' is not one of 'binary', 'multiclass', 'multilabel'" in mode.stderr
+    assert "Value error" not in mode.stderr
+    jobs = cli("classify", "--jobs", "x", input="x\n")
+    assert jobs.code == 2 and "not a whole number" in jobs.stderr and "parse string" not in jobs.stderr

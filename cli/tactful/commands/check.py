@@ -56,7 +56,7 @@ class CheckFormat(str, Enum):
 
 
 def command(
-    paths: Annotated[Optional[list[str]], typer.Argument(help="Files or globs to check.", show_default=False)] = None,
+    paths: Annotated[Optional[list[str]], typer.Argument(metavar="PATH", help="Files or globs to check.", show_default=False)] = None,
     profile: ProfileOpt = None,
     model: ModelOpt = None,
     host: HostOpt = None,

@@ -55,7 +55,7 @@ class OutputFormat(str, Enum):
 
 def command(
     ctx: typer.Context,
-    paths: Annotated[Optional[list[str]], typer.Argument(help="Files or globs; '-' or nothing for stdin.", show_default=False)] = None,
+    paths: Annotated[Optional[list[str]], typer.Argument(metavar="PATH", help="Files or globs; '-' or nothing for stdin.", show_default=False)] = None,
     profile: ProfileOpt = None,
     model: ModelOpt = None,
     host: HostOpt = None,

@@ -45,7 +45,7 @@ ModelOpt = Annotated[
 ]
 HostOpt = Annotated[
     Optional[str],
-    typer.Option("--host", show_default=False, help="Ollama URL. Default: the profile, then $OLLAMA_HOST, then http://127.0.0.1:11434."),
+    typer.Option("--host", show_default=False, help="Ollama URL. Default: the profile, then $OLLAMA_HOST, then localhost:11434."),
 ]
 BackendOpt = Annotated[Optional[BackendName], typer.Option("--backend", help="Overrides the profile's model.backend.", show_default=False)]
 ModeOpt = Annotated[Optional[Mode], typer.Option("--mode", help="Overrides the profile's task.mode.", show_default=False)]
