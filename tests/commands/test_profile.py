@@ -313,3 +313,11 @@ def test_init_with_two_places_refuses_rather_than_picks_one(cli, tmp_path):
     assert run.code == 2
     assert "two places to write" in run.stderr
     assert not (tmp_path / "a.toml").exists() and not (tmp_path / "b.toml").exists()
+
+
+def test_profile_show_piped_keeps_definitions_readable(cli, monkeypatch):
+    monkeypatch.delenv("COLUMNS", raising=False)
+    run = cli("profile", "show")
+    assert run.code == 0
+    line = next(text for text in run.stdout.splitlines() if "toxicity" in text and "Rude" in text)
+    assert "Rude, disrespectful or hostile language" in line  # not a word a line

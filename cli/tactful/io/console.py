@@ -9,6 +9,7 @@ Control characters are shown as escapes (``printable``) wherever a text reaches 
 
 from __future__ import annotations
 
+import os
 import re
 from typing import IO
 
@@ -19,10 +20,18 @@ from rich.text import Text
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
+# Where output goes to a pipe or a file and $COLUMNS says nothing, tables get this width
+# rather than rich's 80, which squeezes a definition column to a word a line.
+PIPE_WIDTH = 160
+
+
 def console(stderr: bool = False, file: IO[str] | None = None, soft_wrap: bool = True) -> Console:
     """A console for messages (long lines left whole) or, with ``soft_wrap=False``, for
     tables whose long cells rich should wrap."""
-    return Console(file=file, stderr=stderr, markup=False, emoji=False, highlight=False, soft_wrap=soft_wrap)
+    made = Console(file=file, stderr=stderr, markup=False, emoji=False, highlight=False, soft_wrap=soft_wrap)
+    if not made.is_terminal and "COLUMNS" not in os.environ:
+        made.width = PIPE_WIDTH
+    return made
 
 
 def printable(text: str) -> str:
