@@ -45,8 +45,8 @@ def test_pre_commit_try_repo_runs_the_hook(fake_ollama: FakeOllama, tmp_path: Pa
     )
     output = run.stdout + run.stderr
     assert run.returncode == 1, output
-    assert "bad.md:4:3: toxicity Rude" in output
-    assert "notes.txt:3:1: spam Unsolicited" in output
+    assert "bad.md:4:3: toxicity [0.90] Rude" in output  # the fake model is 0.9 sure
+    assert "notes.txt:3:1: spam [0.90] Unsolicited" in output
     assert "2 findings (2 at or above fail level low); 7 units judged in 3 files" in output
     # The hook's types left the Python file out; the clean file was judged too.
     judged = [item_text(r) for r in fake_ollama.chat_requests()]
