@@ -56,6 +56,12 @@ def answer_for_schema(schema: dict[str, Any], labels: list[str]) -> dict[str, An
     return answer
 
 
+def is_naming(body: dict[str, Any]) -> bool:
+    """Binary mode's follow-up for a flagged text: which blocked category (no "none")."""
+    enum = ((body.get("format") or {}).get("properties") or {}).get("category", {}).get("enum", [])
+    return bool(enum) and "none" not in enum
+
+
 def blocked_from(labels: list[str]) -> set[str]:
     # In binary mode the schema does not name categories; the system prompt does.
     return set(labels) - {"negative-sentiment"}
@@ -82,7 +88,11 @@ class FakeOllama:
         self.server.expect_request("/api/embed", method="POST").respond_with_handler(self._embed)
 
     def chat_requests(self) -> list[dict[str, Any]]:
-        return [r for r in self.requests if "messages" in r]
+        """The requests that judged a text (not the question naming a binary flag's category)."""
+        return [r for r in self.requests if "messages" in r and not is_naming(r)]
+
+    def naming_requests(self) -> list[dict[str, Any]]:
+        return [r for r in self.requests if "messages" in r and is_naming(r)]
 
     def _chat(self, request: Request) -> Response:
         body = json.loads(request.data)

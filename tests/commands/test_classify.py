@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from tests.conftest import SAMPLES
-from tests.fake_ollama import MODEL, item_text
+from tests.fake_ollama import MODEL, is_naming, item_text
 
 
 def test_stdin_lines_are_classified_in_order(cli, ollama_args, fake_ollama):
@@ -170,10 +170,11 @@ def test_injection_stays_inside_the_data_frame(cli, ollama_args, fake_ollama):
 
 def test_invalid_answer_is_retried_once_then_an_error_record(cli, ollama_args, fake_ollama):
     answers = iter(['{"flagged": "maybe"}', '{"flagged": true}', "not json", "still not json"])
-    fake_ollama.responder = lambda body: next(answers)
+    fake_ollama.responder = lambda body: '{"category": "spam"}' if is_naming(body) else next(answers)
     run = cli("classify", *ollama_args, input="one\ntwo\n")
     first, second = run.records
     assert first["moderation"]["flagged"] is True
+    assert first["moderation"]["labels"] == ["spam"]  # named by the follow-up question
     assert second["moderation"]["flagged"] is None
     assert "invalid answer from model" in second["moderation"]["error"]
     assert len(fake_ollama.chat_requests()) == 4
@@ -281,3 +282,12 @@ def test_bad_option_values_are_said_in_plain_words(cli):
     assert "Value error" not in mode.stderr
     jobs = cli("classify", "--jobs", "x", input="x\n")
     assert jobs.code == 2 and "not a whole number" in jobs.stderr and "parse string" not in jobs.stderr
+
+
+def test_a_binary_flag_names_its_category_on_ollama_too(cli, ollama_args, fake_ollama):
+    run = cli("classify", *ollama_args, input="you idiot\nwin a prize\nhello\n")
+    assert [r["moderation"]["labels"] for r in run.records] == [["toxicity"], ["spam"], []]
+    # One follow-up per flagged text, with the blocked categories to choose from.
+    naming = fake_ollama.naming_requests()
+    assert len(naming) == 2
+    assert naming[0]["format"]["properties"]["category"]["enum"] == ["toxicity", "spam", "manipulation"]

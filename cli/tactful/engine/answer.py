@@ -182,6 +182,25 @@ class Contract:
         """Whether a binary flag must be named by asking which blocked category it is."""
         return self.mode == "binary" and len(self.blocked) > 1
 
+    def naming_schema(self) -> dict[str, Any]:
+        """The naming question where the backend answers it by sampling (no probabilities)."""
+        return {
+            "type": "object",
+            "properties": {"category": {"type": "string", "enum": list(self.blocked)}},
+            "required": ["category"],
+            "additionalProperties": False,
+        }
+
+    def name_from_answer(self, decision: Decision, content: str) -> Decision:
+        """A binary flag named by the sampled answer to the naming question (left as is if it broke the schema)."""
+        try:
+            category = json.loads(content).get("category")
+        except (json.JSONDecodeError, AttributeError):
+            return decision
+        if category not in self.blocked:
+            return decision
+        return Decision(decision.flagged, [category], decision.scores, decision.rationale, decision.decided_by)
+
     def named(self, decision: Decision, distribution: Mapping[str, float]) -> Decision:
         """A binary flag named by the likeliest blocked category (a flag always says why).
 

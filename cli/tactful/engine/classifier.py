@@ -163,6 +163,11 @@ class Classifier:
             return self._probe(request)
         completion = self.backend.complete(request)
         decision = self.contract.parse(completion.content, self._scores(completion))
+        if decision.flagged and self.contract.needs_naming:
+            # The same conversation, asked which blocked category: flagged texts only, and
+            # a server's prefix cache makes it cost about the text.
+            naming = ChatRequest(request.messages, self.contract.naming_schema(), False, 32)
+            decision = self.contract.name_from_answer(decision, self.backend.complete(naming).content)
         if decision.decided_by == BY_ANSWER and not self._warned_no_logprobs:
             self._warned_no_logprobs = True
             self.warn(
