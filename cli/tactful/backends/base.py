@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypedDict
+from typing import Any, Protocol, TypedDict, runtime_checkable
 
 # How many alternatives each generated token reports. Both backends ask for the same
 # number so that scores mean the same whichever backend produced them.
@@ -117,6 +117,7 @@ class Backend(Embedder, Protocol):
         ...
 
 
+@runtime_checkable
 class Prober(Protocol):
     """A backend that reads answer probabilities directly (one forward pass, nothing sampled)."""
 

@@ -49,8 +49,9 @@ class Classifier:
         self.contract = self.builder.contract
         self.max_tokens = 400 if self.contract.explain else 32 + 8 * len(self.contract.all_slugs)
         # Probabilities read in one pass where the backend can; a rationale has to be written.
-        probe = getattr(self.backend, "probe", None)
-        self._prober: Prober | None = self.backend if probe is not None and not self.contract.explain else None  # type: ignore[assignment]
+        self._prober: Prober | None = None
+        if isinstance(self.backend, Prober) and not self.contract.explain:
+            self._prober = self.backend
 
     def prompt_for(self, text: str) -> Prompt:
         examples = self.select_examples(text) if self.select_examples else []
@@ -166,8 +167,9 @@ class Classifier:
         if decision.flagged and self.contract.needs_naming:
             # The same conversation, asked which blocked category: flagged texts only, and
             # a server's prefix cache makes it cost about the text.
-            naming = ChatRequest(request.messages, self.contract.naming_schema(), False, 32)
-            decision = self.contract.name_from_answer(decision, self.backend.complete(naming).content)
+            named = self.backend.complete(ChatRequest(request.messages, self.contract.naming_schema(), False, 32))
+            decision = self.contract.name_from_answer(decision, named.content)
+            completion = _plus(completion, named)
         if decision.decided_by == BY_ANSWER and not self._warned_no_logprobs:
             self._warned_no_logprobs = True
             self.warn(
@@ -195,6 +197,15 @@ class Classifier:
         if not completion.logprobs:
             return None
         return scores_from_logprobs(completion.content, completion.logprobs, self.contract)
+
+
+def _plus(first: Completion, second: Completion) -> Completion:
+    """``first`` with the tokens of a follow-up request added to its cost."""
+    def total(a: int | None, b: int | None) -> int | None:
+        return None if a is None and b is None else (a or 0) + (b or 0)
+
+    return Completion(first.content, total(first.prompt_tokens, second.prompt_tokens),
+                      total(first.output_tokens, second.output_tokens), first.logprobs)
 
 
 def merge_decisions(decisions: list[Decision]) -> Decision:
