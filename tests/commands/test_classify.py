@@ -291,3 +291,23 @@ def test_a_binary_flag_names_its_category_on_ollama_too(cli, ollama_args, fake_o
     naming = fake_ollama.naming_requests()
     assert len(naming) == 2
     assert naming[0]["format"]["properties"]["category"]["enum"] == ["toxicity", "spam", "manipulation"]
+
+
+def test_the_table_shows_each_row_as_it_is_judged(cli, ollama_args, fake_ollama):
+    import sys
+
+    seen_before_second: list[bool] = []
+
+    def answer(body):  # type: ignore[no-untyped-def]
+        if item_text(body) == "second text":  # the first row must be out already
+            seen_before_second.append("first text" in sys.stdout.getvalue() if hasattr(sys.stdout, "getvalue") else
+                                      "first text" in sys.stdout.buffer.getvalue().decode())
+        return '{"flagged": false}'
+
+    fake_ollama.responder = answer
+    run = cli("classify", *ollama_args, "--format", "table", input="first text\nsecond text\n", env={"COLUMNS": "100"})
+    assert run.code == 0, run.stderr
+    assert seen_before_second == [True]
+    lines = run.stdout.splitlines()
+    assert lines[0].split() == ["id", "text", "flagged", "labels", "note"]  # one header
+    assert [line.split()[0] for line in lines[1:]] == ["stdin:1", "stdin:2"]

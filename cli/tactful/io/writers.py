@@ -58,14 +58,23 @@ class JsonlWriter:
 
 
 class TableWriter:
-    """A table printed once the run is over (rows are kept: terminals see small runs)."""
+    """A table for people, printed row by row as results arrive (a run can take minutes).
+
+    Columns get fixed widths from the console width, so that rows printed one at a time
+    line up under the header printed with the first.
+    """
+
+    FIXED = {"id": 10, "flagged": 7, "labels": 14, "scores": 16}
 
     def __init__(self, console: Console, scores: bool) -> None:
         self.console = console
         self.scores = scores
-        self.table = Table(show_lines=False, header_style="bold")
-        for column in ("id", "text", "flagged", "labels", *(["scores"] if scores else []), "note"):
-            self.table.add_column(column, overflow="fold" if column == "text" else "ellipsis")
+        self.columns = ["id", "text", "flagged", "labels", *(["scores"] if scores else []), "note"]
+        # The text takes two thirds of what the fixed columns leave, the note the rest.
+        free = console.width - sum(self.FIXED[c] + 2 for c in self.columns if c in self.FIXED) - 4
+        self.widths = {**{c: self.FIXED[c] for c in self.columns if c in self.FIXED},
+                       "text": max(16, free * 2 // 3), "note": max(16, free - free * 2 // 3)}
+        self.rows = 0
 
     def write(self, result: Result) -> None:
         m = result.moderation
@@ -77,9 +86,14 @@ class TableWriter:
         note = Text(printable(m.error), "red") if m.error else Text(printable("; ".join(filter(None, [m.rationale, *m.notes]))))
         cells = [printable(result.record.id), printable(clip(" ".join(text.split()), 80)), flag,
                  printable(", ".join(m.labels)), *([scores] if self.scores else []), note]
-        self.table.add_row(*cells)
+        table = Table(box=None, show_header=self.rows == 0, header_style="bold", pad_edge=False)
+        for column in self.columns:
+            table.add_column(column, width=self.widths[column], overflow="fold" if column in ("text", "note") else "ellipsis")
+        table.add_row(*cells)
+        with reader_may_leave():
+            self.console.print(table)
+        self.rows += 1
 
     def close(self) -> None:
-        if self.table.row_count:
-            with reader_may_leave():
-                self.console.print(self.table)
+        with reader_may_leave():
+            self.console.file.flush()
