@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import pytest
 from tactful.backends.model_store import PINNED, pinned_path
@@ -88,10 +89,15 @@ def test_show_prompt_is_what_the_engine_receives(cli, monkeypatch):
     assert received == []
     run = cli("classify", *ARGS, "--mode", "multilabel", input=LINES[2] + "\n")
     assert run.code == 0
-    assert received[0].messages == shown["messages"]
-    # One question per category of the schema, each opening the answer as the examples do.
+    assert all(r.messages == shown["messages"] for r in received)
+    # One question per category of the schema, in answer order, each one extending the
+    # answer written so far with the likelier value: as the model writes it in its examples.
     keys = list(shown["format"]["properties"])
-    assert [q.opening for q in received[0].queries] == ['{"%s":' % key for key in keys]
+    openings = [q.opening for r in received for q in r.queries]
+    assert len(openings) == len(keys)
+    assert openings[0] == '{"%s":' % keys[0]
+    for before, after, key in zip(openings, openings[1:], keys[1:]):
+        assert re.fullmatch(re.escape(before) + r" (true|false), " + re.escape('"%s":' % key), after), (before, after)
 
 
 def test_eval_reports_speed_and_tokens(cli, tmp_path):

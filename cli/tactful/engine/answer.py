@@ -148,6 +148,16 @@ class Contract:
             return (self.category_query((*self.blocked, NONE_LABEL)),)
         return tuple(_boolean_query(slug) for slug in self.all_slugs)
 
+    def key_query(self, answered: Sequence[tuple[str, bool]], slug: str) -> ChoiceQuery:
+        """Multilabel: the question for ``slug`` after the keys already answered, in answer order.
+
+        Asked as the model writes its answer (``{"toxicity": true, "spam":``), so each key
+        is read in the context of the model's own earlier values, as in its examples.
+        Asked alone as the first key, every category of a harmful text reads as likely.
+        """
+        written = "".join(f"{json.dumps(key)}: {json.dumps(value)}, " for key, value in answered)
+        return ChoiceQuery("{" + written + json.dumps(slug) + ":", (" true", " false"))
+
     def category_query(self, slugs: Sequence[str]) -> ChoiceQuery:
         return ChoiceQuery('{"category":', tuple(" " + json.dumps(slug) for slug in slugs))
 

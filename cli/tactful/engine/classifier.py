@@ -183,15 +183,36 @@ class Classifier:
         assert self._prober is not None
         contract = self.contract
         fixed = len(self.builder.fixed_messages)
-        probe = self._prober.probe(ProbeRequest(request.messages, contract.queries(), fixed))
-        decision = contract.decide(contract.scores_from(probe.distributions))
-        evaluated = probe.prompt_tokens
+        if contract.mode == "multilabel":
+            distributions, evaluated = self._probe_in_order(request, fixed)
+        else:
+            probe = self._prober.probe(ProbeRequest(request.messages, contract.queries(), fixed))
+            distributions, evaluated = probe.distributions, probe.prompt_tokens
+        decision = contract.decide(contract.scores_from(distributions))
         if decision.flagged and contract.needs_naming:
             # The same conversation again: only the naming question's opening is new.
             naming = self._prober.probe(ProbeRequest(request.messages, (contract.category_query(contract.blocked),), fixed))
             decision = contract.named(decision, naming.distributions[0])
             evaluated += naming.prompt_tokens
         return decision, Completion("", prompt_tokens=evaluated, output_tokens=0)
+
+    def _probe_in_order(self, request: ChatRequest, fixed: int) -> tuple[list[dict[str, float]], int]:
+        """Multilabel: each category read after the model's likelier value for the ones before.
+
+        Each question extends the answer written so far, so it costs its own few tokens.
+        """
+        assert self._prober is not None
+        answered: list[tuple[str, bool]] = []
+        distributions: list[dict[str, float]] = []
+        evaluated = 0
+        for slug in self.contract.all_slugs:
+            query = self.contract.key_query(answered, slug)
+            probe = self._prober.probe(ProbeRequest(request.messages, (query,), fixed))
+            distribution = probe.distributions[0]
+            distributions.append(distribution)
+            evaluated += probe.prompt_tokens
+            answered.append((slug, distribution[" true"] >= distribution[" false"]))
+        return distributions, evaluated
 
     def _scores(self, completion: Completion) -> dict[str, float] | None:
         if not completion.logprobs:
