@@ -40,6 +40,10 @@ class Contract:
     allowed: tuple[str, ...]
     explain: bool
     thresholds: Mapping[str, float] = field(default_factory=dict)
+    # The categories as the profile declares them. Multilabel answers keep this order
+    # whatever is blocked, so that unblocking one does not move another to the first
+    # position, where a small model reads any harmful text as every category.
+    order: tuple[str, ...] = ()
 
     @classmethod
     def for_profile(cls, profile: Profile) -> Contract:
@@ -49,11 +53,14 @@ class Contract:
             allowed=tuple(c.slug for c in profile.allowed),
             explain=profile.task.explain,
             thresholds={c.slug: c.threshold for c in profile.categories},
+            order=tuple(c.slug for c in profile.categories),
         )
 
     @property
     def all_slugs(self) -> tuple[str, ...]:
-        return self.blocked + self.allowed
+        in_play = set(self.blocked + self.allowed)
+        ordered = tuple(slug for slug in self.order if slug in in_play)
+        return ordered if len(ordered) == len(in_play) else self.blocked + self.allowed
 
     @property
     def decision_keys(self) -> tuple[str, ...]:
