@@ -312,3 +312,10 @@ def test_the_table_shows_each_row_as_it_is_judged(cli, ollama_args, fake_ollama)
     lines = run.stdout.splitlines()
     assert lines[0].split() == ["id", "text", "flagged", "labels", "note"]  # one header
     assert [line.split()[0] for line in lines[1:]] == ["stdin:1", "stdin:2"]
+
+
+def test_help_shows_no_type_for_flags(cli):
+    run = cli("classify", "--help", env={"COLUMNS": "100"})
+    assert run.code == 0
+    rows = [line for line in run.stdout.splitlines() if "--fail-on-flagged" in line or "--resume" in line]
+    assert rows and not any("<bool>" in row for row in rows)

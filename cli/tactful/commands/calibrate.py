@@ -94,7 +94,7 @@ def command(
     label_field: LabelFieldOpt = "label",
     mapping: MapOpt = None,
     limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Use at most N texts from the DATA files.", show_default=False)] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the fitted thresholds; leave the profile as it is.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", metavar="", help="Print the fitted thresholds; leave the profile as it is.")] = False,
     jobs: JobsOpt = 1,
     retries: RetriesOpt = None,
 ) -> int:

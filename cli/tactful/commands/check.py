@@ -64,14 +64,14 @@ def command(
     file_type: Annotated[Optional[FileType], typer.Option("--type", "-t", help="Read every file as this type. Default: the profile's \\[check] types globs, then .md/.markdown/.mdx as Markdown and the rest as text.", show_default=False)] = None,
     output_format: Annotated[CheckFormat, typer.Option("--format", "-f", help="text: path:line:col lines; json: one document; github: GitHub Actions annotations.")] = CheckFormat.text,
     diff: Annotated[Optional[str], typer.Option("--diff", metavar="REF", help="Judge only units touching lines changed since REF (git diff -U0 REF; untracked files count as new).", show_default=False)] = None,
-    staged: Annotated[bool, typer.Option("--staged", help="Judge only units touching lines staged for commit (git diff --cached).")] = False,
+    staged: Annotated[bool, typer.Option("--staged", metavar="", help="Judge only units touching lines staged for commit (git diff --cached).")] = False,
     baseline: Annotated[Optional[Path], typer.Option("--baseline", metavar="FILE", help="Report only findings this baseline does not know.", show_default=False)] = None,
     write_baseline: Annotated[Optional[Path], typer.Option("--write-baseline", metavar="FILE", help="Record the current findings in FILE and exit 0.", show_default=False)] = None,
-    explain: Annotated[Optional[bool], typer.Option("--explain/--no-explain", help="Ask the model for a rationale; it becomes the reason shown.", show_default=False)] = None,
+    explain: Annotated[Optional[bool], typer.Option("--explain/--no-explain", metavar="", help="Ask the model for a rationale; it becomes the reason shown.", show_default=False)] = None,
     scores: LegacyScoresOpt = False,
     jobs: JobsOpt = 1,
     retries: RetriesOpt = None,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Ask the model again even for units already judged with this profile and model.")] = False,
+    no_cache: Annotated[bool, typer.Option("--no-cache", metavar="", help="Ask the model again even for units already judged with this profile and model.")] = False,
 ) -> int:
     """Check Markdown and text files for content the profile blocks (pre-commit, CI).
 

@@ -56,7 +56,7 @@ def command(
     field: TextFieldOpt = "text",
     label_field: LabelFieldOpt = "label",
     mapping: MapOpt = None,
-    json_output: Annotated[bool, typer.Option("--json", help="Print a machine-readable report instead of tables.")] = False,
+    json_output: Annotated[bool, typer.Option("--json", metavar="", help="Print a machine-readable report instead of tables.")] = False,
     scores: LegacyScoresOpt = False,
     errors: Annotated[Optional[Path], typer.Option("--errors", help="Write misclassified items here, in the example-bank format.")] = None,
     jobs: JobsOpt = 1,

@@ -77,7 +77,7 @@ def _store(profile: Profile, incoming: list[Example]) -> Merge:
 def add(
     text: Annotated[str, typer.Argument(help="The example text; '-' reads it from stdin.", show_default=False)],
     label: Annotated[Optional[list[str]], typer.Option("--label", "-l", help="A category the text falls under (repeatable).", show_default=False)] = None,
-    benign: Annotated[bool, typer.Option("--benign", help="Acceptable content: no label. Fixes a false positive.")] = False,
+    benign: Annotated[bool, typer.Option("--benign", metavar="", help="Acceptable content: no label. Fixes a false positive.")] = False,
     rationale: Annotated[Optional[str], typer.Option("--rationale", "-r", help="Why, in one sentence; shown to the model with --explain.", show_default=False)] = None,
     profile_path: ProfileOpt = None,
 ) -> int:

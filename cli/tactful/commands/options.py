@@ -54,7 +54,7 @@ RetriesOpt = Annotated[
     Optional[int],
     typer.Option("--retries", min=0, max=20, show_default=False, help="Retries of a busy or dropped backend before giving up (exit 3)."),
 ]
-NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Neither read nor fill the results cache: ask the model for every item.")]
+NoCacheOpt = Annotated[bool, typer.Option("--no-cache", metavar="", help="Neither read nor fill the results cache: ask the model for every item.")]
 LabelFieldOpt = Annotated[
     str,
     typer.Option("--label-field", help="The field holding the gold label(s) (a string or a list); 'labels', the bank's format, is read when 'label' is absent."),
@@ -63,6 +63,7 @@ ScoresOpt = Annotated[
     bool,
     typer.Option(
         "--scores",
+        metavar="",  # a flag: no type to show
         help="Show each record's probabilities in table output (JSONL records always carry them under 'scores').",
     ),
 ]

@@ -65,7 +65,7 @@ SlugsArg = Annotated[list[str], typer.Argument(help="Category slugs (lowercase l
 def init_command(
     path: Annotated[Optional[Path], typer.Argument(help="Where to write it. Default: --profile, $TACTFUL_PROFILE, else the user profile (see `tactful profile path`).", show_default=False)] = None,
     profile: ProfileOpt = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    force: Annotated[bool, typer.Option("--force", metavar="", help="Overwrite an existing file.")] = False,
 ) -> int:
     """Write a profile template, every section explained in comments.
 
@@ -121,7 +121,7 @@ def unblock_command(slugs: SlugsArg, profile: ProfileOpt = None) -> int:
 def add_command(
     slug: Annotated[str, typer.Argument(help="The new category's slug, e.g. off-topic-politics.", show_default=False)],
     description: Annotated[Optional[str], typer.Option("--description", "-d", help="One sentence saying what the category covers (optional for built-in slugs).", show_default=False)] = None,
-    blocked: Annotated[bool, typer.Option("--blocked/--no-blocked", help="Flag texts in this category.")] = True,
+    blocked: Annotated[bool, typer.Option("--blocked/--no-blocked", metavar="", help="Flag texts in this category.")] = True,
     severity: Annotated[Optional[Severity], typer.Option("--severity", help="For `tactful check`. Default: the built-in's, else medium.", show_default=False)] = None,
     profile: ProfileOpt = None,
 ) -> int:
