@@ -40,7 +40,9 @@ class LlamaProber:
         self.states = states
         self._format = _chat_formatter(llm)
         self._format_prefix = _chat_formatter(llm, add_generation_prompt=False)
-        self._ready_prefix: list[int] | None = None  # the fixed prefix known to be loaded or saved
+        # The fixed messages last seen and whether their state is in place: they are the
+        # same for every text of a run, so they are rendered and tokenized once, not per text.
+        self._ready_fixed: list[Message] | None = None
         self.evaluated = 0  # tokens evaluated by the last probe (its real cost)
 
     def probe(self, request: ProbeRequest) -> Probe:
@@ -57,21 +59,21 @@ class LlamaProber:
     def _warm_start(self, fixed: list[Message], prompt: str) -> None:
         """Load the fixed prefix's saved state, or evaluate it once and save it."""
         assert self.states is not None
+        if fixed == self._ready_fixed:
+            return
+        self._ready_fixed = fixed
         prefix_text = str(self._format_prefix(messages=fixed).prompt)
         if not prompt.startswith(prefix_text):
             return  # a template that does not render turn by turn: no stable prefix
         prefix = self._tokens(prefix_text)
-        if prefix == self._ready_prefix or not prefix:
-            return
         llm = self.llm
-        if _common_prefix([prefix, llm.input_ids[: llm.n_tokens].tolist()]) < len(prefix):
-            if not self.states.load(llm, prefix):
-                kept = _common_prefix([prefix, llm.input_ids[: llm.n_tokens].tolist()])
-                llm.n_tokens = kept  # eval drops the KV cache past this point
-                llm.eval(prefix[kept:])
-                self.evaluated += len(prefix) - kept
-                self.states.save(llm, prefix)
-        self._ready_prefix = prefix
+        kept = _common_prefix([prefix, llm.input_ids[: llm.n_tokens].tolist()])
+        if not prefix or kept == len(prefix) or self.states.load(llm, prefix):
+            return
+        llm.n_tokens = kept  # eval drops the KV cache past this point
+        llm.eval(prefix[kept:])
+        self.evaluated += len(prefix) - kept
+        self.states.save(llm, prefix)
 
     def _query(self, prompt: str, query: ChoiceQuery) -> dict[str, float]:
         sequences = {c: self._tokens(prompt + query.opening + c) for c in query.choices}
