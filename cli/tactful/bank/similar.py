@@ -18,19 +18,10 @@ from tactful.backends.base import Embedder
 from tactful.bank.embedding_cache import EmbeddingCache, Vector, cached_embeddings
 from tactful.bank.lexical import BM25Selector, nearest_last
 from tactful.bank.store import Example
-from tactful.errors import ConfigError
 from tactful.paths import embeddings_cache_path
 from tactful.profile.load import ModelSettings, Profile
 
 OpenEmbedder = Callable[[ModelSettings], Embedder]
-
-# What to run to get an embedding model, by backend.
-_EMBEDDING_HINTS = {
-    "ollama": "`tactful profile set model.embedding nomic-embed-text`, then `ollama pull nomic-embed-text`",
-    "embedded": "`tactful profile set model.embedding MODEL` with a GGUF file, a model from "
-    "`tactful models list` or one pulled with Ollama",
-}
-
 
 class SimilarSelector:
     """Callable ``text -> examples``: the k bank examples closest to the text.
@@ -48,7 +39,6 @@ class SimilarSelector:
         ``open_embedder`` comes from the backend layer (``tactful.backends.open_embedder``),
         so this module needs no backend of its own.
         """
-        _require_embedding(profile)
         embedder = open_embedder(profile.model)
         try:
             vectors = _bank_vectors(bank, embedder)
@@ -78,16 +68,6 @@ def selector_for(profile: Profile, bank: Sequence[Example], open_embedder: OpenE
 def similar_count(profile: Profile) -> int:
     """As many examples as `fixed` and `balanced` would give: k per category plus k acceptable."""
     return profile.task.examples_per_category * (len(profile.categories) + 1)
-
-
-def _require_embedding(profile: Profile) -> None:
-    if profile.model.embedding:
-        return
-    where = profile.path or "the profile"
-    hint = _EMBEDDING_HINTS.get(profile.model.backend, _EMBEDDING_HINTS["ollama"])
-    raise ConfigError(
-        f"{where}: example_selection = \"similar\" needs an embedding model: set model.embedding ({hint})"
-    )
 
 
 def _bank_vectors(bank: Sequence[Example], embedder: Embedder) -> list[Vector]:
