@@ -30,7 +30,7 @@ KEYWORDS = {
 
 def item_text(body: dict[str, Any]) -> str:
     """The text tactful framed in the last user message."""
-    content = body["messages"][-1]["content"]
+    content = next(m["content"] for m in reversed(body["messages"]) if m["role"] == "user")
     match = re.search(r'^\{"text": (.*)\}$', content, re.MULTILINE)
     assert match, f"no framed text in {content!r}"
     return json.loads(match.group(1))
@@ -58,8 +58,36 @@ def answer_for_schema(schema: dict[str, Any], labels: list[str]) -> dict[str, An
 
 def is_naming(body: dict[str, Any]) -> bool:
     """Binary mode's follow-up for a flagged text: which blocked category (no "none")."""
+    if prefill_of(body) is not None:  # a probe: asked for a category in a binary-mode prompt
+        return prefill_of(body).startswith('{"category":') and '{"flagged": true}' in body["messages"][0]["content"]
     enum = ((body.get("format") or {}).get("properties") or {}).get("category", {}).get("enum", [])
     return bool(enum) and "none" not in enum
+
+
+def prefill_of(body: dict[str, Any]) -> str | None:
+    """The partial answer a request asks the model to continue (a final assistant message)."""
+    messages = body.get("messages") or []
+    return messages[-1]["content"] if messages and messages[-1]["role"] == "assistant" else None
+
+
+def model_view(body: dict[str, Any]) -> dict[str, Any]:
+    """A continuation request as the whole-answer request it stands for.
+
+    The fake model decides a whole answer, then continues the partial one from it. Its
+    schema is read from the opening: ``{"flagged":`` binary, ``{"category":`` one category
+    (among the blocked ones the system prompt lists), else one boolean per key.
+    """
+    prefill = prefill_of(body)
+    if prefill is None:
+        return body
+    if prefill.startswith('{"flagged":'):
+        properties: dict[str, Any] = {"flagged": {"type": "boolean"}}
+    elif prefill.startswith('{"category":'):
+        enum = re.findall(r"^- ([a-z0-9-]+):", body["messages"][0]["content"].split("Acceptable categories")[0], re.M)
+        properties = {"category": {"type": "string", "enum": enum if is_naming(body) else [*enum, "none"]}}
+    else:
+        properties = {key: {"type": "boolean"} for key in re.findall(r'"([a-z0-9-]+)":', prefill)}
+    return {**body, "messages": body["messages"][:-1], "format": {"type": "object", "properties": properties}}
 
 
 def blocked_from(labels: list[str]) -> set[str]:
@@ -100,15 +128,16 @@ class FakeOllama:
         if body.get("model") not in self.models:
             return Response(json.dumps({"error": f"model '{body.get('model')}' not found"}), status=404,
                             content_type="application/json")
+        view = model_view(body)
         if self.responder is not None:
-            out = self.responder(body)
+            out = self.responder(view)
             if isinstance(out, Response):
-                return out
+                return continued(out, body) if prefill_of(body) is not None and out.status_code == 200 else out
             content = out
         else:
-            content = json.dumps(answer_for_schema(body["format"], keyword_labels(item_text(body))))
+            content = json.dumps(answer_for_schema(view["format"], keyword_labels(item_text(view))))
         logprobs = synthetic_logprobs(content, body.get("top_logprobs", 0)) if body.get("logprobs") and self.logprobs else None
-        return chat_response(body["model"], content, logprobs)
+        return continued(chat_response(body["model"], content, logprobs), body)
 
     def _tags(self, request: Request) -> Response:
         models = [{"name": m, "model": m, "modified_at": "2026-11-01T00:00:00Z", "size": 1, "digest": DIGEST,
@@ -162,6 +191,40 @@ def chat_response(model: str, content: str, logprobs: list[dict[str, Any]] | Non
     if logprobs is not None:
         body["logprobs"] = logprobs
     return Response(json.dumps(body), content_type="application/json")
+
+
+def continued(response: Response, body: dict[str, Any]) -> Response:
+    """The answer in ``response`` continued from the request's partial answer, if it has one.
+
+    Like a model asked to continue: the tokens after the prefill, at most ``num_predict``.
+    Where the answer's tokens do not line up with the prefill, the rest is re-split.
+    """
+    prefill = prefill_of(body)
+    if prefill is None:
+        return response
+    whole = json.loads(response.get_data())
+    content = whole["message"]["content"]
+    tokens = whole.get("logprobs")
+    limit = (body.get("options") or {}).get("num_predict") or 10**6
+    rest = content[len(prefill):] if content.startswith(prefill) else content
+    after = _tokens_after(tokens, prefill) if tokens is not None else None
+    if tokens is not None and after is None:
+        after = synthetic_logprobs(rest, body.get("top_logprobs", 0))
+    if after is not None:
+        after = after[:limit]
+        rest = "".join(t["token"] for t in after)
+    else:
+        rest = "".join(_PIECES.findall(rest)[:limit])
+    return chat_response(whole["model"], rest, after)
+
+
+def _tokens_after(tokens: list[dict[str, Any]], prefill: str) -> list[dict[str, Any]] | None:
+    written = ""
+    for index, token in enumerate(tokens):
+        if written == prefill:
+            return tokens[index:]
+        written += token["token"]
+    return [] if written == prefill else None
 
 
 VOCAB = ["idiot", "stupid", "win", "prize", "click", "thanks", "meeting", "docs", "buy", "loser", "release", "train"]

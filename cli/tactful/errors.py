@@ -10,6 +10,7 @@ The hierarchy::
         │   ├── UsageError       the command line asks the impossible        exit 2
         │   └── BackendError     the model backend cannot serve              exit 3
         ├── AnswerError          one model answer broke the output contract
+        ├── NoProbabilities      the backend reports no log-probabilities
         ├── Transient            a backend fault worth retrying
         └── DirectiveError       a malformed ``tactful:`` comment in a checked file
 
@@ -27,6 +28,9 @@ Internal, never seen as such:
 
 - ``AnswerError``: caught by ``Classifier.classify``, which writes it into that record's
   ``error`` field; the run goes on.
+- ``NoProbabilities``: raised by a backend's ``probe`` when the server gives no
+  log-probabilities (Ollama before 0.12.11); the classifier falls back to the sampled
+  answer for the rest of the run and says so once.
 - ``Transient``: caught by ``backends.retry.with_retries``, which waits and tries again;
   ``OllamaBackend`` turns the last one into a ``BackendError``.
 - ``DirectiveError``: caught by ``commands/check.py``, which turns it into a
@@ -117,6 +121,10 @@ class Stopped(BaseException):
 
 class AnswerError(Exception):
     """The model's answer did not satisfy the output contract (a per-record failure)."""
+
+
+class NoProbabilities(Exception):
+    """The backend answered without log-probabilities, so no probe can be read from it."""
 
 
 class Transient(Exception):

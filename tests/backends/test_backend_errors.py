@@ -74,11 +74,23 @@ def test_bad_request_is_a_backend_error(cli, ollama_args, fake_ollama):
 
 
 def test_malformed_model_output_becomes_error_record(cli, ollama_args, fake_ollama):
+    fake_ollama.logprobs = False  # an old server: the sampled answer decides
     fake_ollama.responder = lambda body: '{"flagged": tru'
     run = cli("classify", *ollama_args, input="hello\nworld\n")
     assert run.code == 4  # every record is an error: nothing was judged
     assert len(run.records) == 2
     assert all("answer is not JSON" in r["moderation"]["error"] for r in run.records)
+
+
+def test_a_model_that_will_not_answer_the_question_becomes_error_record(cli, ollama_args, fake_ollama):
+    # Probabilities decide, but nothing the model would write next starts true or false.
+    fake_ollama.responder = lambda body: "I cannot help with that."
+    run = cli("classify", *ollama_args, input="hello\nworld\n")
+    assert run.code == 4
+    assert len(run.records) == 2
+    for record in run.records:
+        assert record["moderation"]["flagged"] is None
+        assert "none of the likeliest next tokens after '{\"flagged\":' starts ' true' or ' false'" in record["moderation"]["error"]
 
 
 def test_response_shape_matches_ollama(cli, ollama_args, fake_ollama):

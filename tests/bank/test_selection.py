@@ -48,7 +48,16 @@ def write_profile(selection: str, embedding: str | None = "fake-embed") -> Path:
 def classify(cli, ollama_args, fake_ollama, text: str, *extra: str) -> list[dict[str, str]]:
     run = cli("classify", *ollama_args, *extra, input=text + "\n")
     assert run.code == 0, run.stderr
-    return fake_ollama.chat_requests()[-1]["messages"]
+    return conversation(fake_ollama.chat_requests()[-1])
+
+
+def conversation(request: dict) -> list[dict[str, str]]:
+    """The messages of a request without the answer's opening that a probe continues."""
+    messages = request["messages"]
+    if messages[-1]["role"] != "assistant":  # --explain: the answer is generated whole
+        return messages
+    assert messages[-1] == {"role": "assistant", "content": '{"flagged":'}
+    return messages[:-1]
 
 
 ITEM = "stupid idiot, click to win"
@@ -94,7 +103,7 @@ def test_similar_picks_the_nearest_examples_per_item_after_the_fixed_part(cli, o
     write_profile("similar")
     run = cli("classify", *ollama_args, input=f"{ITEM}\nthanks, the release docs\n")
     assert run.code == 0, run.stderr
-    first, second = (r["messages"] for r in fake_ollama.chat_requests())
+    first, second = (conversation(r) for r in fake_ollama.chat_requests())
     # Bag-of-words cosine to ITEM: s1 0.58, t1 0.50, t2 0.35; the nearest goes last.
     assert first[1:] == [
         framed("what a stupid loser"), answer(True),

@@ -95,7 +95,8 @@ def test_a_bank_example_is_scored_without_itself_in_the_prompt(cli, ollama_args,
     assert len(requests) == len(BANK)
     for body in requests:
         judged = item_text(body)
-        earlier = [m["content"] for m in body["messages"][:-1]]
+        asked = max(i for i, m in enumerate(body["messages"]) if m["role"] == "user")
+        earlier = [m["content"] for m in body["messages"][:asked]]
         assert not any(json.dumps(judged) in turn for turn in earlier), judged
     assert "dry run" in run.stdout
     assert "calibration" not in profile.read_text()

@@ -29,14 +29,19 @@ def test_request_is_what_ollama_expects(cli, ollama_args, fake_ollama):
     assert first["think"] is False
     assert first["stream"] is False
     assert first["options"]["temperature"] == 0
-    assert first["format"]["properties"] == {"flagged": {"type": "boolean"}}
+    # The shortest request that reaches the label: the answer's opening, continued for one
+    # token, with its alternatives; no schema (a grammar would start from the brace).
+    assert first["options"]["num_predict"] == 1
+    assert (first["logprobs"], first["top_logprobs"]) == (True, 20)
+    assert "format" not in first
     roles = [m["role"] for m in first["messages"]]
-    assert roles == ["system", "user"]
+    assert roles == ["system", "user", "assistant"]
+    assert first["messages"][-1]["content"] == '{"flagged":'
     assert item_text(first) == "first text"
     # Everything before the text is byte-identical between items (prefix cache).
-    assert first["messages"][:-1] == second["messages"][:-1]
-    prefix = first["messages"][-1]["content"].split('{"text"')[0]
-    assert second["messages"][-1]["content"].startswith(prefix)
+    assert first["messages"][:-2] == second["messages"][:-2]
+    prefix = first["messages"][-2]["content"].split('{"text"')[0]
+    assert second["messages"][-2]["content"].startswith(prefix)
 
 
 def test_jsonl_passes_other_fields_through(cli, ollama_args, fake_ollama):
@@ -103,14 +108,17 @@ def test_modes(cli, ollama_args, fake_ollama):
     text = "click to win, you idiot\n"
     multiclass = cli("classify", *ollama_args, "--mode", "multiclass", input=text).records[0]["moderation"]
     assert multiclass["labels"] in (["toxicity"], ["spam"]) and multiclass["flagged"]
-    schema = fake_ollama.chat_requests()[-1]["format"]
-    assert schema["properties"]["category"]["enum"] == ["toxicity", "spam", "manipulation", "none"]
+    # Read after '{"category": "' over the blocked slugs and none.
+    assert set(multiclass["scores"]) == {"toxicity", "spam", "manipulation", "none"}
+    assert fake_ollama.chat_requests()[-1]["messages"][-1]["content"] == '{"category": "'
 
     multilabel = cli("classify", *ollama_args, "--mode", "multilabel", input=text).records[0]["moderation"]
     assert multilabel["labels"] == ["toxicity", "spam"] and multilabel["flagged"]
+    # On a server, multilabel is one sampled answer read key by key.
     schema = fake_ollama.chat_requests()[-1]["format"]
     # Keys in the order the profile declares its categories, blocked or not.
     assert list(schema["properties"]) == ["toxicity", "spam", "negative-sentiment", "manipulation"]
+    assert multilabel["decided_by"] == "probability"
 
 
 def test_unblocked_category_alone_is_not_flagged(cli, ollama_args):
@@ -151,8 +159,11 @@ def test_show_prompt_prints_the_exact_request_and_sends_nothing(cli, ollama_args
     cli("classify", *ollama_args, input="some text\n")
     sent = fake_ollama.chat_requests()[0]
     data = json.loads(shown.stdout)
-    assert data["messages"] == sent["messages"]
-    assert data["format"] == sent["format"]
+    # The conversation as sent; the answer's opening is what the probe continues.
+    assert data["messages"] == sent["messages"][:-1]
+    assert data["probed"] == [{"opening": sent["messages"][-1]["content"], "values": [" true", " false"]}]
+    # The schema a sampled answer follows (--explain, or a server without log-probabilities).
+    assert data["format"]["properties"] == {"flagged": {"type": "boolean"}}
 
 
 def test_injection_stays_inside_the_data_frame(cli, ollama_args, fake_ollama):
@@ -160,12 +171,12 @@ def test_injection_stays_inside_the_data_frame(cli, ollama_args, fake_ollama):
     data = json.dumps({"text": attack})
     run = cli("classify", *ollama_args, "--input-format", "jsonl", input=data + "\n")
     body = fake_ollama.chat_requests()[0]
-    user = body["messages"][-1]["content"]
+    user = body["messages"][1]["content"]
     # The text is one JSON string on one line: its quote and newline are escaped, so the
     # frame around it and the instructions after it are intact.
     assert user.count("\n") == 2
     assert item_text(body) == attack
-    assert len(body["messages"]) == 2 and body["messages"][0]["role"] == "system"
+    assert [m["role"] for m in body["messages"]] == ["system", "user", "assistant"]
     assert run.records[0]["moderation"]["flagged"] is True
 
 
@@ -288,10 +299,11 @@ def test_bad_option_values_are_said_in_plain_words(cli):
 def test_a_binary_flag_names_its_category_on_ollama_too(cli, ollama_args, fake_ollama):
     run = cli("classify", *ollama_args, input="you idiot\nwin a prize\nhello\n")
     assert [r["moderation"]["labels"] for r in run.records] == [["toxicity"], ["spam"], []]
-    # One follow-up per flagged text, with the blocked categories to choose from.
+    # One follow-up per flagged text, read a token at a time after '{"category":' (' "' that
+    # every slug starts with, then the slug), among the blocked categories only.
     naming = fake_ollama.naming_requests()
-    assert len(naming) == 2
-    assert naming[0]["format"]["properties"]["category"]["enum"] == ["toxicity", "spam", "manipulation"]
+    assert [r["messages"][-1]["content"] for r in naming] == ['{"category":', '{"category": "'] * 2
+    assert set(run.records[0]["moderation"]["scores"]) == {"flagged"}
 
 
 def test_the_table_shows_each_row_as_it_is_judged(cli, ollama_args, fake_ollama):

@@ -32,8 +32,9 @@ def test_binary_metrics(cli, ollama_args, tmp_path):
     flagged = report["per_class"]["flagged"]
     assert (flagged["precision"], flagged["recall"], flagged["support"]) == (0.5, 0.5, 2)
     assert report["confusion"] == {"flagged": {"flagged": 1, "acceptable": 1}, "acceptable": {"flagged": 1, "acceptable": 2}}
-    # 120 prompt tokens a request (the fake's count); the 2 flagged texts were also asked their category.
-    assert report["speed"]["items"] == 5 and report["speed"]["prompt_tokens_per_item"] == (5 + 2) * 120 / 5
+    # 120 prompt tokens a request (the fake's count). The 2 flagged texts were also asked
+    # their category: one token at a time, ' "' (shared by every slug) and then the slug.
+    assert report["speed"]["items"] == 5 and report["speed"]["prompt_tokens_per_item"] == (5 + 2 * 2) * 120 / 5
 
 
 def test_errors_file_is_importable_bank_format(cli, ollama_args, tmp_path):

@@ -160,7 +160,7 @@ def test_classify_uses_what_examples_add_wrote(cli, profile, ollama_args, fake_o
     run = cli("classify", "-p", profile, *ollama_args, input="you idiot\n")
     assert run.code == 0, run.stderr
     messages = fake_ollama.chat_requests()[0]["messages"]
-    assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
+    assert [m["role"] for m in messages] == ["system", "user", "assistant", "user", "assistant"]
     assert '"That referee was blind today"' in messages[1]["content"]
     assert messages[2]["content"] == '{"flagged": false}'
 

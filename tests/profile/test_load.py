@@ -98,8 +98,8 @@ def test_custom_category_needs_only_a_description(cli, ollama_args, tmp_path, fa
     )
     run = cli("classify", *ollama_args, "-p", path, "--mode", "multiclass", input="hi\n")
     assert run.code == 0
-    enum = fake_ollama.chat_requests()[0]["format"]["properties"]["category"]["enum"]
-    assert enum == ["crypto-shilling", "none"]
+    assert "- crypto-shilling: Promotion of crypto tokens." in fake_ollama.chat_requests()[0]["messages"][0]["content"]
+    assert set(run.records[0]["moderation"]["scores"]) == {"crypto-shilling", "none"}
 
 
 def test_doctor_reports_everything(cli, ollama_args):

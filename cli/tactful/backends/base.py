@@ -119,10 +119,18 @@ class Backend(Embedder, Protocol):
 
 @runtime_checkable
 class Prober(Protocol):
-    """A backend that reads answer probabilities directly (one forward pass, nothing sampled)."""
+    """A backend that reads answer probabilities directly, at the answer position.
+
+    The embedded backend evaluates the prompt plus the answer's opening in one forward
+    pass; a server that continues a partial answer (Ollama) generates one token after it.
+    """
+
+    # Whether the evaluated conversation stays in place between probes, so that a further
+    # question about the same text costs only its own tokens.
+    keeps_context: bool
 
     def probe(self, request: ProbeRequest) -> Probe:
-        """Raise BackendError when the backend cannot serve."""
+        """Raise BackendError when the backend cannot serve, NoProbabilities when it gives none."""
         ...
 
 

@@ -34,6 +34,7 @@ EMBED_TOKENS = 512
 
 class EmbeddedBackend:
     name = "embedded"
+    keeps_context = True  # llama.cpp's KV cache keeps the text: more questions cost their openings
 
     def __init__(
         self,

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
 import ollama
 
-from tactful.backends.base import TOP_LOGPROBS, BackendInfo, ChatRequest, Completion, token_logprobs
+from tactful.backends.base import (
+    TOP_LOGPROBS,
+    BackendInfo,
+    ChatRequest,
+    Completion,
+    Message,
+    Probe,
+    ProbeRequest,
+    token_logprobs,
+)
+from tactful.backends.continuation import read_choices
 from tactful.backends.retry import RetryPolicy, with_retries
-from tactful.errors import BackendError, Transient
+from tactful.errors import BackendError, NoProbabilities, Transient
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
 
@@ -28,6 +39,9 @@ def resolve_host(host: str | None) -> str:
 
 class OllamaBackend:
     name = "ollama"
+    # Each probe is a request of its own: questions that build on the model's earlier
+    # values (multilabel) are read from one sampled answer instead.
+    keeps_context = False
 
     def __init__(
         self,
@@ -65,17 +79,41 @@ class OllamaBackend:
         )
 
     def _chat_once(self, request: ChatRequest) -> Any:
-        options = {**self.options, "num_predict": request.max_tokens}
-        extra: dict[str, Any] = {"logprobs": True, "top_logprobs": TOP_LOGPROBS} if request.logprobs else {}
+        return self._chat(request.messages, request.max_tokens, request.logprobs, format=request.schema)
+
+    def _chat(self, messages: list[Message], max_tokens: int, logprobs: bool, **extra: Any) -> Any:
+        options = {**self.options, "num_predict": max_tokens}
+        if logprobs:
+            extra.update(logprobs=True, top_logprobs=TOP_LOGPROBS)
         return self.client.chat(
-            model=self.model,
-            messages=request.messages,
-            format=request.schema,
-            options=options,
-            think=False,
-            stream=False,
-            **extra,
+            model=self.model, messages=messages, options=options, think=False, stream=False, **extra
         )
+
+    # ------------------------------------------------------------ probabilities
+
+    def probe(self, request: ProbeRequest) -> Probe:
+        """Each query's distribution from one generated token after its opening.
+
+        Ollama continues a final, partial assistant message, so the request is the
+        conversation plus ``{"flagged":`` and one token to generate, with its alternatives
+        (``continuation``). No schema: a grammar would expect the answer from its first
+        brace, and the alternatives come from the raw logits anyway.
+        """
+        evaluated = 0
+
+        def next_tokens(prefill: str) -> Mapping[str, float]:
+            nonlocal evaluated
+            messages: list[Message] = [*request.messages, {"role": "assistant", "content": prefill}]
+            response = self._retrying(lambda: self._chat(messages, 1, True))
+            evaluated += response.prompt_eval_count or 0
+            entries = token_logprobs(getattr(response, "logprobs", None))
+            if not entries:
+                raise NoProbabilities(f"Ollama at {self.host} returned no log-probabilities (it needs 0.12.11 or later)")
+            first = entries[0]
+            return {token: math.exp(logprob) for token, logprob in (first.top or {first.token: first.logprob}).items()}
+
+        distributions = [read_choices(next_tokens, query.opening, query.choices) for query in request.queries]
+        return Probe(distributions, prompt_tokens=evaluated)
 
     # ------------------------------------------------------------ embeddings
 

@@ -71,7 +71,7 @@ def command(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the results to this file instead of stdout (JSONL, or a table with --format table).")] = None,
     fail_on_flagged: Annotated[bool, typer.Option("--fail-on-flagged", metavar="", help="Exit 1 when any item was flagged.")] = False,
     fail_on_error: Annotated[bool, typer.Option("--fail-on-error", metavar="", help="Exit 4 when any record could not be judged (a run that judged none always exits 4).")] = False,
-    show_prompt: Annotated[bool, typer.Option("--show-prompt", metavar="", help="Print the exact request for the first input and exit.")] = False,
+    show_prompt: Annotated[bool, typer.Option("--show-prompt", metavar="", help="Print the exact request for the first input and exit: its messages, the schema of a sampled answer, and the answer openings whose next-token probabilities decide.")] = False,
     jobs: JobsOpt = 1,
     normalize: Annotated[Optional[bool], typer.Option("--normalize/--no-normalize", metavar="", help="Undo camouflage (invisible characters, look-alikes, leetspeak) before classifying.", show_default=False)] = None,
     retries: RetriesOpt = None,
@@ -264,13 +264,16 @@ def _show_prompt(records: Iterable[InputRecord], settings: Settings) -> int:
         request = classifier.first_request(first)
     finally:
         classifier.close()
-    shown = {
+    shown: dict[str, object] = {
         "model": profile.model.name,
         "backend": profile.model.backend,
         "prompt": classifier.builder.fingerprint,
         "format": request.schema,
         "messages": request.messages,
     }
+    if not classifier.contract.explain:
+        # Where the answer's probabilities are read: after each opening, over its values.
+        shown["probed"] = [{"opening": q.opening, "values": list(q.choices)} for q in classifier.contract.queries()]
     json.dump(shown, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
     return EXIT_OK

@@ -16,7 +16,7 @@ from tactful.engine.prompt import Prompt, PromptBuilder
 from tactful.engine.scores import scores_from_logprobs
 from tactful.engine.stream import SingleFlight
 from tactful.engine.textprep import prepare_text
-from tactful.errors import AnswerError
+from tactful.errors import AnswerError, NoProbabilities
 from tactful.profile.load import Profile
 from tactful.records import InputRecord, Moderation, Result
 
@@ -48,10 +48,14 @@ class Classifier:
         self._identity: dict[str, object] | None = None
         self.contract = self.builder.contract
         self.max_tokens = 400 if self.contract.explain else 32 + 8 * len(self.contract.all_slugs)
-        # Probabilities read in one pass where the backend can; a rationale has to be written.
+        # Probabilities read at the answer position where the backend can; a rationale has
+        # to be written. Multilabel reads each key after the earlier values, which pays only
+        # where the backend keeps the text between questions; a server answers it in one
+        # sampled answer read key by key.
         self._prober: Prober | None = None
         if isinstance(self.backend, Prober) and not self.contract.explain:
-            self._prober = self.backend
+            if self.contract.mode != "multilabel" or self.backend.keeps_context:
+                self._prober = self.backend
 
     def prompt_for(self, text: str) -> Prompt:
         examples = self.select_examples(text) if self.select_examples else []
@@ -161,7 +165,10 @@ class Classifier:
 
     def _attempt(self, request: ChatRequest) -> tuple[Decision, Completion]:
         if self._prober is not None:
-            return self._probe(request)
+            try:
+                return self._probe(request)
+            except NoProbabilities:
+                self._prober = None  # an old server: the sampled answer decides from now on
         completion = self.backend.complete(request)
         decision = self.contract.parse(completion.content, self._scores(completion))
         if decision.flagged and self.contract.needs_naming:
@@ -190,8 +197,13 @@ class Classifier:
             distributions, evaluated = probe.distributions, probe.prompt_tokens
         decision = contract.decide(contract.scores_from(distributions))
         if decision.flagged and contract.needs_naming:
-            # The same conversation again: only the naming question's opening is new.
-            naming = self._prober.probe(ProbeRequest(request.messages, (contract.category_query(contract.blocked),), fixed))
+            # The same conversation again: only the naming question's opening is new. A
+            # flag stands unnamed when the model will not name a category (as when a
+            # sampled naming answer breaks its schema).
+            try:
+                naming = self._prober.probe(ProbeRequest(request.messages, (contract.category_query(contract.blocked),), fixed))
+            except AnswerError:
+                return decision, Completion("", prompt_tokens=evaluated, output_tokens=0)
             decision = contract.named(decision, naming.distributions[0])
             evaluated += naming.prompt_tokens
         return decision, Completion("", prompt_tokens=evaluated, output_tokens=0)
