@@ -9,6 +9,7 @@ The hierarchy::
         │   ├── ConfigError      profile, example bank or a cache unusable   exit 2
         │   ├── UsageError       the command line asks the impossible        exit 2
         │   └── BackendError     the model backend cannot serve              exit 3
+        │       └── HostUnavailable  one server is down or keeps failing
         ├── AnswerError          one model answer broke the output contract
         ├── NoProbabilities      the backend reports no log-probabilities
         ├── Transient            a backend fault worth retrying
@@ -26,6 +27,9 @@ Shown to users:
 
 Internal, never seen as such:
 
+- ``HostUnavailable``: with several hosts, caught by ``backends.hosts.HostPool``, which
+  takes that host out of rotation for a while and sends the request to another; with one
+  host (or all down) it reaches the user as a BackendError.
 - ``AnswerError``: caught by ``Classifier.classify``, which writes it into that record's
   ``error`` field; the run goes on.
 - ``NoProbabilities``: raised by a backend's ``probe`` when the server gives no
@@ -94,6 +98,10 @@ class BackendError(TactfulError):
     """The model backend cannot be used: not running, model missing, gone mid-run."""
 
     exit_code = EXIT_BACKEND
+
+
+class HostUnavailable(BackendError):
+    """One server cannot be reached or keeps failing; with several hosts, the others carry on."""
 
 
 class NothingJudged(TactfulError):

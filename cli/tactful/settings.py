@@ -7,6 +7,7 @@ layer reads. No other module looks at flags, and none re-reads the profile.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -22,7 +23,7 @@ class Overrides:
 
     profile: Path | None = None
     model: str | None = None
-    host: str | None = None
+    hosts: Sequence[str] | None = None  # --host, repeatable
     backend: str | None = None
     mode: str | None = None
     explain: bool | None = None
@@ -48,7 +49,12 @@ def resolve(overrides: Overrides) -> Settings:
     location = locate_profile(overrides.profile)
     profile = load_profile(location)
     profile = profile.with_overrides(mode=overrides.mode, explain=overrides.explain, normalize=overrides.normalize)
-    profile = profile.with_model(name=overrides.model, host=overrides.host, backend=overrides.backend)
+    profile = profile.with_model(name=overrides.model, backend=overrides.backend)
+    if overrides.hosts:  # the command line's servers replace the profile's host and hosts
+        profile = profile.with_model(host=overrides.hosts[0], hosts=tuple(dict.fromkeys(overrides.hosts)))
+    if profile.model.backend == "openai" and overrides.model is None and profile.model.name == DEFAULT_MODEL:
+        # Ollama's default name means nothing to another server: use the model it serves.
+        profile = profile.with_model(name="")
     if _default_model_missing_in_process(profile, overrides):
         # `tactful models fetch` provides this one: the embedded backend's own default.
         profile = profile.with_model(name=DEFAULT_PINNED)

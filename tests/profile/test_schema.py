@@ -28,6 +28,7 @@ from tactful.profile.schema import (
     TASK,
     TOP,
     Field,
+    field_named,
     find_field,
     names,
     section_of,
@@ -116,7 +117,8 @@ def test_each_field_is_consistent_and_explained(field):
         assert field.default <= field.high
 
 
-_SAMPLES = {"bool": ("yes", True), "int": ("7", 7), "float": ("0.25", 0.25), "str": ("x", "x")}
+_SAMPLES = {"bool": ("yes", True), "int": ("7", 7), "float": ("0.25", 0.25), "str": ("x", "x"),
+            "list": ("http://a:11434, http://b:11434", ["http://a:11434", "http://b:11434"])}
 
 
 @pytest.mark.parametrize("field", [f for f in _all_fields() if f.kind != "table"], ids=lambda f: f.key)
@@ -150,7 +152,7 @@ def test_profile_set_names_the_type_a_key_takes():
 def test_find_field_follows_sections_and_tables():
     assert find_field(["task", "mode"]) == (TASK[0], 2)
     assert find_field(["categories", "hate", "threshold"]) == (CATEGORY[3], 3)
-    assert find_field(["model", "options", "num_ctx"]) == (MODEL[5], 2)
+    assert find_field(["model", "options", "num_ctx"]) == (field_named(MODEL, "options"), 2)
     assert find_field(["version"]) == (TOP[0], 1)
     assert find_field(["task", "mode", "deeper"]) is None
     assert find_field(["categories", "hate"]) is None
@@ -171,7 +173,7 @@ def test_an_unknown_key_set_is_refused_with_a_hint_from_the_schema(tmp_path):
         ("[task]\nmax_chars = 10\n", "'task.max_chars' must be at least 100, not 10"),
         ('[task]\nmax_chars = "x"\n', "'task.max_chars' must be a number, not str 'x'"),
         ("[task]\nsecond_loook = true\n", "unknown key 'task.second_loook' (did you mean 'second_look'?)"),
-        ('[model]\nbackend = "olama"\n', "'model.backend' must be one of ollama, embedded, not 'olama' (did you mean 'ollama'?)"),
+        ('[model]\nbackend = "olama"\n', "'model.backend' must be one of ollama, embedded, openai, not 'olama' (did you mean 'ollama'?)"),
         ('[model]\noptions = "big"\n', "'model.options' must be a table, not str 'big'"),
         ('[check]\nfail_level = "severe"\n', "'check.fail_level' must be one of low, medium, high, not 'severe'"),
         ('[check.types]\n"*.txt" = "rst"\n', "'check.types.*.txt' must be one of markdown, text, not 'rst'"),

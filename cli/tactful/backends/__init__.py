@@ -33,21 +33,43 @@ __all__ = [
 
 
 def open_backend(settings: ModelSettings, retry: RetryPolicy | None = None, state_dir: Path | None = None) -> Backend:
-    """The profile's backend; ``state_dir`` lets the embedded one keep its fixed prompt on disk."""
+    """The profile's backend; ``state_dir`` lets the embedded one keep its fixed prompt on disk.
+
+    With several hosts (``model.hosts``, repeated ``--host``) it is a ``HostPool`` over one
+    backend per host.
+    """
     if settings.backend == "embedded":
         from tactful.backends.embedded import EmbeddedBackend
 
         return EmbeddedBackend.open(
             settings.name, options=dict(settings.options), embedding=settings.embedding, state_dir=state_dir
         )
+    backends = [_server_backend(settings, host, retry) for host in settings.endpoints]
+    if len(backends) == 1:
+        return backends[0]
+    from tactful.backends.hosts import HostPool, ProbingHostPool
+
+    return ProbingHostPool(backends) if isinstance(backends[0], Prober) else HostPool(backends)
+
+
+def _server_backend(settings: ModelSettings, host: str | None, retry: RetryPolicy | None, name: str | None = None) -> Backend:
+    """One server's backend: ``name`` is the model to ask for (default: the profile's)."""
+    if settings.backend == "openai":
+        from tactful.backends.openai import OpenAIBackend
+
+        return OpenAIBackend(
+            (name or settings.name) or None, host, timeout=settings.timeout, options=dict(settings.options),
+            retry=retry, api_key_env=settings.api_key_env,
+        )
     from tactful.backends.ollama import OllamaBackend
 
     return OllamaBackend(
-        settings.name,
-        host=settings.host,
+        name or settings.name,
+        host=host,
         timeout=settings.timeout,
-        options=dict(settings.options),
+        options=dict(settings.options) if name is None else None,
         retry=retry,
+        model_setting="--model" if name is None else "model.embedding",  # the setting a "not found" names
     )
 
 
@@ -59,12 +81,4 @@ def open_embedder(settings: ModelSettings, retry: RetryPolicy | None = None) -> 
         from tactful.backends.embedded import EmbeddedBackend
 
         return EmbeddedBackend.open_embedder(settings.embedding, options=dict(settings.options))
-    from tactful.backends.ollama import OllamaBackend
-
-    return OllamaBackend(
-        settings.embedding,
-        host=settings.host,
-        timeout=settings.timeout,
-        retry=retry,
-        model_setting="model.embedding",  # so "model not found" names the setting to change
-    )
+    return _server_backend(settings, settings.endpoints[0], retry, name=settings.embedding)

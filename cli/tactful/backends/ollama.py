@@ -22,7 +22,7 @@ from tactful.backends.base import (
 )
 from tactful.backends.continuation import read_choices
 from tactful.backends.retry import RetryPolicy, with_retries
-from tactful.errors import BackendError, NoProbabilities, Transient
+from tactful.errors import BackendError, HostUnavailable, NoProbabilities, Transient
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
 
@@ -128,7 +128,7 @@ class OllamaBackend:
         try:
             response = with_retries(lambda: self._call(request), self.retry)
         except Transient as exc:
-            raise BackendError(
+            raise HostUnavailable(
                 f"Ollama at {self.host} kept failing after {self.retry.attempts} tries: {exc}"
             ) from None
         self._connected = True
@@ -159,8 +159,8 @@ class OllamaBackend:
             return Transient(f"Ollama answered {exc.status_code}: {exc.error}")
         return BackendError(f"Ollama at {self.host} refused the request ({exc.status_code}): {exc.error}")
 
-    def not_running(self) -> BackendError:
-        return BackendError(
+    def not_running(self) -> HostUnavailable:
+        return HostUnavailable(
             f"cannot reach Ollama at {self.host}: is it running? Start it with `ollama serve` "
             "(or point --host / OLLAMA_HOST at your server)"
         )

@@ -199,7 +199,8 @@ def _scores(classifier: Classifier, profile: Profile, items: list[Labelled], job
             raise UsageError(f"the {classifier.backend.name} backend returned no log-probabilities: calibrate needs scores")
         return result.moderation.scores
 
-    return list(classify_stream(items, judge, jobs))
+    # --jobs in flight on each host, as classify does
+    return list(classify_stream(items, judge, jobs * int(getattr(classifier.backend, "size", 1))))
 
 
 def _without(classifier: Classifier, profile: Profile, example_id: str | None) -> Classifier:

@@ -24,7 +24,7 @@ from tactful.check.findings import Unjudged, findings_for
 from tactful.check.gitdiff import Changes, changed_files, changed_lines
 from tactful.check.report import Summary, write_report
 from tactful.check.segment import Unit
-from tactful.commands.common import make_backend, make_classifier, warn
+from tactful.commands.common import open_moderator, warn
 from tactful.commands.options import (
     BackendOpt,
     HostOpt,
@@ -35,7 +35,6 @@ from tactful.commands.options import (
     RetriesOpt,
     value,
 )
-from tactful.engine.stream import classify_stream
 from tactful.errors import EXIT_FLAGGED, EXIT_OK, EXIT_UNJUDGED, UsageError
 from tactful.io.readers import STDIN, resolve_paths
 from tactful.profile.load import Profile
@@ -199,15 +198,13 @@ def _units(files: list[str], profile: Profile, options: CheckOptions) -> Iterato
 
 def _judge(work: list[Work], settings: Settings, options: CheckOptions, summary: Summary) -> None:
     profile = settings.profile
-    backend = make_backend(settings)
-    classifier = make_classifier(settings, backend, use_cache=options.use_cache)
+    moderator = open_moderator(settings, use_cache=options.use_cache)
     try:
-        results = classify_stream((w.record() for w in work), classifier.classify, options.jobs)
+        results = moderator.results((w.record() for w in work), options.jobs)
         for item, result in zip(work, results):
             if result.moderation.error is not None:
                 summary.unjudged.append(Unjudged(item.path, item.unit.line, item.unit.col, result.moderation.error))
             else:
                 summary.findings.extend(findings_for(item.path, item.unit, result, profile))
     finally:
-        classifier.close()
-        backend.close()
+        moderator.close()

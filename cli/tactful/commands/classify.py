@@ -15,7 +15,7 @@ from typing import IO, Annotated, Optional
 import typer
 
 from tactful.backends.base import BackendInfo, ChatRequest, Completion
-from tactful.commands.common import make_backend, make_classifier
+from tactful.commands.common import make_classifier, open_moderator
 from tactful.commands.options import (
     BackendOpt,
     HostOpt,
@@ -29,8 +29,6 @@ from tactful.commands.options import (
     explicit,
     value,
 )
-from tactful.engine.classifier import Classifier
-from tactful.engine.stream import classify_stream
 from tactful.errors import EXIT_OK, BackendError, Stopped, UsageError, run_exit_code
 from tactful.io.console import console
 from tactful.io.interrupts import stop_on_signals
@@ -38,6 +36,7 @@ from tactful.io.output_file import OutputFile
 from tactful.io.progress import ProgressBar, RunStats, estimate_total
 from tactful.io.readers import STDIN, ReadOptions, read_inputs, resolve_paths
 from tactful.io.writers import JsonlWriter, ResultWriter, TableWriter
+from tactful.moderator import Moderator
 from tactful.records import InputRecord
 from tactful.settings import Overrides, Settings, resolve
 
@@ -151,13 +150,12 @@ def classify(paths: list[str], overrides: Overrides, options: ClassifyOptions) -
     records = read_inputs(files, options.read)
     if options.show_prompt:
         return _show_prompt(records, settings)
-    backend = make_backend(settings)
-    classifier = make_classifier(settings, backend, use_cache=options.use_cache)
+    moderator = open_moderator(settings, use_cache=options.use_cache)
     new_file = options.output is not None and not options.output.exists()
     out = None
     try:
         out = OutputFile.open(options.output, options.resume, options.force, options.read.id_field) if options.output else None
-        stats = _run(out.pending(records) if out else records, classifier, out, options, files, settings.scores)
+        stats = _run(out.pending(records) if out else records, moderator, out, options, files, settings.scores)
     except Stopped as stop:
         return stop.exit_code
     except BackendError:
@@ -165,8 +163,7 @@ def classify(paths: list[str], overrides: Overrides, options: ClassifyOptions) -
             out.path.unlink()  # a backend that never answered leaves no empty file behind
         raise
     finally:
-        classifier.close()
-        backend.close()
+        moderator.close()
     # Lines a resumed run found finished were judged by the run before.
     finished = out.skipped if out else 0
     code, why = run_exit_code(stats.done - stats.errors + finished, stats.errors, stats.flagged,
@@ -199,7 +196,7 @@ def _check(options: ClassifyOptions) -> None:
         raise UsageError("--resume needs JSONL output: drop --format table")
 
 
-def _run(records: Iterable[InputRecord], classifier: Classifier, out: OutputFile | None,
+def _run(records: Iterable[InputRecord], moderator: Moderator, out: OutputFile | None,
          options: ClassifyOptions, files: list[str], show_scores: bool) -> RunStats:
     """Classify and write; on a signal or a dead backend, close cleanly and say how to go on."""
     stats = RunStats()
@@ -212,7 +209,7 @@ def _run(records: Iterable[InputRecord], classifier: Classifier, out: OutputFile
     reason = None
     try:
         with stop_on_signals(), ProgressBar(show_bar, total) as bar, \
-                closing(classify_stream(records, classifier.classify, options.jobs)) as results:
+                closing(moderator.results(records, options.jobs)) as results:
             for result in results:
                 writer.write(result)
                 stats.add(result)
@@ -231,7 +228,7 @@ def _run(records: Iterable[InputRecord], classifier: Classifier, out: OutputFile
         # resume: its own one-line error says it all.
         nothing_done = reason == "stopped" and stats.done == 0
         if not options.quiet and not nothing_done:
-            print(stats.summary(out.skipped if out else 0), file=sys.stderr, flush=True)
+            print(stats.summary(out.skipped if out else 0, moderator.served()), file=sys.stderr, flush=True)
         if reason and not nothing_done:
             _stopped(reason, out, options, files)
     return stats

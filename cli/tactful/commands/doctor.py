@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from rich.console import Console
 
+from tactful.backends import Backend, BackendInfo
+from tactful.backends.hosts import HostPool
 from tactful.commands.common import make_backend
 from tactful.commands.options import BackendOpt, HostOpt, ModelOpt, ProfileOpt, value
 from tactful.errors import EXIT_BACKEND, EXIT_OK, EXIT_USAGE, TactfulError
@@ -36,9 +38,27 @@ def doctor(overrides: Overrides, out: Console) -> int:
     _line(out, OK, f"categories: {len(profile.categories)}, blocked: {blocked}; mode {profile.task.mode}")
     try:
         backend = make_backend(settings)
-        info = backend.info()
     except TactfulError as exc:
         _line(out, BAD, f"backend {profile.model.backend}: {exc.message}")
+        return EXIT_BACKEND
+    try:
+        # Several hosts: every one is checked, and each must serve the model.
+        infos = backend.infos() if isinstance(backend, HostPool) else [("", _info(backend))]
+    finally:
+        backend.close()
+    return max(_report(out, info) for _, info in infos)
+
+
+def _info(backend: Backend) -> BackendInfo | TactfulError:
+    try:
+        return backend.info()
+    except TactfulError as exc:
+        return exc
+
+
+def _report(out: Console, info: BackendInfo | TactfulError) -> int:
+    if isinstance(info, TactfulError):
+        _line(out, BAD, f"backend: {info.message}")
         return EXIT_BACKEND
     version = f" version {info.version}" if info.version else ""
     _line(out, OK, f"backend {info.backend}: {info.location}{version}")

@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from tactful.commands.common import make_backend, make_classifier
+from tactful.commands.common import open_moderator
 from tactful.commands.options import (
     BackendOpt,
     HostOpt,
@@ -31,14 +31,13 @@ from tactful.commands.options import (
     value,
 )
 from tactful.engine.answer import NONE_LABEL
-from tactful.engine.classifier import Classifier
-from tactful.engine.stream import classify_stream
 from tactful.errors import EXIT_FLAGGED, EXIT_OK, NothingJudged, UsageError
 from tactful.evaluation.calibration import average_precision, reliability, roc_auc
 from tactful.evaluation.labels import gold_slugs, gold_value
 from tactful.evaluation.metrics import Report, multi_label_report, single_label_report
 from tactful.io.console import console, styled
 from tactful.io.readers import ReadOptions, read_inputs, resolve_paths
+from tactful.moderator import Moderator
 from tactful.profile.load import Profile
 from tactful.records import Result
 from tactful.settings import Overrides, resolve
@@ -115,20 +114,18 @@ def evaluate(overrides: Overrides, options: EvalOptions, console: Console) -> in
     unknown = sorted(set(options.mapping.values()) - set(profile.slugs))
     if unknown:
         raise UsageError(f"--map names categories the profile does not have: {', '.join(unknown)}")
-    backend = make_backend(settings)
-    classifier = make_classifier(settings, backend)
-    report: dict[str, Any] = {"profile": profile.name, "model": backend.model, "mode": profile.task.mode}
+    moderator = open_moderator(settings)
+    report: dict[str, Any] = {"profile": profile.name, "model": moderator.backend.model, "mode": profile.task.mode}
     code = EXIT_OK
     try:
         if options.data is not None:
-            report["data"] = _evaluate_data(classifier, profile, options, console)
+            report["data"] = _evaluate_data(moderator, profile, options, console)
         if tests_path is not None:
-            failures = _policy_tests(classifier, profile, tests_path, options, console)
+            failures = _policy_tests(moderator, profile, tests_path, options, console)
             report["policy_tests"] = failures
             code = EXIT_FLAGGED if failures["failed"] else EXIT_OK
     finally:
-        classifier.close()
-        backend.close()
+        moderator.close()
     if options.json_output:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     return code
@@ -137,13 +134,13 @@ def evaluate(overrides: Overrides, options: EvalOptions, console: Console) -> in
 # ---------------------------------------------------------------- labelled data
 
 
-def _evaluate_data(classifier: Classifier, profile: Profile, options: EvalOptions, console: Console) -> dict[str, Any]:
+def _evaluate_data(moderator: Moderator, profile: Profile, options: EvalOptions, console: Console) -> dict[str, Any]:
     paths = resolve_paths([str(options.data)])
     records = read_inputs(paths, ReadOptions(input_format="jsonl", field=options.text_field))
     if options.limit is not None:
         records = itertools.islice(records, options.limit)
     started = time.perf_counter()
-    results = list(classify_stream(records, classifier.classify, options.jobs))
+    results = list(moderator.results(records, options.jobs))
     elapsed = time.perf_counter() - started
     scored, errors = _score(results, profile, options)
     if not scored:
@@ -277,9 +274,9 @@ def _print_metrics(console: Console, report: Report, speed: dict[str, Any], erro
 # ---------------------------------------------------------------- policy tests
 
 
-def _policy_tests(classifier: Classifier, profile: Profile, path: Path, options: EvalOptions, console: Console) -> dict[str, Any]:
+def _policy_tests(moderator: Moderator, profile: Profile, path: Path, options: EvalOptions, console: Console) -> dict[str, Any]:
     records = list(read_inputs([str(path)], ReadOptions(input_format="jsonl")))
-    results = list(classify_stream(records, classifier.classify, options.jobs))
+    results = list(moderator.results(records, options.jobs))
     blocked = {c.slug for c in profile.blocked}
     failures = []
     for result in results:

@@ -25,6 +25,7 @@ class Mode(str, Enum):
 class BackendName(str, Enum):
     ollama = "ollama"
     embedded = "embedded"
+    openai = "openai"
 
 
 def value(choice: Enum | None) -> str | None:
@@ -44,8 +45,12 @@ ModelOpt = Annotated[
     typer.Option("--model", "-m", show_default=False, help="Model name (Ollama) or GGUF path / pulled name (embedded). Overrides the profile."),
 ]
 HostOpt = Annotated[
-    Optional[str],
-    typer.Option("--host", show_default=False, help="Ollama URL. Default: the profile, then $OLLAMA_HOST, then localhost:11434."),
+    Optional[list[str]],
+    typer.Option(
+        "--host", show_default=False, metavar="URL",
+        help="The server's URL (Ollama's default: the profile, then $OLLAMA_HOST, then localhost:11434; openai: "
+             "http://HOST:PORT/v1). Repeat it to spread requests across several servers, --jobs on each.",
+    ),
 ]
 BackendOpt = Annotated[Optional[BackendName], typer.Option("--backend", help="Overrides the profile's model.backend.", show_default=False)]
 ModeOpt = Annotated[Optional[Mode], typer.Option("--mode", help="Overrides the profile's task.mode.", show_default=False)]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -55,13 +56,16 @@ class RunStats:
     def rate(self) -> float:
         return self.done / self.elapsed if self.elapsed > 0 else 0.0
 
-    def summary(self, skipped: int = 0) -> str:
+    def summary(self, skipped: int = 0, hosts: Mapping[str, int] | None = None) -> str:
+        """The run in one line; ``hosts``: records each server answered, when there were several."""
         parts = [f"{self.flagged} flagged", f"{self.errors} errors", f"{self.cached} from cache"]
         if skipped:
             parts.append(f"{skipped} already done")
         line = f"tactful: {plural(self.done, 'record')} in {self.elapsed:.1f} s ({self.rate:.1f}/s): " + ", ".join(parts)
         if self.labels:
             line += "; labels: " + ", ".join(f"{label} {n}" for label, n in self.labels.most_common())
+        if hosts:
+            line += "; hosts: " + ", ".join(f"{host} {n}" for host, n in hosts.items())
         return line
 
 

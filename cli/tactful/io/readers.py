@@ -125,6 +125,11 @@ def jsonl_record(line: str, source: str, options: ReadOptions) -> InputRecord:
             source, None, {"id": source, "raw": obj}, source,
             f"{source}: expected a JSON object, got {type(obj).__name__}",
         )
+    return object_record(obj, source, options)
+
+
+def object_record(obj: dict[str, Any], source: str, options: ReadOptions) -> InputRecord:
+    """The record for one object: its text at ``options.field``, its id at ``options.id_field``."""
     record_id = lookup(obj, options.id_field)
     rid = source if record_id is None or isinstance(record_id, (dict, list)) else str(record_id)
     text = lookup(obj, options.field)

@@ -147,6 +147,8 @@ def _convert(field: Field, name: str, raw: str) -> Any:
         raise UsageError(f"{name} takes true or false, not '{raw}'")
     if field.kind == "str":
         return raw
+    if field.kind == "list":  # `set model.hosts http://a:11434,http://b:11434`
+        return [item.strip() for item in raw.split(",") if item.strip()]
     try:
         return int(raw) if field.kind == "int" else float(raw)
     except ValueError:

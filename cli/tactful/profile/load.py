@@ -74,9 +74,16 @@ class ModelSettings:
     backend: str = default_of(MODEL, "backend")
     name: str = default_of(MODEL, "name")
     host: str | None = default_of(MODEL, "host")
+    hosts: tuple[str, ...] = default_of(MODEL, "hosts")
+    api_key_env: str | None = default_of(MODEL, "api_key_env")
     timeout: float = default_of(MODEL, "timeout")
     embedding: str | None = default_of(MODEL, "embedding")
     options: Mapping[str, Any] = default_of(MODEL, "options")
+
+    @property
+    def endpoints(self) -> tuple[str | None, ...]:
+        """The servers to use: ``hosts``, else ``host``; None is the backend's own default."""
+        return self.hosts or (self.host,)
 
 
 @dataclass(frozen=True)
@@ -203,7 +210,7 @@ def default_profile() -> Profile:
 
 # The Python types TOML gives for each kind of field; a whole number is a number too.
 _TYPES: dict[str, tuple[type, ...]] = {
-    "str": (str,), "bool": (bool,), "int": (int,), "float": (int, float), "table": (dict,),
+    "str": (str,), "bool": (bool,), "int": (int,), "float": (int, float), "table": (dict,), "list": (list,),
 }
 _CASTS: dict[str, Callable[[Any], Any]] = {"int": int, "float": float}
 
@@ -232,6 +239,11 @@ class _Reader:
     def read(self, f: Field, default: Any) -> Any:
         if f.kind == "table":
             return dict(self.get(f.name, dict, default))
+        if f.kind == "list":
+            items = self.get(f.name, list, default)
+            if not all(isinstance(item, str) and item for item in items):
+                raise self._fail(f.name, f"must be a list of non-empty strings, not {items!r}")
+            return tuple(items)
         if f.low is not None or f.high is not None:
             return self.number(f, default)
         if f.choices is not None:
@@ -270,7 +282,8 @@ def _bounds(f: Field) -> str:
 
 
 def _type_name(kind: type | tuple[type, ...]) -> str:
-    words = {str: "a string", bool: "true or false", int: "a whole number", float: "a number", dict: "a table"}
+    words = {str: "a string", bool: "true or false", int: "a whole number", float: "a number", dict: "a table",
+             list: "a list"}
     kinds = kind if isinstance(kind, tuple) else (kind,)
     if set(kinds) == {int, float}:
         return "a number"

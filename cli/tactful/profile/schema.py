@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Literal
 
-Kind = Literal["str", "bool", "int", "float", "table"]
+Kind = Literal["str", "bool", "int", "float", "table", "list"]  # list: of strings
 
 SEVERITIES = ("low", "medium", "high")
 MODES = ("binary", "multiclass", "multilabel")
 SELECTIONS = ("fixed", "balanced", "similar")
-BACKENDS = ("ollama", "embedded")
+BACKENDS = ("ollama", "embedded", "openai")
 LONG_TEXT = ("truncate", "split", "error")
 CHECK_TYPES = ("markdown", "text")
 DEFAULT_MODEL = "qwen2.5:3b"
@@ -69,9 +69,11 @@ TOP: tuple[Field, ...] = (
 )
 
 MODEL: tuple[Field, ...] = (
-    Field("model", "backend", "str", "ollama", "ollama: a local Ollama server; embedded: a GGUF file run in process", BACKENDS),
+    Field("model", "backend", "str", "ollama", "ollama: an Ollama server; embedded: a GGUF file in process; openai: an OpenAI-compatible server", BACKENDS),
     Field("model", "name", "str", DEFAULT_MODEL, "an Ollama model name, or a GGUF path or fetched name for the embedded backend"),
-    Field("model", "host", "str", None, "Ollama's URL; default: $OLLAMA_HOST, else http://127.0.0.1:11434", optional=True),
+    Field("model", "host", "str", None, "the server's URL; Ollama: $OLLAMA_HOST, else localhost:11434; openai: required (http://HOST:PORT/v1)", optional=True),
+    Field("model", "hosts", "list", (), "several servers of one backend and model: requests spread, --jobs on each (replaces host)"),
+    Field("model", "api_key_env", "str", None, "openai backend: the environment variable that holds the API key (never the key itself)", optional=True),
     Field("model", "timeout", "float", 120.0, "seconds to wait for one answer", low=1.0),
     Field("model", "embedding", "str", None, "an embedding model for example_selection = \"similar\" (unset: BM25 over words)", optional=True),
     Field("model", "options", "table", EMPTY_TABLE, "extra Ollama options, passed through as they are"),

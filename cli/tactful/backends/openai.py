@@ -1,0 +1,216 @@
+"""Any server with the OpenAI chat-completions API: vLLM, SGLang, llama.cpp's server, LM Studio, TGI.
+
+Spoken with httpx directly (the same client library as the Ollama backend), so tests
+can swap the transport and no vendor SDK is needed. The request asks for temperature 0,
+a seed, the answer's JSON schema and the top log-probabilities of each answer token;
+the scores are read from those, as for any sampled answer (``engine.scores``). A server
+that returns no log-probabilities leaves the sampled answer to decide, and records say so.
+
+Schemas go in the standard form (``response_format: {"type": "json_schema", ...}``,
+vLLM, SGLang, llama.cpp's own server, LM Studio); a server that refuses it gets the older
+``{"type": "json_object", "schema": ...}`` form (llama-cpp-python's server) for the
+rest of the run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from tactful.backends.base import TOP_LOGPROBS, BackendInfo, ChatRequest, Completion, token_logprobs
+from tactful.backends.retry import RetryPolicy, with_retries
+from tactful.errors import BackendError, ConfigError, HostUnavailable, Transient
+
+# Statuses worth another try: the server is busy, restarting, or behind a proxy that is.
+RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
+
+
+def base_url(host: str | None) -> str:
+    """The API root: ``http://h:8000`` becomes ``http://h:8000/v1``; a path given is kept."""
+    if not host:
+        raise ConfigError("the openai backend needs the server's URL: --host http://HOST:PORT/v1 (or model.host)")
+    url = host if "://" in host else f"http://{host}"
+    return url.rstrip("/") if urlsplit(url).path.strip("/") else url.rstrip("/") + "/v1"
+
+
+class OpenAIBackend:
+    name = "openai"
+
+    def __init__(
+        self,
+        model: str | None,
+        host: str | None,
+        timeout: float = 120.0,
+        options: dict[str, Any] | None = None,
+        retry: RetryPolicy | None = None,
+        api_key_env: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.host = base_url(host)
+        self._model = model  # None: the one model the server lists
+        self.options = dict(options or {})
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self.api_key_env = api_key_env
+        headers = {"Authorization": f"Bearer {self._api_key()}"} if api_key_env else {}
+        self._timeout = httpx.Timeout(timeout, connect=min(timeout, 5.0))
+        self.client = httpx.Client(timeout=self._timeout, headers=headers, transport=transport)
+        self._connected = False
+        self._schema_form = "json_schema"  # "json_object" once the server refuses the standard form
+        self._served: str | None = None  # the model id the server reports
+
+    @property
+    def model(self) -> str:
+        if self._model is None:
+            listed = self._listed_models()
+            self._model = listed[0] if listed else "default"
+        return self._model
+
+    # ------------------------------------------------------------ chat
+
+    def complete(self, request: ChatRequest) -> Completion:
+        data = self._retrying(lambda: self._chat_once(request))
+        choice = data["choices"][0]
+        usage = data.get("usage") or {}
+        self._served = self._served or data.get("model")
+        logprobs = (choice.get("logprobs") or {}).get("content") if request.logprobs else None
+        return Completion(
+            content=(choice.get("message") or {}).get("content") or "",
+            prompt_tokens=usage.get("prompt_tokens"),
+            output_tokens=usage.get("completion_tokens"),
+            logprobs=token_logprobs(logprobs),
+        )
+
+    def _chat_once(self, request: ChatRequest) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "seed": 0,
+            **self.options,  # server-specific extras (top_k, a vLLM guided-decoding backend, ...)
+            "model": self.model,
+            "messages": request.messages,
+            "temperature": 0,
+            "max_tokens": request.max_tokens,
+            "response_format": self._response_format(request.schema),
+        }
+        if request.logprobs:
+            body.update(logprobs=True, top_logprobs=TOP_LOGPROBS)
+        try:
+            return self._post("/chat/completions", body)
+        except _SchemaFormRefused:
+            if self._schema_form == "json_object":
+                raise BackendError(f"the server at {self.host} accepts neither form of a JSON schema in response_format") from None
+            self._schema_form = "json_object"
+            return self._chat_once(request)
+
+    def _response_format(self, schema: dict[str, Any]) -> dict[str, Any]:
+        if self._schema_form == "json_object":
+            return {"type": "json_object", "schema": schema}
+        return {"type": "json_schema", "json_schema": {"name": "answer", "schema": schema, "strict": True}}
+
+    # ------------------------------------------------------------ embeddings
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        data = self._retrying(lambda: self._post("/embeddings", {"model": self.model, "input": texts}))
+        rows = sorted(data["data"], key=lambda row: row.get("index", 0))
+        return [list(row["embedding"]) for row in rows]
+
+    # ------------------------------------------------------------ HTTP and errors
+
+    def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            response = self.client.post(self.host + path, json=body)
+        except httpx.ConnectError:
+            if not self._connected:  # never reached: fail fast, retrying will not start it
+                raise self.not_running() from None
+            raise Transient("connection lost") from None
+        except httpx.TimeoutException:
+            raise Transient(f"no answer within {self.timeout:g} s") from None
+        except httpx.TransportError:
+            raise Transient("connection dropped") from None
+        self._connected = True
+        if response.status_code != 200:
+            raise self._status_error(response, body)
+        try:
+            data = response.json()
+        except ValueError:
+            raise Transient(f"the server answered {path} with something that is not JSON") from None
+        if not isinstance(data, dict):
+            raise Transient(f"the server answered {path} with JSON that is not an object")
+        return data
+
+    def _status_error(self, response: httpx.Response, body: dict[str, Any]) -> Exception:
+        status, full = response.status_code, _error_message(response)
+        message = full.splitlines()[0][:300] if full else response.reason_phrase
+        if status in (401, 403):
+            where = f"${self.api_key_env}" if self.api_key_env else "model.api_key_env (no key was sent)"
+            return BackendError(f"the server at {self.host} refused the API key ({status}): check {where}")
+        if "response_format" in body and "response_format" in full and status in (400, 422, 500):
+            return _SchemaFormRefused(message)
+        if status == 404 and "model" in message.lower():
+            return BackendError(f"model '{body.get('model')}' is not served at {self.host} ({message}); pick one with --model")
+        if status in RETRY_STATUSES:
+            return Transient(f"the server answered {status}: {message}")
+        return BackendError(f"the server at {self.host} refused the request ({status}): {message}")
+
+    def _retrying(self, call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        try:
+            return with_retries(call, self.retry)
+        except Transient as exc:
+            raise HostUnavailable(f"the server at {self.host} kept failing after {self.retry.attempts} tries: {exc}") from None
+
+    def not_running(self) -> HostUnavailable:
+        return HostUnavailable(f"cannot reach an OpenAI-compatible server at {self.host}: is it running? (check --host)")
+
+    def _api_key(self) -> str:
+        assert self.api_key_env
+        key = os.environ.get(self.api_key_env)
+        if not key:
+            raise ConfigError(f"model.api_key_env names ${self.api_key_env}, which is not set: export the API key there")
+        return key
+
+    # ------------------------------------------------------------ facts
+
+    def _listed_models(self) -> list[str]:
+        try:
+            response = self.client.get(self.host + "/models")
+        except httpx.HTTPError:
+            raise self.not_running() from None
+        if response.status_code != 200:
+            raise self._status_error(response, {})
+        self._connected = True
+        return [str(row.get("id")) for row in response.json().get("data", []) if row.get("id")]
+
+    def model_id(self) -> str:
+        """The model as the server reports it (its answers name it), else as listed."""
+        if self._served is None:
+            listed = self._listed_models()
+            self._served = self.model if self.model in listed or not listed else listed[0]
+        return self._served
+
+    def info(self) -> BackendInfo:
+        listed = self._listed_models()
+        present = self.model in listed or len(listed) == 1  # a one-model server answers any name
+        detail = "" if present else f"the server lists {', '.join(listed) or 'no models'}; pick one with --model"
+        return BackendInfo("openai", self.host, None, self.model, present, detail)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class _SchemaFormRefused(Exception):
+    """The server does not take a JSON schema in this form of response_format."""
+
+
+def _error_message(response: httpx.Response) -> str:
+    """The server's own words: OpenAI's ``{"error": {"message"}}``, a bare string, or the body."""
+    try:
+        data = response.json()
+    except ValueError:
+        return response.text.strip()
+    error = data.get("error", data) if isinstance(data, dict) else data
+    if isinstance(error, dict):
+        error = error.get("message") or error.get("detail") or error
+    return str(error).strip()

@@ -1,0 +1,184 @@
+"""The Python API: the CLI's judgement, for programs and cluster jobs.
+
+    from tactful import Moderator
+
+    with Moderator.from_profile("tactful.toml") as moderator:
+        for record in moderator.classify(["you absolute idiot", "see you at the meetup"]):
+            print(record["moderation"]["flagged"], record["moderation"]["scores"])
+
+``classify`` returns the records `tactful classify` writes, one per input, in order:
+an item that cannot be judged comes back with ``flagged: None`` and its ``error``. A
+``Moderator`` opens its backend once (a loaded model, an HTTP connection pool) and is
+safe to call from several threads, so build one per worker process and call it per
+partition (see README, "Scale-out"). The CLI's classify, check and eval run on it.
+
+Errors (``tactful.errors``): ``ConfigError`` for a bad profile, ``BackendError`` when
+the backend cannot serve (every host down); both are ``TactfulError`` with a one-line
+``message``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+from tactful.backends import Backend, open_backend
+from tactful.bank.selection import balanced_examples, fixed_examples, usable_examples
+from tactful.bank.store import load_bank
+from tactful.engine.cache import ResultCache
+from tactful.engine.classifier import Classifier
+from tactful.engine.prompt import PromptBuilder
+from tactful.engine.stream import classify_stream
+from tactful.io.readers import ReadOptions, object_record
+from tactful.paths import prompt_states_dir, results_cache_path
+from tactful.profile.load import Profile
+from tactful.records import InputRecord, Result
+from tactful.settings import Overrides, Settings, resolve
+
+Warn = Callable[[str], None]
+_log = logging.getLogger("tactful")
+
+
+class Moderator:
+    """A profile's classifier on its backend, opened once; ``close()`` (or ``with``) when done."""
+
+    def __init__(self, settings: Settings, *, use_cache: bool = False, warn: Warn = _log.warning) -> None:
+        self.settings = settings
+        self.backend = make_backend(settings)
+        try:
+            self.classifier = make_classifier(settings, self.backend, use_cache=use_cache, warn=warn)
+        except BaseException:
+            self.backend.close()
+            raise
+
+    @classmethod
+    def from_profile(
+        cls,
+        profile: str | Path | None = None,
+        *,
+        model: str | None = None,
+        backend: str | None = None,
+        hosts: Sequence[str] | None = None,
+        mode: str | None = None,
+        cache: bool = False,
+    ) -> Moderator:
+        """A moderator for a profile file (None: found as the CLI finds it), with overrides.
+
+        ``backend`` is "ollama", "embedded" or "openai"; ``hosts`` one or more server URLs;
+        ``cache`` reads and fills the results cache shared with the CLI.
+        """
+        overrides = Overrides(Path(profile) if profile is not None else None, model, list(hosts) if hosts else None, backend, mode)
+        return cls(resolve(overrides), use_cache=cache)
+
+    # ------------------------------------------------------------ judging
+
+    def classify(self, items: Iterable[str | Mapping[str, Any]], *, field: str = "text",
+                 id_field: str = "id", jobs: int = 1) -> list[dict[str, Any]]:
+        """One record per item, in order: a text, or an object whose ``field`` holds the text.
+
+        ``jobs`` requests are in flight on each host at once.
+        """
+        options = ReadOptions(field=field, id_field=id_field)
+        records = (_record(number, item, options) for number, item in enumerate(items, start=1))
+        with closing(self.results(records, jobs)) as results:
+            return [result.to_json() for result in results]
+
+    def results(self, records: Iterable[InputRecord], jobs: int = 1) -> Iterator[Result]:
+        """Results in input order, ``jobs`` in flight per host; what the commands stream."""
+        return classify_stream(records, self._judge, jobs * self.hosts)
+
+    def _judge(self, record: InputRecord) -> Result:
+        result = self.classifier.classify(record)
+        count = getattr(self.backend, "count_record", None)
+        if count is not None and not result.cached:
+            count()
+        return result
+
+    # ------------------------------------------------------------ facts
+
+    @property
+    def hosts(self) -> int:
+        """How many servers answer (1 for a single server or the embedded backend)."""
+        return int(getattr(self.backend, "size", 1))
+
+    def served(self) -> dict[str, int]:
+        """Records each host answered so far, every host listed (empty with one host)."""
+        served: Counter[str] = getattr(self.backend, "served", Counter())
+        return {host: served[host] for host in getattr(self.backend, "hosts", [])}
+
+    def close(self) -> None:
+        try:
+            self.classifier.close()
+        finally:
+            self.backend.close()
+
+    def __enter__(self) -> Moderator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _record(number: int, item: str | Mapping[str, Any], options: ReadOptions) -> InputRecord:
+    source = f"item {number}"
+    if isinstance(item, str):
+        return InputRecord(str(number), item, {"id": number, "text": item}, source)
+    if isinstance(item, Mapping):
+        return object_record(dict(item), source, options)
+    return InputRecord(str(number), None, {"id": number, "raw": repr(item)[:200]}, source,
+                       f"{source}: expected a string or a mapping, got {type(item).__name__}")
+
+
+# ---------------------------------------------------------------- assembly
+
+
+def make_backend(settings: Settings) -> Backend:
+    return open_backend(settings.profile.model, settings.retry, prompt_states_dir())
+
+
+def make_classifier(settings: Settings, backend: Backend, use_cache: bool = False,
+                    check_calibration: bool = True, warn: Warn = _log.warning) -> Classifier:
+    """The classifier for resolved settings; ``use_cache`` reads and fills the results cache.
+
+    Call ``close()`` on it when done (it closes the cache).
+    """
+    profile = settings.profile
+    bank = usable_examples(load_bank(profile.examples_path), profile, warn)
+    strategy = profile.task.example_selection
+    select_for_item = None
+    if strategy == "similar" and bank:
+        from tactful.backends import open_embedder
+        from tactful.bank.similar import selector_for
+
+        # The selector owns the embedder it opens; Classifier.close closes the selector.
+        select_for_item = selector_for(profile, bank, open_embedder)
+        fixed = []
+    elif strategy == "fixed":
+        fixed = fixed_examples(bank, profile)
+    else:
+        fixed = balanced_examples(bank, profile)
+    builder = PromptBuilder(profile, fixed)
+    cache = ResultCache(results_cache_path(), warn) if use_cache else None
+    if check_calibration:
+        warn_if_stale(profile, builder.fingerprint, backend, warn)
+    return Classifier(profile, backend, builder, select_for_item, warn=warn, cache=cache)
+
+
+def warn_if_stale(profile: Profile, fingerprint: str, backend: Backend, warn: Warn) -> None:
+    """Say once when the profile's thresholds were fitted for another model or prompt."""
+    fitted = profile.calibration
+    if not fitted:
+        return
+    changed = []
+    if fitted.get("prompt") not in (None, fingerprint):
+        changed.append(f"prompt {fitted['prompt']} (now {fingerprint}: categories, examples or mode changed)")
+    if fitted.get("model") is not None and backend.name != "none":
+        model = backend.model_id()  # may ask the server: once
+        if fitted["model"] != model:
+            changed.append(f"model {fitted['model']} (now {model})")
+    if changed:
+        warn(f"the thresholds were calibrated for {' and '.join(changed)}; run `tactful calibrate` again")
