@@ -86,6 +86,7 @@ class OpenAIBackend:
         )
 
     def _chat_once(self, request: ChatRequest) -> dict[str, Any]:
+        form = self._schema_form  # read once: another thread may switch it meanwhile
         body: dict[str, Any] = {
             "seed": 0,
             **self.options,  # server-specific extras (top_k, a vLLM guided-decoding backend, ...)
@@ -93,22 +94,17 @@ class OpenAIBackend:
             "messages": request.messages,
             "temperature": 0,
             "max_tokens": request.max_tokens,
-            "response_format": self._response_format(request.schema),
+            "response_format": _response_format(form, request.schema),
         }
         if request.logprobs:
             body.update(logprobs=True, top_logprobs=TOP_LOGPROBS)
         try:
             return self._post("/chat/completions", body)
         except _SchemaFormRefused:
-            if self._schema_form == "json_object":
+            if form == "json_object":
                 raise BackendError(f"the server at {self.host} accepts neither form of a JSON schema in response_format") from None
             self._schema_form = "json_object"
             return self._chat_once(request)
-
-    def _response_format(self, schema: dict[str, Any]) -> dict[str, Any]:
-        if self._schema_form == "json_object":
-            return {"type": "json_object", "schema": schema}
-        return {"type": "json_schema", "json_schema": {"name": "answer", "schema": schema, "strict": True}}
 
     # ------------------------------------------------------------ embeddings
 
@@ -198,6 +194,12 @@ class OpenAIBackend:
 
     def close(self) -> None:
         self.client.close()
+
+
+def _response_format(form: str, schema: dict[str, Any]) -> dict[str, Any]:
+    if form == "json_object":
+        return {"type": "json_object", "schema": schema}
+    return {"type": "json_schema", "json_schema": {"name": "answer", "schema": schema, "strict": True}}
 
 
 class _SchemaFormRefused(Exception):
