@@ -57,9 +57,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def llama_server(*extra: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """A running server: its /v1 URL and its process (kill it to play a dead host)."""
-    path = require_server()
+def llama_server(*extra: str, model: Path | None = None) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A running server: its /v1 URL and its process (kill it to play a dead host).
+
+    ``model``: another GGUF than the small pinned one (benchmarks).
+    """
+    path = model or require_server()
     port = free_port()
     log = tempfile.TemporaryFile()  # a pipe nobody reads would fill up and stall the server
     proc = subprocess.Popen(

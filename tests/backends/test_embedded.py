@@ -115,6 +115,8 @@ def test_doctor_and_models_list(cli):
     run = cli("doctor", *ARGS)
     assert run.code == 0, run.stdout
     assert "backend embedded" in run.stdout and "llama-cpp-python" in run.stdout
+    # The kernels llama.cpp runs (AVX2 on the portable build, AVX512 where dispatch finds it).
+    assert re.search(r"CPU kernels: (AVX512|AVX2|AVX|NEON|SSE3|generic)\)", run.stdout), run.stdout
     listing = cli("models", "list")
     assert MODEL in listing.stdout and "fetched" in listing.stdout
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from tactful.backends.base import BackendInfo, ChatRequest, Completion, Probe, ProbeRequest
+from tactful.backends.cpu_variants import load_cpu_variants
 from tactful.backends.llama_probe import LlamaProber
 from tactful.backends.model_store import resolve_model_file
 from tactful.backends.prompt_state import PromptStates
@@ -157,8 +158,10 @@ class EmbeddedBackend:
         import llama_cpp
 
         size = self.path.stat().st_size / 1e6
+        with self._lock:
+            self._chat_model()  # loads the kernels, so that the line below names the ones in use
         return BackendInfo("embedded", str(self.path), f"llama-cpp-python {llama_cpp.__version__}",
-                           self.model, True, f"({size:.0f} MB)")
+                           self.model, True, f"({size:.0f} MB; CPU kernels: {_cpu_kernels()})")
 
     def close(self) -> None:
         for llm in (self.llm, self._embedder):
@@ -178,6 +181,8 @@ def _load(path: Path, options: dict[str, Any], embedding: bool = False) -> Any:
     """A llama.cpp instance for chat, or for embeddings with ``embedding``."""
     from llama_cpp import Llama
 
+    load_cpu_variants()  # a build with runtime CPU dispatch: its kernels, found where pip put them
+
     threads = int(options.get("num_thread", os.cpu_count() or 2))
     if embedding:
         sizes = {"n_ctx": EMBED_TOKENS, "n_batch": EMBED_TOKENS, "n_ubatch": EMBED_TOKENS}
@@ -194,6 +199,15 @@ def _load(path: Path, options: dict[str, Any], embedding: bool = False) -> Any:
         )
     except (ValueError, RuntimeError) as exc:
         raise BackendError(f"{path}: llama.cpp cannot load this model: {exc}") from None
+
+
+def _cpu_kernels() -> str:
+    """The widest vector instructions llama.cpp's CPU backend uses here, from its own report."""
+    import llama_cpp
+
+    report = llama_cpp.llama_print_system_info().decode(errors="replace")
+    used = {part.split("=")[0].strip() for part in report.split("|") if part.strip().endswith("= 1")}
+    return next((name for name in ("AVX512", "AVX2", "AVX", "NEON", "SSE3") if name in used), "generic")
 
 
 def _pooled(output: Sequence[Any]) -> list[float]:
