@@ -13,7 +13,17 @@ from typing import Annotated
 import typer
 
 from tactful import __version__
-from tactful.commands import cache, calibrate, check, classify, doctor, examples, models, profile
+from tactful.commands import (
+    cache,
+    calibrate,
+    check,
+    classify,
+    doctor,
+    examples,
+    guard,
+    models,
+    profile,
+)
 from tactful.commands import eval as eval_
 from tactful.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, OutputClosed, TactfulError
 
@@ -52,6 +62,7 @@ def root(
 
 app.command("classify", rich_help_panel="Classify")(classify.command)
 app.command("check", rich_help_panel="Classify")(check.command)
+app.command("guard", rich_help_panel="Classify")(guard.command)
 app.command("eval", rich_help_panel="Classify")(eval_.command)
 app.command("calibrate", rich_help_panel="Personalize")(calibrate.command)
 app.add_typer(profile.app, name="profile", rich_help_panel="Personalize")
