@@ -50,6 +50,18 @@ def require_server() -> Path:
     return path
 
 
+def kernels_folder() -> Path | None:
+    """Where a runtime-dispatch build keeps its CPU kernels, if this is one.
+
+    llama.cpp looks for them in the working directory (among other places), and the server,
+    unlike tactful, does not point it at pip's folder: the server is started there.
+    """
+    import llama_cpp
+
+    folder = Path(llama_cpp.__file__).resolve().parent.parent / "bin"
+    return folder if any(folder.glob("libggml-cpu-*")) else None
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -70,7 +82,7 @@ def llama_server(*extra: str, model: Path | None = None) -> Iterator[tuple[str, 
          "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--n_threads", "1",
          # Log-probabilities of chat answers need logits for every position on this server.
          "--logits_all", "true", *extra],
-        stdout=subprocess.DEVNULL, stderr=log,
+        stdout=subprocess.DEVNULL, stderr=log, cwd=kernels_folder(),
     )
     url = f"http://127.0.0.1:{port}/v1"
     try:
