@@ -94,7 +94,7 @@ class Moderator:
     def _judge(self, record: InputRecord) -> Result:
         result = self.classifier.classify(record)
         count = getattr(self.backend, "count_record", None)
-        if count is not None and not result.cached:
+        if count is not None and not result.cached and record.error is None:  # a host answered it
             count()
         return result
 
