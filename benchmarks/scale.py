@@ -68,13 +68,11 @@ def timed_run(profile: Path, hosts: list[str], jobs: int, texts: list[str]) -> t
 
 
 def request_bodies(profile: Path, host: str, texts: list[str]) -> list[dict[str, Any]]:
-    """The exact bodies the openai backend posts for these texts."""
+    """The exact bodies the openai backend posts for these texts (the form this server takes)."""
     with Moderator.from_profile(profile, backend="openai", hosts=[host]) as moderator:
-        return [{
-            "seed": 0, "model": moderator.backend.model, "messages": request.messages, "temperature": 0,
-            "max_tokens": request.max_tokens, "response_format": {"type": "json_object", "schema": request.schema},
-            "logprobs": True, "top_logprobs": 20,
-        } for request in map(moderator.classifier.request_for, texts)]
+        backend = moderator.backend
+        return [backend.request_body(moderator.classifier.request_for(text), "json_object")  # type: ignore[attr-defined]
+                for text in texts]
 
 
 def direct_loop(host: str, bodies: list[dict[str, Any]]) -> float:

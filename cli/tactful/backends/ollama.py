@@ -21,7 +21,7 @@ from tactful.backends.base import (
     token_logprobs,
 )
 from tactful.backends.continuation import read_choices
-from tactful.backends.retry import RetryPolicy, with_retries
+from tactful.backends.retry import RetryPolicy, ServerLink
 from tactful.errors import BackendError, HostUnavailable, NoProbabilities, Transient
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
@@ -63,7 +63,7 @@ class OllamaBackend:
         # Connect fast (a local server answers at once or not at all); generation may be slow.
         self._timeout = httpx.Timeout(timeout, connect=min(timeout, 5.0))
         self.client = ollama.Client(host=self.host, timeout=self._timeout, **extra)
-        self._connected = False
+        self.link = ServerLink(f"Ollama at {self.host}", timeout, self.retry, self.not_running)
         self._model_id: str | None = None
 
     # ------------------------------------------------------------ chat
@@ -125,29 +125,14 @@ class OllamaBackend:
     # ------------------------------------------------------------ errors
 
     def _retrying(self, request: Callable[[], Any]) -> Any:
-        try:
-            response = with_retries(lambda: self._call(request), self.retry)
-        except Transient as exc:
-            raise HostUnavailable(
-                f"Ollama at {self.host} kept failing after {self.retry.attempts} tries: {exc}"
-            ) from None
-        self._connected = True
-        return response
+        return self.link.retrying(lambda: self.link.call(lambda: self._answer(request)))
 
-    def _call(self, request: Callable[[], Any]) -> Any:
-        """Run one client call, turning its failures into BackendError or Transient."""
+    def _answer(self, request: Callable[[], Any]) -> Any:
+        """One client call; an error status becomes BackendError or Transient."""
         try:
             return request()
         except ollama.ResponseError as exc:
             raise self._response_error(exc) from None
-        except ConnectionError:
-            if not self._connected:  # never reached: fail fast, retrying will not start it
-                raise self.not_running() from None
-            raise Transient("connection lost") from None
-        except httpx.TimeoutException:
-            raise Transient(f"no answer within {self.timeout:g} s") from None
-        except httpx.TransportError:
-            raise Transient("connection dropped") from None
 
     def _response_error(self, exc: ollama.ResponseError) -> Exception:
         if exc.status_code == 404 and "not found" in str(exc.error).lower():

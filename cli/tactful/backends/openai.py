@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from tactful.backends.base import TOP_LOGPROBS, BackendInfo, ChatRequest, Completion, token_logprobs
-from tactful.backends.retry import RetryPolicy, with_retries
+from tactful.backends.retry import RetryPolicy, ServerLink
 from tactful.errors import BackendError, ConfigError, HostUnavailable, Transient
 
 # Statuses worth another try: the server is busy, restarting, or behind a proxy that is.
@@ -59,7 +59,7 @@ class OpenAIBackend:
         headers = {"Authorization": f"Bearer {self._api_key()}"} if api_key_env else {}
         self._timeout = httpx.Timeout(timeout, connect=min(timeout, 5.0))
         self.client = httpx.Client(timeout=self._timeout, headers=headers, transport=transport)
-        self._connected = False
+        self.link = ServerLink(f"the server at {self.host}", timeout, self.retry, self.not_running)
         self._schema_form = "json_schema"  # "json_object" once the server refuses the standard form
         self._served: str | None = None  # the model id the server reports
 
@@ -87,6 +87,17 @@ class OpenAIBackend:
 
     def _chat_once(self, request: ChatRequest) -> dict[str, Any]:
         form = self._schema_form  # read once: another thread may switch it meanwhile
+        body = self.request_body(request, form)
+        try:
+            return self._post("/chat/completions", body)
+        except _SchemaFormRefused:
+            if form == "json_object":
+                raise BackendError(f"the server at {self.host} accepts neither form of a JSON schema in response_format") from None
+            self._schema_form = "json_object"
+            return self._chat_once(request)
+
+    def request_body(self, request: ChatRequest, form: str = "json_schema") -> dict[str, Any]:
+        """The JSON posted to /chat/completions for ``request`` (``form``: how the schema is sent)."""
         body: dict[str, Any] = {
             "seed": 0,
             **self.options,  # server-specific extras (top_k, a vLLM guided-decoding backend, ...)
@@ -98,13 +109,7 @@ class OpenAIBackend:
         }
         if request.logprobs:
             body.update(logprobs=True, top_logprobs=TOP_LOGPROBS)
-        try:
-            return self._post("/chat/completions", body)
-        except _SchemaFormRefused:
-            if form == "json_object":
-                raise BackendError(f"the server at {self.host} accepts neither form of a JSON schema in response_format") from None
-            self._schema_form = "json_object"
-            return self._chat_once(request)
+        return body
 
     # ------------------------------------------------------------ embeddings
 
@@ -116,17 +121,7 @@ class OpenAIBackend:
     # ------------------------------------------------------------ HTTP and errors
 
     def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        try:
-            response = self.client.post(self.host + path, json=body)
-        except httpx.ConnectError:
-            if not self._connected:  # never reached: fail fast, retrying will not start it
-                raise self.not_running() from None
-            raise Transient("connection lost") from None
-        except httpx.TimeoutException:
-            raise Transient(f"no answer within {self.timeout:g} s") from None
-        except httpx.TransportError:
-            raise Transient("connection dropped") from None
-        self._connected = True
+        response = self.link.call(lambda: self.client.post(self.host + path, json=body))
         if response.status_code != 200:
             raise self._status_error(response, body)
         try:
@@ -152,10 +147,7 @@ class OpenAIBackend:
         return BackendError(f"the server at {self.host} refused the request ({status}): {message}")
 
     def _retrying(self, call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        try:
-            return with_retries(call, self.retry)
-        except Transient as exc:
-            raise HostUnavailable(f"the server at {self.host} kept failing after {self.retry.attempts} tries: {exc}") from None
+        return self.link.retrying(call)
 
     def not_running(self) -> HostUnavailable:
         return HostUnavailable(f"cannot reach an OpenAI-compatible server at {self.host}: is it running? (check --host)")
@@ -171,12 +163,11 @@ class OpenAIBackend:
 
     def _listed_models(self) -> list[str]:
         try:
-            response = self.client.get(self.host + "/models")
-        except httpx.HTTPError:
+            response = self.link.call(lambda: self.client.get(self.host + "/models"))
+        except Transient:
             raise self.not_running() from None
         if response.status_code != 200:
             raise self._status_error(response, {})
-        self._connected = True
         return [str(row.get("id")) for row in response.json().get("data", []) if row.get("id")]
 
     def model_id(self) -> str:

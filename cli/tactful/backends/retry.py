@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
-from tactful.errors import ConfigError, Transient
+from tactful.errors import ConfigError, HostUnavailable, Transient
 
 T = TypeVar("T")
 
@@ -54,3 +54,43 @@ def with_retries(call: Callable[[], T], policy: RetryPolicy, sleep: Callable[[fl
         except Transient:
             sleep(delay)
     return call()
+
+
+class ServerLink:
+    """What a server backend's transport faults mean, stated once for Ollama and OpenAI servers.
+
+    A server never reached fails at once (retrying will not start it); once it has
+    answered, a lost connection, a timeout or a dropped transfer is worth another try; a
+    server that keeps failing is ``HostUnavailable``, so a host pool can move on.
+    """
+
+    def __init__(self, where: str, timeout: float, retry: RetryPolicy, not_running: Callable[[], Exception]) -> None:
+        self.where = where  # "Ollama at URL", "the server at URL"
+        self.timeout = timeout
+        self.retry = retry
+        self.not_running = not_running
+        self.connected = False
+
+    def call(self, request: Callable[[], T]) -> T:
+        """One transport call, its faults made Transient (or the not-running error)."""
+        import httpx
+
+        try:
+            result = request()
+        except (ConnectionError, httpx.ConnectError):  # the ollama client raises the built-in one
+            if not self.connected:
+                raise self.not_running() from None
+            raise Transient("connection lost") from None
+        except httpx.TimeoutException:
+            raise Transient(f"no answer within {self.timeout:g} s") from None
+        except httpx.TransportError:
+            raise Transient("connection dropped") from None
+        self.connected = True
+        return result
+
+    def retrying(self, call: Callable[[], T]) -> T:
+        """``call`` (which uses ``self.call``) with backoff; HostUnavailable when it keeps failing."""
+        try:
+            return with_retries(call, self.retry)
+        except Transient as exc:
+            raise HostUnavailable(f"{self.where} kept failing after {self.retry.attempts} tries: {exc}") from None
