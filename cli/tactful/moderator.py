@@ -54,6 +54,8 @@ class Moderator:
         except BaseException:
             self.backend.close()
             raise
+        # A host pool counts the records each host answered; a single backend has nothing to count.
+        self._count: Callable[[], None] | None = getattr(self.backend, "count_record", None)
 
     @classmethod
     def from_profile(
@@ -93,9 +95,8 @@ class Moderator:
 
     def _judge(self, record: InputRecord) -> Result:
         result = self.classifier.classify(record)
-        count = getattr(self.backend, "count_record", None)
-        if count is not None and not result.cached and record.error is None:  # a host answered it
-            count()
+        if self._count is not None and not result.cached and record.error is None:  # a host answered it
+            self._count()
         return result
 
     # ------------------------------------------------------------ facts

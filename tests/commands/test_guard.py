@@ -68,3 +68,11 @@ def test_text_passes_as_it_arrives_and_the_stop_comes_before_the_writer_ends(oll
     assert b"stupid" not in rest
     assert b"stopped after" in proc.stderr.read()
     proc.stdin.close()
+
+
+def test_an_empty_stream_judges_nothing_and_is_not_a_success(cli, ollama_args, fake_ollama):
+    run = cli("guard", *ollama_args, input="")
+    assert run.code == 4
+    assert run.stdout == ""
+    assert "the input held no text; nothing was judged" in run.stderr
+    assert fake_ollama.chat_requests() == []

@@ -44,7 +44,7 @@ def command(
     \b
     Exit codes: 0 the whole stream passed; 1 stopped (flagged); 2 usage or profile
     error; 3 backend unreachable; 4 stopped because a check could not be judged
-    (the guard fails closed).
+    (the guard fails closed), or the input held no text.
     """
     settings = resolve(Overrides(profile, model, host, value(backend), retries=retries))
     options = GuardOptions(every=every, first=first, hold=hold)
@@ -75,6 +75,11 @@ def _pieces(stream: BinaryIO) -> Iterator[str]:
 def _run(guard: Guard, pieces: Iterator[str], out: TextIO, err: TextIO, events: bool) -> int:
     code = EXIT_OK
     for event in guard.feed(pieces):
+        if event.kind == "end" and guard.checks == 0:
+            # Nothing arrived to judge: like any run that judged nothing, not a success.
+            code = EXIT_UNJUDGED
+            if not events:
+                print("tactful: guard: the input held no text; nothing was judged", file=err, flush=True)
         if event.kind == "pass":
             try:
                 out.write(event.text)
