@@ -29,11 +29,39 @@ KEYWORDS = {
 
 
 def item_text(body: dict[str, Any]) -> str:
-    """The text tactful framed in the last user message."""
+    """The text tactful framed in the last user message (a whole thread: its messages joined)."""
+    thread = framed(body, "thread")
+    if thread is not None:
+        return " / ".join(thread)
+    text = framed(body, "text")
+    assert text is not None, f"no framed text in {body['messages'][-1]!r}"
+    return text
+
+
+def item_context(body: dict[str, Any]) -> list[str]:
+    """The earlier messages of the text's thread, as framed in the last user message."""
+    return framed(body, "context") or []
+
+
+def framed(body: dict[str, Any], key: str) -> Any:
+    """The value of a ``{"key": ...}`` line of the last user message, or None."""
     content = next(m["content"] for m in reversed(body["messages"]) if m["role"] == "user")
-    match = re.search(r'^\{"text": (.*)\}$', content, re.MULTILINE)
-    assert match, f"no framed text in {content!r}"
-    return json.loads(match.group(1))
+    match = re.search(rf'^\{{"{key}": (.*)\}}$', content, re.MULTILINE)
+    return json.loads(match.group(1)) if match else None
+
+
+# The fake model reads context one way: a reply that only agrees ("agreed", "+1") means
+# what the message it answers says.
+AGREEMENT = ("agreed", "+1", "exactly this", "seconded")
+
+
+def model_labels(body: dict[str, Any]) -> list[str]:
+    text = item_text(body)
+    labels = keyword_labels(text)
+    context = item_context(body)
+    if context and any(word in text.lower() for word in AGREEMENT):
+        labels += [label for label in keyword_labels(context[-1]) if label not in labels]
+    return labels
 
 
 def keyword_labels(text: str) -> list[str]:
@@ -135,7 +163,7 @@ class FakeOllama:
                 return continued(out, body) if prefill_of(body) is not None and out.status_code == 200 else out
             content = out
         else:
-            content = json.dumps(answer_for_schema(view["format"], keyword_labels(item_text(view))))
+            content = json.dumps(answer_for_schema(view["format"], model_labels(view)))
         logprobs = synthetic_logprobs(content, body.get("top_logprobs", 0)) if body.get("logprobs") and self.logprobs else None
         return continued(chat_response(body["model"], content, logprobs), body)
 

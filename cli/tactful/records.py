@@ -20,6 +20,9 @@ class InputRecord:
     data: dict[str, Any]
     source: str  # "path:line", for messages
     error: str | None = None
+    # Earlier messages of the item's thread, oldest first: read to understand the text,
+    # never judged themselves (--context-field, or linked by --thread-field/--reply-to-field).
+    context: tuple[str, ...] = ()
 
 
 @dataclass
@@ -36,6 +39,7 @@ class Moderation:
     explain: bool = False
     normalized: bool = False
     decided_by: str | None = None  # "probability" or "answer"; None when nothing was judged
+    context: int = 0  # earlier messages of the thread the model read with the text
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"flagged": self.flagged, "labels": self.labels}
@@ -45,6 +49,8 @@ class Moderation:
             out["rationale"] = self.rationale
         if self.decided_by is not None:
             out["decided_by"] = self.decided_by
+        if self.context:
+            out["context"] = self.context
         out.update(model=self.model, profile=self.profile, prompt=self.prompt, error=self.error)
         if self.normalized:
             out["normalized"] = True

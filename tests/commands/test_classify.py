@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 from tests.conftest import SAMPLES
 from tests.fake_ollama import MODEL, is_naming, item_text
@@ -311,10 +312,19 @@ def test_the_table_shows_each_row_as_it_is_judged(cli, ollama_args, fake_ollama)
 
     seen_before_second: list[bool] = []
 
+    def printed() -> str:
+        return sys.stdout.getvalue() if hasattr(sys.stdout, "getvalue") else sys.stdout.buffer.getvalue().decode()
+
     def answer(body):  # type: ignore[no-untyped-def]
-        if item_text(body) == "second text":  # the first row must be out already
-            seen_before_second.append("first text" in sys.stdout.getvalue() if hasattr(sys.stdout, "getvalue") else
-                                      "first text" in sys.stdout.buffer.getvalue().decode())
+        if item_text(body) == "second text":
+            # The first row must come out while the second is still being judged. The
+            # worker may ask before the writer has printed it, so wait for it a while:
+            # a table written only at the end never shows it.
+            waited = 0.0
+            while "first text" not in printed() and waited < 5:
+                time.sleep(0.05)
+                waited += 0.05
+            seen_before_second.append("first text" in printed())
         return '{"flagged": false}'
 
     fake_ollama.responder = answer

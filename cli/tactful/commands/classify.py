@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shlex
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from enum import Enum
@@ -18,14 +18,18 @@ from tactful.backends.base import BackendInfo, ChatRequest, Completion
 from tactful.commands.common import make_classifier, open_moderator
 from tactful.commands.options import (
     BackendOpt,
+    ContextFieldOpt,
+    ContextSizeOpt,
     HostOpt,
     JobsOpt,
     ModelOpt,
     ModeOpt,
     NoCacheOpt,
     ProfileOpt,
+    ReplyToFieldOpt,
     RetriesOpt,
     ScoresOpt,
+    ThreadFieldOpt,
     explicit,
     value,
 )
@@ -35,6 +39,7 @@ from tactful.io.interrupts import stop_on_signals
 from tactful.io.output_file import OutputFile
 from tactful.io.progress import ProgressBar, RunStats, estimate_total
 from tactful.io.readers import STDIN, ReadOptions, read_inputs, resolve_paths
+from tactful.io.threads import DEFAULT_LAST, ThreadOptions, thread_windows, with_thread_context
 from tactful.io.writers import JsonlWriter, ResultWriter, TableWriter
 from tactful.moderator import Moderator
 from tactful.records import InputRecord
@@ -78,6 +83,15 @@ def command(
     force: Annotated[bool, typer.Option("--force", metavar="", help="With --output: overwrite a file that already holds results.")] = False,
     no_cache: NoCacheOpt = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="No progress bar and no summary on stderr.")] = False,
+    context_field: ContextFieldOpt = None,
+    thread_field: ThreadFieldOpt = None,
+    reply_to_field: ReplyToFieldOpt = None,
+    context_size: ContextSizeOpt = DEFAULT_LAST,
+    per_thread: Annotated[bool, typer.Option(
+        "--per-thread", metavar="", rich_help_panel="Thread context",
+        help="Derailment: judge each thread as one conversation (its latest message and up to --context-size "
+             "before it) instead of each message; one record per thread, once the input ends. Needs --thread-field.",
+    )] = False,
 ) -> int:
     """Classify text from files, JSONL exports or stdin.
 
@@ -100,15 +114,27 @@ def command(
     Stopped by a signal: exit 130 (SIGINT) or 143 (SIGTERM), complete lines only.
 
     \b
+    Thread context: a reply means what it answers. With --context-field (the
+    earlier messages in the record) or --thread-field / --reply-to-field (records
+    linked in the export, read in order), each text is judged after its thread's
+    latest messages; records say how many under moderation.context. With
+    --per-thread, each thread's latest messages are judged together instead: is
+    the conversation derailing? One record per thread.
+
+    \b
     Examples:
       tactful classify samples/comments.txt
       tactful classify samples/posts.jsonl --field content -o labelled.jsonl
       tactful classify export.jsonl -j 4 -o labelled.jsonl --resume
+      tactful classify samples/threads.jsonl --context-field context
+      tactful classify forum.jsonl --thread-field topic --reply-to-field parent
+      tactful classify forum.jsonl --thread-field topic --per-thread
       cat comments.txt | tactful classify --fail-on-flagged
     """
     overrides = Overrides(profile, model, host, value(backend), value(mode), explain, normalize, retries, scores)
     options = ClassifyOptions(
-        read=ReadOptions(_input_format(ctx, input_format), field, id_field, whole),
+        read=ReadOptions(_input_format(ctx, input_format), field, id_field, whole, context_field),
+        threads=ThreadOptions(thread_field, reply_to_field, context_size),
         output_format=value(output_format),
         output=output,
         fail_on_flagged=fail_on_flagged,
@@ -120,6 +146,7 @@ def command(
         use_cache=not no_cache,
         quiet=quiet,
         argv=tuple(ctx.obj or sys.argv[1:]),
+        per_thread=per_thread,
     )
     return classify(paths or [], overrides, options)
 
@@ -127,6 +154,7 @@ def command(
 @dataclass(frozen=True)
 class ClassifyOptions:
     read: ReadOptions
+    threads: ThreadOptions = ThreadOptions()
     output_format: str | None = None  # None: table on a terminal, else JSONL
     output: Path | None = None
     fail_on_flagged: bool = False
@@ -138,6 +166,7 @@ class ClassifyOptions:
     use_cache: bool = True
     quiet: bool = False
     argv: tuple[str, ...] = ()  # the command line, to print how to resume
+    per_thread: bool = False  # one record per thread, its latest messages judged together
 
 
 def classify(paths: list[str], overrides: Overrides, options: ClassifyOptions) -> int:
@@ -147,9 +176,9 @@ def classify(paths: list[str], overrides: Overrides, options: ClassifyOptions) -
     if files == [STDIN] and sys.stdin.isatty() and not options.quiet:
         # Otherwise a bare `tactful classify` at a prompt just waits, silently.
         print("tactful: reading stdin, one text a line; Ctrl-D to end (or pass files)", file=sys.stderr, flush=True)
-    records = read_inputs(files, options.read)
+    records = _records(files, options)
     if options.show_prompt:
-        return _show_prompt(records, settings)
+        return _show_prompt(records, settings, options.per_thread)
     moderator = open_moderator(settings, use_cache=options.use_cache)
     new_file = options.output is not None and not options.output.exists()
     out = None
@@ -173,13 +202,17 @@ def classify(paths: list[str], overrides: Overrides, options: ClassifyOptions) -
     return code
 
 
+# Options that name JSONL fields.
+JSONL_OPTIONS = ("field", "id_field", "context_field", "thread_field", "reply_to_field")
+
+
 def _input_format(ctx: typer.Context, chosen: InputFormat) -> str:
-    """--field and --id-field name JSONL fields: given explicitly, they make every input JSONL.
+    """--field, --id-field and the thread fields name JSONL fields: given explicitly, they make every input JSONL.
 
     Ignoring them for stdin or a .txt file would send each whole JSON line, ids and
     handles included, to the model as the text.
     """
-    named = [f"--{name.replace('_', '-')}" for name in ("field", "id_field") if explicit(ctx, name)]
+    named = [f"--{name.replace('_', '-')}" for name in JSONL_OPTIONS if explicit(ctx, name)]
     if not named:
         return chosen.value
     if chosen is InputFormat.text:
@@ -187,7 +220,23 @@ def _input_format(ctx: typer.Context, chosen: InputFormat) -> str:
     return InputFormat.jsonl.value
 
 
+def _records(files: list[str], options: ClassifyOptions) -> Iterator[InputRecord]:
+    """The input records, each with its thread context, or one per thread (--per-thread)."""
+    records = read_inputs(files, options.read)
+    threads = options.threads
+    if options.per_thread:
+        assert threads.thread_field is not None  # _check
+        return thread_windows(records, threads.thread_field, threads.last + 1)
+    return with_thread_context(records, threads)
+
+
 def _check(options: ClassifyOptions) -> None:
+    if options.per_thread and options.threads.thread_field is None:
+        raise UsageError("--per-thread groups messages by thread: add --thread-field FIELD")
+    if options.per_thread and options.threads.reply_to_field is not None:
+        raise UsageError("--per-thread judges each thread's latest messages, whatever they reply to: drop --reply-to-field")
+    if options.per_thread and options.read.context_field is not None:
+        raise UsageError("--per-thread reads a thread from its messages, not from --context-field: drop one or the other")
     if (options.resume or options.force) and options.output is None:
         raise UsageError("--resume and --force work on an output file: add --output FILE")
     if options.resume and options.force:
@@ -203,13 +252,14 @@ def _run(records: Iterable[InputRecord], moderator: Moderator, out: OutputFile |
     stream = out.handle if out else sys.stdout
     writer = _writer(options, stream, show_scores)
     show_bar = not options.quiet and sys.stderr.isatty()
-    total = estimate_total(files, options.read) if show_bar else None
+    # Lines in, threads out: with --per-thread the count is not known ahead.
+    total = estimate_total(files, options.read) if show_bar and not options.per_thread else None
     if total is not None and out is not None:
         total = max(total - out.finished.lines, 0)
     reason = None
     try:
         with stop_on_signals(), ProgressBar(show_bar, total) as bar, \
-                closing(moderator.results(records, options.jobs)) as results:
+                closing(moderator.results(records, options.jobs, options.per_thread)) as results:
             for result in results:
                 writer.write(result)
                 stats.add(result)
@@ -252,13 +302,13 @@ def resume_command(argv: Iterable[str]) -> str:
     return shlex.join(["tactful", *args])
 
 
-def _show_prompt(records: Iterable[InputRecord], settings: Settings) -> int:
+def _show_prompt(records: Iterable[InputRecord], settings: Settings, per_thread: bool = False) -> int:
     """Print the exact request for the first readable input, without calling a model."""
     profile = settings.profile
     classifier = make_classifier(settings, backend=PromptOnly(profile.model.name))
-    first = next((r.text for r in records if r.text is not None), "")
+    first = next((r for r in records if r.text is not None), InputRecord("", "", {}, ""))
     try:
-        request = classifier.first_request(first)
+        request = classifier.first_request(first, per_thread)
     finally:
         classifier.close()
     shown: dict[str, object] = {

@@ -18,6 +18,8 @@ from rich.table import Table
 from tactful.commands.common import open_moderator
 from tactful.commands.options import (
     BackendOpt,
+    ContextFieldOpt,
+    ContextSizeOpt,
     HostOpt,
     JobsOpt,
     LabelFieldOpt,
@@ -26,7 +28,9 @@ from tactful.commands.options import (
     ModelOpt,
     ModeOpt,
     ProfileOpt,
+    ReplyToFieldOpt,
     TextFieldOpt,
+    ThreadFieldOpt,
     parse_mapping,
     value,
 )
@@ -37,6 +41,7 @@ from tactful.evaluation.labels import gold_slugs, gold_value
 from tactful.evaluation.metrics import Report, multi_label_report, single_label_report
 from tactful.io.console import console, styled
 from tactful.io.readers import ReadOptions, read_inputs, resolve_paths
+from tactful.io.threads import DEFAULT_LAST, ThreadOptions, with_thread_context
 from tactful.moderator import Moderator
 from tactful.profile.load import Profile
 from tactful.records import Result
@@ -60,6 +65,10 @@ def command(
     errors: Annotated[Optional[Path], typer.Option("--errors", help="Write misclassified items here, in the example-bank format.")] = None,
     jobs: JobsOpt = 1,
     limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Score only the first N items.")] = None,
+    context_field: ContextFieldOpt = None,
+    thread_field: ThreadFieldOpt = None,
+    reply_to_field: ReplyToFieldOpt = None,
+    context_size: ContextSizeOpt = DEFAULT_LAST,
 ) -> int:
     """Measure the profile on labelled data, and run its policy tests.
 
@@ -73,11 +82,13 @@ def command(
     Examples:
       tactful eval spam.jsonl --map spam=spam
       tactful eval toxic.jsonl --map toxic=toxicity --errors wrong.jsonl
+      tactful eval samples/threads.jsonl --context-field context
       tactful eval            # policy tests only
     """
     pairs = parse_mapping(mapping)
     overrides = Overrides(profile, model, host, value(backend), value(mode), scores=scores)
-    options = EvalOptions(data, field, label_field, pairs, json_output, errors, jobs, limit)
+    threads = ThreadOptions(thread_field, reply_to_field, context_size)
+    options = EvalOptions(data, field, label_field, pairs, json_output, errors, jobs, limit, context_field, threads)
     return evaluate(overrides, options, console())
 
 
@@ -91,6 +102,8 @@ class EvalOptions:
     errors_file: Path | None = None
     jobs: int = 1
     limit: int | None = None
+    context_field: str | None = None
+    threads: ThreadOptions = ThreadOptions()
 
 
 @dataclass
@@ -136,7 +149,8 @@ def evaluate(overrides: Overrides, options: EvalOptions, console: Console) -> in
 
 def _evaluate_data(moderator: Moderator, profile: Profile, options: EvalOptions, console: Console) -> dict[str, Any]:
     paths = resolve_paths([str(options.data)])
-    records = read_inputs(paths, ReadOptions(input_format="jsonl", field=options.text_field))
+    read = ReadOptions(input_format="jsonl", field=options.text_field, context_field=options.context_field)
+    records = with_thread_context(read_inputs(paths, read), options.threads)
     if options.limit is not None:
         records = itertools.islice(records, options.limit)
     started = time.perf_counter()

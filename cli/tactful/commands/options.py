@@ -76,6 +76,35 @@ ScoresOpt = Annotated[
 # accepted so that scripts keep working, and hidden from --help.
 LegacyScoresOpt = Annotated[bool, typer.Option("--scores", hidden=True)]
 TextFieldOpt = Annotated[str, typer.Option("--field", help="The field holding the text.")]
+ContextFieldOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--context-field", show_default=False, rich_help_panel="Thread context",
+        help="JSONL: the field holding the thread's earlier messages, oldest first (a list of strings, or of objects "
+             "whose --field holds the text). They are read to understand the text, never judged.",
+    ),
+]
+ThreadFieldOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--thread-field", show_default=False, rich_help_panel="Thread context",
+        help="JSONL: the field naming each message's thread; each text is read after its thread's latest "
+             "messages earlier in the input.",
+    ),
+]
+ReplyToFieldOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--reply-to-field", show_default=False, rich_help_panel="Thread context",
+        help="JSONL: the field holding the id (--id-field) of the message each one answers; each text is read "
+             "after the chain it replies to.",
+    ),
+]
+ContextSizeOpt = Annotated[
+    int,
+    typer.Option("--context-size", min=0, max=50, rich_help_panel="Thread context",
+                 help="The most earlier messages read with each text (the latest ones)."),
+]
 MapOpt = Annotated[
     Optional[list[str]],
     typer.Option(

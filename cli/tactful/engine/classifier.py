@@ -15,7 +15,7 @@ from tactful.engine.cache import ResultCache, cache_key
 from tactful.engine.prompt import Prompt, PromptBuilder
 from tactful.engine.scores import scores_from_logprobs
 from tactful.engine.stream import SingleFlight
-from tactful.engine.textprep import prepare_text
+from tactful.engine.textprep import prepare_context, prepare_text
 from tactful.errors import AnswerError, NoProbabilities
 from tactful.profile.load import Profile
 from tactful.records import InputRecord, Moderation, Result
@@ -57,9 +57,9 @@ class Classifier:
             if self.contract.mode != "multilabel" or self.backend.keeps_context:
                 self._prober = self.backend
 
-    def prompt_for(self, text: str) -> Prompt:
+    def prompt_for(self, text: str, context: tuple[str, ...] = (), whole_thread: bool = False) -> Prompt:
         examples = self.select_examples(text) if self.select_examples else []
-        return self.builder.build(text, examples)
+        return self.builder.build(text, examples, context, whole_thread)
 
     def moderation(self, **fields: object) -> Moderation:
         return Moderation(
@@ -70,26 +70,33 @@ class Classifier:
             **fields,  # type: ignore[arg-type]
         )
 
-    def classify(self, record: InputRecord) -> Result:
+    def classify(self, record: InputRecord, whole_thread: bool = False) -> Result:
+        """The record judged: its text read in its context, or (``whole_thread``) the
+        conversation its context and text make together."""
         if record.error is not None or record.text is None:
             return Result(record, self.moderation(flagged=None, labels=[], error=record.error))
         prepared = prepare_text(record.text, self.profile.task)
         if prepared.error:
             return Result(record, self.moderation(flagged=None, labels=[], error=prepared.error, notes=prepared.notes))
+        context = prepare_context(record.context, self.profile.task)
         try:
-            verdict = self.judge(prepared.chunks)
+            verdict = self.judge(prepared.chunks, context, whole_thread)
         except AnswerError as exc:
             return Result(record, self.moderation(flagged=None, labels=[], error=f"invalid answer from model: {exc}", notes=prepared.notes))
         d = verdict.decision
         moderation = self.moderation(
             flagged=d.flagged, labels=d.labels, scores=d.scores, rationale=d.rationale,
             notes=prepared.notes, normalized=prepared.normalized, decided_by=d.decided_by,
+            context=len(context),
         )
         return Result(record, moderation, verdict.prompt_tokens, verdict.output_tokens, verdict.cached)
 
-    def judge(self, chunks: list[str]) -> Verdict:
-        """The decision on a prepared text: from the cache, from a twin in flight, or asked."""
-        requests = [self.request_for(chunk) for chunk in chunks]
+    def judge(self, chunks: list[str], context: tuple[str, ...] = (), whole_thread: bool = False) -> Verdict:
+        """The decision on a prepared text: from the cache, from a twin in flight, or asked.
+
+        The cache key holds everything after the fixed prefix, context included.
+        """
+        requests = [self.request_for(chunk, context, whole_thread) for chunk in chunks]
         if self.cache is None:
             return self._ask(requests)
         key = self.cache_key(requests)
@@ -139,14 +146,16 @@ class Classifier:
             output_tokens += completion.output_tokens or 0
         return Verdict(merge_decisions(decisions), prompt_tokens, output_tokens)
 
-    def request_for(self, text: str) -> ChatRequest:
-        prompt = self.prompt_for(text)
+    def request_for(self, text: str, context: tuple[str, ...] = (), whole_thread: bool = False) -> ChatRequest:
+        prompt = self.prompt_for(text, context, whole_thread)
         return ChatRequest(prompt.messages, prompt.schema, True, self.max_tokens)
 
-    def first_request(self, text: str) -> ChatRequest:
-        """The request the backend receives for this text (its first part, if split)."""
+    def first_request(self, record: InputRecord, whole_thread: bool = False) -> ChatRequest:
+        """The request the backend receives for this record (its text's first part, if split)."""
+        text = record.text or ""
         chunks = prepare_text(text, self.profile.task).chunks
-        return self.request_for(chunks[0] if chunks else text)
+        context = prepare_context(record.context, self.profile.task)
+        return self.request_for(chunks[0] if chunks else text, context, whole_thread)
 
     def decide_request(self, request: ChatRequest) -> tuple[Decision, Completion]:
         """Ask the model once, and once more if the answer breaks the contract."""

@@ -70,8 +70,19 @@ class PromptBuilder:
         ]
         self.fingerprint = _fingerprint(self.fixed_messages, self.schema)
 
-    def build(self, text: str, item_examples: Sequence[Example] = ()) -> Prompt:
-        messages = [*self.fixed_messages, *self.example_turns(item_examples), user_turn(text, self.variant)]
+    def build(self, text: str, item_examples: Sequence[Example] = (), context: Sequence[str] = (),
+              whole_thread: bool = False) -> Prompt:
+        """The prompt for one text; ``context`` is its thread's earlier messages, oldest first.
+
+        ``whole_thread`` judges the conversation (context and text together) instead of the
+        text. Context and thread go in the last user turn, after the fixed prefix, so a
+        server's prefix cache still serves; a text without context gets the plain item.
+        """
+        if whole_thread:
+            item = thread_turn([*context, text], self.variant)
+        else:
+            item = user_turn(text, self.variant, context)
+        messages = [*self.fixed_messages, *self.example_turns(item_examples), item]
         return Prompt(messages, self.schema, self.fingerprint)
 
     def example_turns(self, examples: Sequence[Example]) -> list[Message]:
@@ -103,8 +114,21 @@ class PromptBuilder:
         )
 
 
-def user_turn(text: str, variant: str = "") -> Message:
-    return {"role": "user", "content": render("item", variant, text=frame(text), raw=text)}
+def user_turn(text: str, variant: str = "", context: Sequence[str] = ()) -> Message:
+    if context:
+        content = render("item_context", variant, text=frame(text), context=frame_list(context))
+    else:
+        content = render("item", variant, text=frame(text), raw=text)
+    return {"role": "user", "content": content}
+
+
+def thread_turn(messages: Sequence[str], variant: str = "") -> Message:
+    return {"role": "user", "content": render("item_thread", variant, thread=frame_list(messages))}
+
+
+def frame_list(texts: Sequence[str]) -> str:
+    """Several texts as one JSON list on one line, each framed as ``frame`` frames one."""
+    return "[" + ", ".join(frame(text) for text in texts) + "]"
 
 
 # "<|im_start|>", "</s>", "<start_of_turn>", "[INST]": servers that tokenize the rendered

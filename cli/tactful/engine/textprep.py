@@ -6,6 +6,7 @@ notes of its output record.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from tactful.engine.steering import find_steering
@@ -16,6 +17,9 @@ from tactful.textclip import clip
 # Normalisation shortens a text (invisible characters go) but by no more than this factor
 # in practice; a text longer than the window is over the limit whatever it holds.
 NORMALIZE_WINDOW = 4
+# Each earlier message of a thread reaches the model cut to this many characters: context
+# explains the text, and a few lines of each message carry what it means.
+CONTEXT_CHARS = 500
 
 
 @dataclass
@@ -51,6 +55,17 @@ def prepare_text(text: str, task: TaskSettings) -> PreparedText:
     if task.second_look:
         _add_second_looks(prepared)
     return prepared
+
+
+def prepare_context(messages: Sequence[str], task: TaskSettings) -> tuple[str, ...]:
+    """A thread's earlier messages as the model reads them: normalised like the text, cut short."""
+    prepared = []
+    for message in messages:
+        message = message[: CONTEXT_CHARS * NORMALIZE_WINDOW]
+        if task.normalize:
+            message = normalize_text(message)
+        prepared.append(clip(message, CONTEXT_CHARS, at_word=True))
+    return tuple(prepared)
 
 
 def _add_second_looks(prepared: PreparedText) -> None:

@@ -31,6 +31,9 @@ class ReadOptions:
     field: str = "text"
     id_field: str = "id"
     whole: bool = False
+    # JSONL: the field holding the thread's earlier messages, oldest first (a list of
+    # strings, or of objects whose ``field`` holds the text); None: no context.
+    context_field: str | None = None
 
 
 def resolve_paths(paths: Iterable[str]) -> list[str]:
@@ -137,7 +140,33 @@ def object_record(obj: dict[str, Any], source: str, options: ReadOptions) -> Inp
         return InputRecord(rid, None, obj, source, f"{source}: no field '{options.field}' (choose one with --field)")
     if not isinstance(text, str):
         return InputRecord(rid, None, obj, source, f"{source}: field '{options.field}' is {type(text).__name__}, not a string")
-    return InputRecord(rid, text, obj, source)
+    if options.context_field is None:
+        return InputRecord(rid, text, obj, source)
+    context, problem = context_messages(lookup(obj, options.context_field), options.field)
+    if problem is not None:
+        return InputRecord(rid, None, obj, source, f"{source}: field '{options.context_field}' {problem}")
+    return InputRecord(rid, text, obj, source, context=context)
+
+
+def context_messages(value: Any, text_field: str) -> tuple[tuple[str, ...], str | None]:
+    """A context field's messages, oldest first, or what is wrong with it.
+
+    Absent or null is no context (a thread's first message); one string is one message;
+    a list holds strings, or objects with the text at ``text_field`` (an export's replies).
+    """
+    if value is None:
+        return (), None
+    items = [value] if isinstance(value, (str, dict)) else value
+    if not isinstance(items, list):
+        return (), f"is {type(value).__name__}: expected a list of earlier messages (strings or objects)"
+    messages: list[str] = []
+    for position, item in enumerate(items, start=1):
+        text = lookup(item, text_field) if isinstance(item, dict) else item
+        if not isinstance(text, str):
+            return (), f"item {position} is {type(item).__name__}: expected a string, or an object with '{text_field}'"
+        if text.strip():
+            messages.append(text)
+    return tuple(messages), None
 
 
 def _too_deep(obj: Any) -> bool:

@@ -1,0 +1,113 @@
+"""Judgment in context: does reading a reply after its thread flip the verdict the right way?
+
+samples/threads.jsonl holds 40 pairs of records with the same reply text and different
+earlier messages: in one the reply is toxic (a threat, mockery, hate), in the other it is
+not. In 20 pairs the text alone reads as toxic ("Yes, kill it."), in 20 as harmless
+("Same time tomorrow, bring the gasoline."). Judged alone, a model can be right on at most
+one record of each pair; with context it can be right on both.
+
+Each record is scored three ways with `tactful classify` (binary mode, toxicity blocked):
+the text alone; the text with its context (--context-field); and the whole thread judged
+as one conversation (--per-thread, the derailment mode; a thread's gold label is its
+record's: the toxic threads are the ones whose reply is toxic). Prints, per condition,
+F1, precision, recall and false-positive rate at 0.5, ROC-AUC, the mean score gap between
+a pair's toxic record and its harmless twin, the share of pairs ordered right (the toxic
+one scores higher; a gap within 0.005 counts half: the same text alone scores the same up
+to float noise), and the share right per flip.
+
+    python benchmarks/context.py --backend embedded --model qwen2.5-coder-1.5b
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tactful.evaluation.calibration import quality_at, roc_auc
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "threads.jsonl"
+PROFILE = "version = 1\n[categories.toxicity]\nblocked = true\n[categories.spam]\nblocked = false\n[categories.manipulation]\nblocked = false\n"
+TIE = 0.005
+CONDITIONS = {
+    "text alone": [],
+    "text in context (--context-field)": ["--context-field", "context"],
+    "whole thread (--per-thread)": ["--thread-field", "thread", "--per-thread"],
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backend", default="embedded")
+    parser.add_argument("--model", default="qwen2.5-coder-1.5b")
+    parser.add_argument("--samples", type=Path, default=SAMPLES)
+    args = parser.parse_args()
+    rows = [json.loads(line) for line in args.samples.read_text("utf-8").splitlines() if line.strip()]
+    print(f"{args.model} on {args.backend}; {len(rows)} records, {len(rows) // 2} pairs")
+    print("| condition | F1 | precision | recall | FPR | ROC-AUC | mean gap | pairs ordered | right, toxic-alone pairs | right, harmless-alone pairs | s/record |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|", flush=True)
+    for name, flags in CONDITIONS.items():
+        scores, seconds = score(rows, flags, args)
+        report(name, rows, scores, seconds)
+
+
+def score(rows: list[dict], flags: list[str], args: argparse.Namespace) -> tuple[dict[str, float], float]:
+    """Each record's (or thread's) probability, keyed by record id."""
+    work = Path(tempfile.mkdtemp(prefix="tactful-context-"))
+    profile = work / "profile.toml"
+    profile.write_text(PROFILE, encoding="utf-8")
+    data = work / "threads.jsonl"
+    if "--per-thread" in flags:  # one thread per record: its context, then its text
+        lines = [{"id": f"{row['id']}:{n}", "thread": row["id"], "text": text}
+                 for row in rows for n, text in enumerate([*row["context"], row["text"]])]
+    else:
+        lines = rows
+    data.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), encoding="utf-8")
+    out = work / "scored.jsonl"
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "tactful", "classify", str(data), "-p", str(profile), "--backend", args.backend,
+         "--model", args.model, "--no-cache", "-q", "-o", str(out), *flags],
+        check=True,
+    )
+    seconds = time.perf_counter() - started
+    scored = {}
+    for line in out.read_text("utf-8").splitlines():
+        record = json.loads(line)
+        value = (record["moderation"].get("scores") or {}).get("flagged")
+        if value is not None:
+            scored[str(record["id"])] = value
+    return scored, seconds
+
+
+def report(name: str, rows: list[dict], scores: dict[str, float], seconds: float) -> None:
+    usable = [row for row in rows if row["id"] in scores]
+    values = [scores[row["id"]] for row in usable]
+    truth = [row["label"] == "toxicity" for row in usable]
+    q = quality_at(values, truth, 0.5)
+    auc = roc_auc(values, truth)
+    pairs: dict[str, dict[str, float]] = {}
+    for row in usable:
+        pairs.setdefault(row["pair"], {})[row["label"]] = scores[row["id"]]
+    complete = [p for p in pairs.values() if len(p) == 2]
+    gaps = [p["toxicity"] - p["none"] for p in complete]
+    gap = sum(gaps) / len(gaps) if gaps else float("nan")
+    ordered = sum(1.0 if g > TIE else 0.5 if g >= -TIE else 0.0 for g in gaps) / len(gaps) if gaps else float("nan")
+    right = {flip: _right(usable, scores, flip) for flip in ("harmful-alone", "harmless-alone")}
+    print(f"| {name} | {q.f1:.3f} | {q.precision:.3f} | {q.recall:.3f} | {q.fpr:.3f} | "
+          f"{'' if auc is None else f'{auc:.3f}'} | {gap:+.3f} | {ordered:.3f} | {right['harmful-alone']:.3f} | "
+          f"{right['harmless-alone']:.3f} | {seconds / len(rows):.2f} |", flush=True)
+
+
+def _right(rows: list[dict], scores: dict[str, float], flip: str) -> float:
+    """The share of a flip direction's records judged right at 0.5."""
+    chosen = [row for row in rows if row["flip"] == flip]
+    return sum((scores[row["id"]] >= 0.5) == (row["label"] == "toxicity") for row in chosen) / len(chosen)
+
+
+if __name__ == "__main__":
+    main()
