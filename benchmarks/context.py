@@ -45,13 +45,14 @@ def main() -> None:
     parser.add_argument("--backend", default="embedded")
     parser.add_argument("--model", default="qwen2.5-coder-1.5b")
     parser.add_argument("--samples", type=Path, default=SAMPLES)
+    parser.add_argument("--conditions", nargs="+", choices=list(CONDITIONS), default=list(CONDITIONS))
     args = parser.parse_args()
     rows = [json.loads(line) for line in args.samples.read_text("utf-8").splitlines() if line.strip()]
     print(f"{args.model} on {args.backend}; {len(rows)} records, {len(rows) // 2} pairs")
     print("| condition | F1 | precision | recall | FPR | ROC-AUC | mean gap | pairs ordered | right, toxic-alone pairs | right, harmless-alone pairs | s/record |")
     print("|---|---|---|---|---|---|---|---|---|---|---|", flush=True)
-    for name, flags in CONDITIONS.items():
-        scores, seconds = score(rows, flags, args)
+    for name in args.conditions:
+        scores, seconds = score(rows, CONDITIONS[name], args)
         report(name, rows, scores, seconds)
 
 

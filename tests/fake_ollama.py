@@ -58,10 +58,41 @@ AGREEMENT = ("agreed", "+1", "exactly this", "seconded")
 def model_labels(body: dict[str, Any]) -> list[str]:
     text = item_text(body)
     labels = keyword_labels(text)
+    if any(image_is_red(image) for image in item_images(body)):
+        labels.append("toxicity")
     context = item_context(body)
     if context and any(word in text.lower() for word in AGREEMENT):
         labels += [label for label in keyword_labels(context[-1]) if label not in labels]
     return labels
+
+
+def item_images(body: dict[str, Any]) -> list[str]:
+    """The base64 images shown with the last user message."""
+    return next(m.get("images") or [] for m in reversed(body["messages"]) if m["role"] == "user")
+
+
+def image_is_red(encoded: str) -> bool:
+    """The fake vision model's one rule: a mostly red picture is harmful."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    with Image.open(io.BytesIO(base64.b64decode(encoded))) as img:
+        red, green, blue = img.convert("RGB").resize((1, 1)).getpixel((0, 0))
+    return red > 150 and green < 100 and blue < 100
+
+
+def flagged_with(model: str, p_flagged: float) -> Response:
+    """An answer whose ``flagged`` value has exactly this probability (a continuation reads it)."""
+    alternatives = [{"token": " true", "logprob": math.log(p_flagged)}, {"token": " false", "logprob": math.log(1 - p_flagged)}]
+    chosen = alternatives[0] if p_flagged >= 0.5 else alternatives[1]
+    tokens = [
+        {"token": '{"flagged":', "logprob": 0.0, "top_logprobs": []},
+        {**chosen, "top_logprobs": alternatives},
+        {"token": "}", "logprob": 0.0, "top_logprobs": []},
+    ]
+    return chat_response(model, "".join(t["token"] for t in tokens), tokens)
 
 
 def keyword_labels(text: str) -> list[str]:
@@ -132,6 +163,8 @@ class FakeOllama:
     models: list[str] = field(default_factory=lambda: [MODEL])
     # False plays a server older than Ollama 0.12.11, which ignores the logprobs request.
     logprobs: bool = True
+    # What /api/show lists; None plays an Ollama older than 0.6.4, which lists nothing.
+    capabilities: list[str] | None = field(default_factory=lambda: ["completion"])
 
     @property
     def url(self) -> str:
@@ -142,6 +175,7 @@ class FakeOllama:
         self.server.expect_request("/api/tags", method="GET").respond_with_handler(self._tags)
         self.server.expect_request("/api/version", method="GET").respond_with_json({"version": "0.33.1"})
         self.server.expect_request("/api/embed", method="POST").respond_with_handler(self._embed)
+        self.server.expect_request("/api/show", method="POST").respond_with_handler(self._show)
 
     def chat_requests(self) -> list[dict[str, Any]]:
         """The requests that judged a text (not the question naming a binary flag's category)."""
@@ -150,12 +184,19 @@ class FakeOllama:
     def naming_requests(self) -> list[dict[str, Any]]:
         return [r for r in self.requests if "messages" in r and is_naming(r)]
 
-    def _chat(self, request: Request) -> Response:
+    def _received(self, request: Request) -> tuple[dict[str, Any], Response | None]:
+        """The request's body, recorded; and Ollama's 404 when it names a model not pulled."""
         body = json.loads(request.data)
         self.requests.append(body)
-        if body.get("model") not in self.models:
-            return Response(json.dumps({"error": f"model '{body.get('model')}' not found"}), status=404,
-                            content_type="application/json")
+        if body.get("model") in self.models:
+            return body, None
+        return body, Response(json.dumps({"error": f"model '{body.get('model')}' not found"}), status=404,
+                              content_type="application/json")
+
+    def _chat(self, request: Request) -> Response:
+        body, unknown = self._received(request)
+        if unknown is not None:
+            return unknown
         view = model_view(body)
         if self.responder is not None:
             out = self.responder(view)
@@ -166,6 +207,17 @@ class FakeOllama:
             content = json.dumps(answer_for_schema(view["format"], model_labels(view)))
         logprobs = synthetic_logprobs(content, body.get("top_logprobs", 0)) if body.get("logprobs") and self.logprobs else None
         return continued(chat_response(body["model"], content, logprobs), body)
+
+    def _show(self, request: Request) -> Response:
+        _, unknown = self._received(request)
+        if unknown is not None:
+            return unknown
+        shown: dict[str, Any] = {"modelfile": "", "parameters": "", "template": "{{ .Prompt }}",
+                                 "details": {"format": "gguf", "family": "fake"}, "model_info": {"general.architecture": "fake"},
+                                 "modified_at": "2026-11-01T00:00:00Z"}
+        if self.capabilities is not None:
+            shown["capabilities"] = self.capabilities
+        return Response(json.dumps(shown), content_type="application/json")
 
     def _tags(self, request: Request) -> Response:
         models = [{"name": m, "model": m, "modified_at": "2026-11-01T00:00:00Z", "size": 1, "digest": DIGEST,

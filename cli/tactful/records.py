@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # Pillow loads only when an image is read
+    from tactful.io.images import Picture
 
 
 @dataclass
@@ -23,6 +26,9 @@ class InputRecord:
     # Earlier messages of the item's thread, oldest first: read to understand the text,
     # never judged themselves (--context-field, or linked by --thread-field/--reply-to-field).
     context: tuple[str, ...] = ()
+    # An image to judge, with ``text`` as its caption ("" for none): --image-field, or an
+    # image file given as input.
+    image: Picture | None = None
 
 
 @dataclass

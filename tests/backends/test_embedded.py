@@ -183,3 +183,13 @@ def test_the_embedded_backend_defaults_to_the_model_models_fetch_provides(cli, m
     assert run.code == 0, run.stderr
     assert json.loads(run.stdout)["model"] == "qwen2.5-coder-1.5b"
     assert cli("classify", "--backend", "ollama", "--show-prompt", input="hello\n").stdout.count("qwen2.5:3b") == 1
+
+
+def test_images_are_refused_with_the_way_to_judge_them(cli, tmp_path):
+    from PIL import Image
+
+    image = tmp_path / "a.png"
+    Image.new("RGB", (8, 8), (1, 2, 3)).save(image)
+    run = cli("classify", *ARGS, str(image))
+    assert run.code == 2
+    assert "the embedded backend reads text only" in run.stderr and "vision model" in run.stderr

@@ -19,11 +19,19 @@ from typing import Any, Protocol, TypedDict, runtime_checkable
 TOP_LOGPROBS = 20
 
 
-class Message(TypedDict):
-    """One chat turn; a plain dict at run time, so it goes to JSON and to clients as is."""
-
+class _Turn(TypedDict):
     role: str
     content: str
+
+
+class Message(_Turn, total=False):
+    """One chat turn; a plain dict at run time, so it goes to JSON and to clients as is.
+
+    ``images`` (base64 PNG or JPEG) is what a user turn shows a vision model, in Ollama's
+    form; the openai backend turns it into ``image_url`` parts.
+    """
+
+    images: list[str]
 
 
 @dataclass(frozen=True)
@@ -150,3 +158,19 @@ def token_logprobs(entries: Iterable[Any] | None) -> list[TokenLogprob] | None:
         for entry in entries or []
     ]
     return parsed or None
+
+
+VISION_MODELS = "llava, llama3.2-vision, gemma3, qwen2.5vl"
+
+
+def require_images(backend: object) -> None:
+    """Raise unless ``backend`` can show its model images (a backend says so with
+    ``check_images``, which raises when its model cannot see)."""
+    check = getattr(backend, "check_images", None)
+    if check is None:
+        from tactful.errors import ConfigError
+
+        name = getattr(backend, "name", "this")
+        raise ConfigError(f"the {name} backend reads text only: judge images with --backend ollama "
+                          f"and a vision model ({VISION_MODELS})")
+    check()

@@ -20,7 +20,15 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from tactful.backends.base import Backend, BackendInfo, ChatRequest, Completion, Probe, ProbeRequest
+from tactful.backends.base import (
+    Backend,
+    BackendInfo,
+    ChatRequest,
+    Completion,
+    Probe,
+    ProbeRequest,
+    require_images,
+)
 from tactful.errors import BackendError, HostUnavailable, TactfulError
 
 T = TypeVar("T")
@@ -81,6 +89,11 @@ class HostPool:
             except TactfulError as exc:
                 found.append((_host(backend), exc))
         return found
+
+    def check_images(self) -> None:
+        """Every host's model must see images: any host may serve any record."""
+        for backend in self.backends:
+            require_images(backend)
 
     def close(self) -> None:
         for backend in self.backends:

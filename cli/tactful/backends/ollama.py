@@ -12,6 +12,7 @@ import ollama
 
 from tactful.backends.base import (
     TOP_LOGPROBS,
+    VISION_MODELS,
     BackendInfo,
     ChatRequest,
     Completion,
@@ -115,6 +116,22 @@ class OllamaBackend:
         distributions = [read_choices(next_tokens, query.opening, query.choices) for query in request.queries]
         return Probe(distributions, prompt_tokens=evaluated)
 
+    # ------------------------------------------------------------ images
+
+    def check_images(self) -> None:
+        """Raise unless the model sees images: Ollama lists "vision" among its capabilities.
+
+        An Ollama older than 0.6.4 lists none; then the first image tells.
+        """
+        shown = self._retrying(lambda: self.client.show(self.model))
+        capabilities = getattr(shown, "capabilities", None)
+        if capabilities is not None and "vision" not in capabilities:
+            listed = ", ".join(capabilities) or "none listed"
+            raise BackendError(
+                f"model '{self.model}' on Ollama at {self.host} cannot see images (its capabilities: {listed}): "
+                f"choose a vision model with {self.model_setting}, such as {VISION_MODELS}"
+            )
+
     # ------------------------------------------------------------ embeddings
 
     def embed(self, texts: list[str]) -> list[list[float]]:
@@ -140,6 +157,10 @@ class OllamaBackend:
                 f"model '{self.model}' is not available on Ollama at {self.host}: "
                 f"run `ollama pull {self.model}` (or pick another with {self.model_setting})"
             )
+        if exc.status_code in (400, 500) and "image" in str(exc.error).lower():
+            # An older Ollama that lists no capabilities finds out at the first image.
+            return BackendError(f"Ollama at {self.host} could not show model '{self.model}' an image: {exc.error} "
+                                f"(choose a vision model with {self.model_setting}, such as {VISION_MODELS})")
         if exc.status_code in (429, 500, 502, 503, 504):
             return Transient(f"Ollama answered {exc.status_code}: {exc.error}")
         return BackendError(f"Ollama at {self.host} refused the request ({exc.status_code}): {exc.error}")

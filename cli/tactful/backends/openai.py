@@ -21,12 +21,35 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from tactful.backends.base import TOP_LOGPROBS, BackendInfo, ChatRequest, Completion, token_logprobs
+from tactful.backends.base import (
+    TOP_LOGPROBS,
+    BackendInfo,
+    ChatRequest,
+    Completion,
+    Message,
+    token_logprobs,
+)
 from tactful.backends.retry import RetryPolicy, ServerLink
 from tactful.errors import BackendError, ConfigError, HostUnavailable, Transient
 
 # Statuses worth another try: the server is busy, restarting, or behind a proxy that is.
 RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
+
+
+def wire_message(message: Message) -> dict[str, Any]:
+    """A chat turn as the API takes it: images become ``image_url`` parts with data URLs."""
+    images = message.get("images")
+    if not images:
+        return {"role": message["role"], "content": message["content"]}
+    parts: list[dict[str, Any]] = [{"type": "text", "text": message["content"]}]
+    for image in images:
+        parts.append({"type": "image_url", "image_url": {"url": f"data:{_image_mime(image)};base64,{image}"}})
+    return {"role": message["role"], "content": parts}
+
+
+def _image_mime(encoded: str) -> str:
+    # Images reach a backend as PNG or JPEG (tactful.io.images); base64 shows which.
+    return "image/jpeg" if encoded.startswith("/9j/") else "image/png"
 
 
 def base_url(host: str | None) -> str:
@@ -102,7 +125,7 @@ class OpenAIBackend:
             "seed": 0,
             **self.options,  # server-specific extras (top_k, a vLLM guided-decoding backend, ...)
             "model": self.model,
-            "messages": request.messages,
+            "messages": [wire_message(message) for message in request.messages],
             "temperature": 0,
             "max_tokens": request.max_tokens,
             "response_format": _response_format(form, request.schema),
@@ -110,6 +133,11 @@ class OpenAIBackend:
         if request.logprobs:
             body.update(logprobs=True, top_logprobs=TOP_LOGPROBS)
         return body
+
+    # ------------------------------------------------------------ images
+
+    def check_images(self) -> None:
+        """The API lists no capabilities: a server whose model cannot see says so at the first image."""
 
     # ------------------------------------------------------------ embeddings
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import shlex
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import IO, Annotated, Optional
+from typing import IO, Annotated, Any, Optional
 
 import typer
 
@@ -21,6 +21,7 @@ from tactful.commands.options import (
     ContextFieldOpt,
     ContextSizeOpt,
     HostOpt,
+    ImageFieldOpt,
     JobsOpt,
     ModelOpt,
     ModeOpt,
@@ -87,6 +88,7 @@ def command(
     thread_field: ThreadFieldOpt = None,
     reply_to_field: ReplyToFieldOpt = None,
     context_size: ContextSizeOpt = DEFAULT_LAST,
+    image_field: ImageFieldOpt = None,
     per_thread: Annotated[bool, typer.Option(
         "--per-thread", metavar="", rich_help_panel="Thread context",
         help="Derailment: judge each thread as one conversation (its latest message and up to --context-size "
@@ -129,11 +131,13 @@ def command(
       tactful classify samples/threads.jsonl --context-field context
       tactful classify forum.jsonl --thread-field topic --reply-to-field parent
       tactful classify forum.jsonl --thread-field topic --per-thread
+      tactful classify photos/*.jpg -m gemma3
+      tactful classify posts.jsonl --image-field photo --field caption -m llava
       cat comments.txt | tactful classify --fail-on-flagged
     """
     overrides = Overrides(profile, model, host, value(backend), value(mode), explain, normalize, retries, scores)
     options = ClassifyOptions(
-        read=ReadOptions(_input_format(ctx, input_format), field, id_field, whole, context_field),
+        read=ReadOptions(_input_format(ctx, input_format), field, id_field, whole, context_field, image_field),
         threads=ThreadOptions(thread_field, reply_to_field, context_size),
         output_format=value(output_format),
         output=output,
@@ -203,7 +207,7 @@ def classify(paths: list[str], overrides: Overrides, options: ClassifyOptions) -
 
 
 # Options that name JSONL fields.
-JSONL_OPTIONS = ("field", "id_field", "context_field", "thread_field", "reply_to_field")
+JSONL_OPTIONS = ("field", "id_field", "context_field", "thread_field", "reply_to_field", "image_field")
 
 
 def _input_format(ctx: typer.Context, chosen: InputFormat) -> str:
@@ -316,7 +320,7 @@ def _show_prompt(records: Iterable[InputRecord], settings: Settings, per_thread:
         "backend": profile.model.backend,
         "prompt": classifier.builder.fingerprint,
         "format": request.schema,
-        "messages": request.messages,
+        "messages": [_shown(message, first) for message in request.messages],
     }
     if not classifier.contract.explain:
         # Where the answer's probabilities are read: after each opening, over its values.
@@ -324,6 +328,15 @@ def _show_prompt(records: Iterable[InputRecord], settings: Settings, per_thread:
     json.dump(shown, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
     return EXIT_OK
+
+
+def _shown(message: Mapping[str, Any], record: InputRecord) -> dict[str, Any]:
+    """A message as --show-prompt prints it: an image as what it is, not megabytes of base64."""
+    if not message.get("images") or record.image is None:
+        return dict(message)
+    picture = record.image
+    described = f"<{picture.mime}, {picture.width}x{picture.height}, {len(picture.data)} bytes, sent as base64>"
+    return {**message, "images": [described]}
 
 
 class PromptOnly:

@@ -21,6 +21,7 @@ from tactful.commands.options import (
     ContextFieldOpt,
     ContextSizeOpt,
     HostOpt,
+    ImageFieldOpt,
     JobsOpt,
     LabelFieldOpt,
     LegacyScoresOpt,
@@ -69,6 +70,7 @@ def command(
     thread_field: ThreadFieldOpt = None,
     reply_to_field: ReplyToFieldOpt = None,
     context_size: ContextSizeOpt = DEFAULT_LAST,
+    image_field: ImageFieldOpt = None,
 ) -> int:
     """Measure the profile on labelled data, and run its policy tests.
 
@@ -88,7 +90,7 @@ def command(
     pairs = parse_mapping(mapping)
     overrides = Overrides(profile, model, host, value(backend), value(mode), scores=scores)
     threads = ThreadOptions(thread_field, reply_to_field, context_size)
-    options = EvalOptions(data, field, label_field, pairs, json_output, errors, jobs, limit, context_field, threads)
+    options = EvalOptions(data, field, label_field, pairs, json_output, errors, jobs, limit, context_field, threads, image_field)
     return evaluate(overrides, options, console())
 
 
@@ -104,6 +106,7 @@ class EvalOptions:
     limit: int | None = None
     context_field: str | None = None
     threads: ThreadOptions = ThreadOptions()
+    image_field: str | None = None
 
 
 @dataclass
@@ -149,7 +152,8 @@ def evaluate(overrides: Overrides, options: EvalOptions, console: Console) -> in
 
 def _evaluate_data(moderator: Moderator, profile: Profile, options: EvalOptions, console: Console) -> dict[str, Any]:
     paths = resolve_paths([str(options.data)])
-    read = ReadOptions(input_format="jsonl", field=options.text_field, context_field=options.context_field)
+    read = ReadOptions(input_format="jsonl", field=options.text_field, context_field=options.context_field,
+                       image_field=options.image_field)
     records = with_thread_context(read_inputs(paths, read), options.threads)
     if options.limit is not None:
         records = itertools.islice(records, options.limit)

@@ -100,6 +100,15 @@ ReplyToFieldOpt = Annotated[
              "after the chain it replies to.",
     ),
 ]
+ImageFieldOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--image-field", show_default=False, rich_help_panel="Images",
+        help="JSONL: the field holding an image to judge (a path relative to the file, base64, or a data: URL); "
+             "--field is then its caption and may be absent. Image files given as inputs are judged too. Needs a "
+             "vision model on Ollama (llava, llama3.2-vision, gemma3, qwen2.5vl).",
+    ),
+]
 ContextSizeOpt = Annotated[
     int,
     typer.Option("--context-size", min=0, max=50, rich_help_panel="Thread context",

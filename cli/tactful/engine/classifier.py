@@ -5,13 +5,23 @@ Streams of records are run by ``tactful.engine.stream``.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from tactful.backends.base import Backend, ChatRequest, Completion, Prober, ProbeRequest
+from tactful.backends.base import (
+    Backend,
+    ChatRequest,
+    Completion,
+    Prober,
+    ProbeRequest,
+    require_images,
+)
 from tactful.bank.store import Example
-from tactful.engine.answer import BY_ANSWER, Decision
+from tactful.engine.answer import BY_ANSWER, BY_PROBABILITY, Decision
 from tactful.engine.cache import ResultCache, cache_key
+from tactful.engine.image_bias import ImageBias
 from tactful.engine.prompt import Prompt, PromptBuilder
 from tactful.engine.scores import scores_from_logprobs
 from tactful.engine.stream import SingleFlight
@@ -19,6 +29,9 @@ from tactful.engine.textprep import prepare_context, prepare_text
 from tactful.errors import AnswerError, NoProbabilities
 from tactful.profile.load import Profile
 from tactful.records import InputRecord, Moderation, Result
+
+if TYPE_CHECKING:
+    from tactful.io.images import Picture
 
 ExampleSelector = Callable[[str], list[Example]]
 
@@ -52,14 +65,18 @@ class Classifier:
         # to be written. Multilabel reads each key after the earlier values, which pays only
         # where the backend keeps the text between questions; a server answers it in one
         # sampled answer read key by key.
+        self._image_lock = threading.Lock()
+        self._images_checked = False
+        self._image_bias: ImageBias | None = None
         self._prober: Prober | None = None
         if isinstance(self.backend, Prober) and not self.contract.explain:
             if self.contract.mode != "multilabel" or self.backend.keeps_context:
                 self._prober = self.backend
 
-    def prompt_for(self, text: str, context: tuple[str, ...] = (), whole_thread: bool = False) -> Prompt:
+    def prompt_for(self, text: str, context: tuple[str, ...] = (), whole_thread: bool = False,
+                   image: Picture | None = None) -> Prompt:
         examples = self.select_examples(text) if self.select_examples else []
-        return self.builder.build(text, examples, context, whole_thread)
+        return self.builder.build(text, examples, context, whole_thread, image)
 
     def moderation(self, **fields: object) -> Moderation:
         return Moderation(
@@ -79,24 +96,30 @@ class Classifier:
         if prepared.error:
             return Result(record, self.moderation(flagged=None, labels=[], error=prepared.error, notes=prepared.notes))
         context = prepare_context(record.context, self.profile.task)
+        if record.image is not None:
+            self._ready_for_images()
         try:
-            verdict = self.judge(prepared.chunks, context, whole_thread)
+            verdict = self.judge(prepared.chunks, context, whole_thread, record.image)
         except AnswerError as exc:
             return Result(record, self.moderation(flagged=None, labels=[], error=f"invalid answer from model: {exc}", notes=prepared.notes))
         d = verdict.decision
+        notes = prepared.notes
+        if record.image is not None and self._image_bias is not None and d.decided_by == BY_PROBABILITY:
+            notes = [*notes, IMAGE_NOTE]
         moderation = self.moderation(
             flagged=d.flagged, labels=d.labels, scores=d.scores, rationale=d.rationale,
-            notes=prepared.notes, normalized=prepared.normalized, decided_by=d.decided_by,
+            notes=notes, normalized=prepared.normalized, decided_by=d.decided_by,
             context=len(context),
         )
         return Result(record, moderation, verdict.prompt_tokens, verdict.output_tokens, verdict.cached)
 
-    def judge(self, chunks: list[str], context: tuple[str, ...] = (), whole_thread: bool = False) -> Verdict:
+    def judge(self, chunks: list[str], context: tuple[str, ...] = (), whole_thread: bool = False,
+              image: Picture | None = None) -> Verdict:
         """The decision on a prepared text: from the cache, from a twin in flight, or asked.
 
-        The cache key holds everything after the fixed prefix, context included.
+        The cache key holds everything after the fixed prefix: context and image included.
         """
-        requests = [self.request_for(chunk, context, whole_thread) for chunk in chunks]
+        requests = [self.request_for(chunk, context, whole_thread, image) for chunk in chunks]
         if self.cache is None:
             return self._ask(requests)
         key = self.cache_key(requests)
@@ -146,8 +169,9 @@ class Classifier:
             output_tokens += completion.output_tokens or 0
         return Verdict(merge_decisions(decisions), prompt_tokens, output_tokens)
 
-    def request_for(self, text: str, context: tuple[str, ...] = (), whole_thread: bool = False) -> ChatRequest:
-        prompt = self.prompt_for(text, context, whole_thread)
+    def request_for(self, text: str, context: tuple[str, ...] = (), whole_thread: bool = False,
+                    image: Picture | None = None) -> ChatRequest:
+        prompt = self.prompt_for(text, context, whole_thread, image)
         return ChatRequest(prompt.messages, prompt.schema, True, self.max_tokens)
 
     def first_request(self, record: InputRecord, whole_thread: bool = False) -> ChatRequest:
@@ -155,7 +179,7 @@ class Classifier:
         text = record.text or ""
         chunks = prepare_text(text, self.profile.task).chunks
         context = prepare_context(record.context, self.profile.task)
-        return self.request_for(chunks[0] if chunks else text, context, whole_thread)
+        return self.request_for(chunks[0] if chunks else text, context, whole_thread, record.image)
 
     def decide_request(self, request: ChatRequest) -> tuple[Decision, Completion]:
         """Ask the model once, and once more if the answer breaks the contract."""
@@ -199,11 +223,9 @@ class Classifier:
         assert self._prober is not None
         contract = self.contract
         fixed = len(self.builder.fixed_messages)
-        if contract.mode == "multilabel":
-            distributions, evaluated = self._probe_in_order(request, fixed)
-        else:
-            probe = self._prober.probe(ProbeRequest(request.messages, contract.queries(), fixed))
-            distributions, evaluated = probe.distributions, probe.prompt_tokens
+        distributions, evaluated = self._distributions(request)
+        if self._image_bias is not None and shows_image(request):
+            distributions = self._image_bias.correct(distributions)
         decision = contract.decide(contract.scores_from(distributions))
         if decision.flagged and contract.needs_naming:
             # The same conversation again: only the naming question's opening is new. A
@@ -216,6 +238,38 @@ class Classifier:
             decision = contract.named(decision, naming.distributions[0])
             evaluated += naming.prompt_tokens
         return decision, Completion("", prompt_tokens=evaluated, output_tokens=0)
+
+    def _distributions(self, request: ChatRequest) -> tuple[list[dict[str, float]], int]:
+        """Each question's answer distribution, and the tokens evaluated to read them."""
+        assert self._prober is not None
+        fixed = len(self.builder.fixed_messages)
+        if self.contract.mode == "multilabel":
+            return self._probe_in_order(request, fixed)
+        probe = self._prober.probe(ProbeRequest(request.messages, self.contract.queries(), fixed))
+        return probe.distributions, probe.prompt_tokens
+
+    # ------------------------------------------------------------ images
+
+    def _ready_for_images(self) -> None:
+        """Before the first image: the backend must see images, and the model's leaning on
+        a content-free image is measured (where probabilities decide) to be divided out."""
+        with self._image_lock:
+            if self._images_checked:
+                return
+            require_images(self.backend)
+            if self._prober is not None:
+                from tactful.io.images import content_free_image
+
+                try:
+                    blank = self.request_for("", image=content_free_image())
+                    distributions, _ = self._distributions(blank)
+                except (AnswerError, NoProbabilities):
+                    distributions = []  # no leaning to measure: image scores stay as read
+                if distributions:
+                    self._image_bias = ImageBias(tuple(distributions))
+                    self.warn(f"the model's leaning on a content-free image ({self._image_bias.describe()}) "
+                              "is divided out of every image's scores")
+            self._images_checked = True
 
     def _probe_in_order(self, request: ChatRequest, fixed: int) -> tuple[list[dict[str, float]], int]:
         """Multilabel: each category read after the model's likelier value for the ones before.
@@ -239,6 +293,13 @@ class Classifier:
         if not completion.logprobs:
             return None
         return scores_from_logprobs(completion.content, completion.logprobs, self.contract)
+
+
+IMAGE_NOTE = "image: scores corrected for the model's leaning on a content-free image"
+
+
+def shows_image(request: ChatRequest) -> bool:
+    return any(message.get("images") for message in request.messages)
 
 
 def _plus(first: Completion, second: Completion) -> Completion:

@@ -17,12 +17,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from string import Template
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tactful.backends.base import Message
 from tactful.bank.store import Example
 from tactful.engine.answer import Contract
 from tactful.profile.load import Profile
+
+if TYPE_CHECKING:
+    from tactful.io.images import Picture
 
 # For measuring the defences only (benchmarks/adversarial.py): "plain" swaps in the
 # unhardened templates, system.plain.txt and item.plain.txt. Not a user setting.
@@ -71,15 +74,18 @@ class PromptBuilder:
         self.fingerprint = _fingerprint(self.fixed_messages, self.schema)
 
     def build(self, text: str, item_examples: Sequence[Example] = (), context: Sequence[str] = (),
-              whole_thread: bool = False) -> Prompt:
+              whole_thread: bool = False, image: Picture | None = None) -> Prompt:
         """The prompt for one text; ``context`` is its thread's earlier messages, oldest first.
 
         ``whole_thread`` judges the conversation (context and text together) instead of the
-        text. Context and thread go in the last user turn, after the fixed prefix, so a
-        server's prefix cache still serves; a text without context gets the plain item.
+        text; with ``image``, the image is judged and the text is its caption. Context,
+        thread and image go in the last user turn, after the fixed prefix, so a server's
+        prefix cache still serves; a text without them gets the plain item.
         """
         if whole_thread:
             item = thread_turn([*context, text], self.variant)
+        elif image is not None:
+            item = image_turn(image, text, self.variant, context)
         else:
             item = user_turn(text, self.variant, context)
         messages = [*self.fixed_messages, *self.example_turns(item_examples), item]
@@ -120,6 +126,12 @@ def user_turn(text: str, variant: str = "", context: Sequence[str] = ()) -> Mess
     else:
         content = render("item", variant, text=frame(text), raw=text)
     return {"role": "user", "content": content}
+
+
+def image_turn(image: Picture, caption: str, variant: str = "", context: Sequence[str] = ()) -> Message:
+    lead = render("image_context", variant, context=frame_list(context)) + "\n" if context else ""
+    content = render("item_image", variant, text=frame(caption), context=lead)
+    return {"role": "user", "content": content, "images": [image.base64()]}
 
 
 def thread_turn(messages: Sequence[str], variant: str = "") -> Message:

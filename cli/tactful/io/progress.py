@@ -23,7 +23,7 @@ from rich.progress import (
 )
 
 from tactful.io.console import console
-from tactful.io.readers import STDIN, ReadOptions
+from tactful.io.readers import STDIN, ReadOptions, is_image_path
 from tactful.records import Result
 from tactful.textclip import plural
 
@@ -75,9 +75,11 @@ def estimate_total(files: list[str], read: ReadOptions) -> int | None:
         return None
     if read.whole:
         return len(files)
-    if sum(Path(f).stat().st_size for f in files) > COUNT_LIMIT_BYTES:
+    images = [f for f in files if read.input_format == "auto" and is_image_path(f)]  # one record each
+    texts = [f for f in files if f not in images]
+    if sum(Path(f).stat().st_size for f in texts) > COUNT_LIMIT_BYTES:
         return None
-    return sum(_count_lines(f) for f in files)
+    return len(images) + sum(_count_lines(f) for f in texts)
 
 
 def _count_lines(path: str) -> int:

@@ -11,7 +11,7 @@ import glob
 import json
 import sys
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -34,6 +34,9 @@ class ReadOptions:
     # JSONL: the field holding the thread's earlier messages, oldest first (a list of
     # strings, or of objects whose ``field`` holds the text); None: no context.
     context_field: str | None = None
+    # JSONL: the field holding an image to judge (a path, relative to the JSONL file, or
+    # base64 or a data: URL); the text field is then its caption, and may be absent.
+    image_field: str | None = None
 
 
 def resolve_paths(paths: Iterable[str]) -> list[str]:
@@ -60,9 +63,28 @@ def read_inputs(paths: list[str], options: ReadOptions, stdin: IO[bytes] | None 
     for path in paths:
         if path == STDIN:
             yield from read_stream(stdin or sys.stdin.buffer, "stdin", options)
+        elif options.input_format == "auto" and is_image_path(path):
+            yield image_file_record(path)
         else:
             with open(path, "rb") as handle:
                 yield from read_stream(handle, path, options)
+
+
+def is_image_path(path: str) -> bool:
+    from tactful.io.images import is_image_path as by_suffix  # Pillow loads only for images
+
+    return by_suffix(path)
+
+
+def image_file_record(path: str) -> InputRecord:
+    """An image given as an input file: judged with no caption."""
+    from tactful.io.images import ImageError, read_image_file
+
+    data = {"id": path, "image": path}
+    try:
+        return InputRecord(path, "", data, path, image=read_image_file(path))
+    except ImageError as exc:
+        return InputRecord(path, None, data, path, str(exc))
 
 
 def _is_jsonl(name: str, options: ReadOptions) -> bool:
@@ -76,6 +98,8 @@ def read_stream(handle: IO[bytes], name: str, options: ReadOptions) -> Iterator[
         yield _whole(handle.read(), name)
         return
     jsonl = _is_jsonl(name, options)
+    # Image paths in a JSONL file are relative to it; on stdin, to where tactful runs.
+    base_dir = Path.cwd() if name == "stdin" else Path(name).parent
     for number, raw in enumerate(handle, start=1):
         line, error = _decode(raw)
         if not line.strip():
@@ -84,7 +108,7 @@ def read_stream(handle: IO[bytes], name: str, options: ReadOptions) -> Iterator[
         if error:
             yield InputRecord(source, None, {"id": source, "raw": line}, source, f"{source}: {error}")
         elif jsonl:
-            yield jsonl_record(line, source, options)
+            yield jsonl_record(line, source, options, base_dir)
         else:
             yield InputRecord(source, line, {"id": source, "text": line}, source)
 
@@ -107,7 +131,7 @@ def _whole(data: bytes, name: str) -> InputRecord:
     return InputRecord(name, text, {"id": name, "text": text}, name)
 
 
-def jsonl_record(line: str, source: str, options: ReadOptions) -> InputRecord:
+def jsonl_record(line: str, source: str, options: ReadOptions, base_dir: Path | None = None) -> InputRecord:
     try:
         obj = json.loads(line)
     except (json.JSONDecodeError, RecursionError) as exc:
@@ -128,24 +152,48 @@ def jsonl_record(line: str, source: str, options: ReadOptions) -> InputRecord:
             source, None, {"id": source, "raw": obj}, source,
             f"{source}: expected a JSON object, got {type(obj).__name__}",
         )
-    return object_record(obj, source, options)
+    return object_record(obj, source, options, base_dir)
 
 
-def object_record(obj: dict[str, Any], source: str, options: ReadOptions) -> InputRecord:
-    """The record for one object: its text at ``options.field``, its id at ``options.id_field``."""
+def object_record(obj: dict[str, Any], source: str, options: ReadOptions, base_dir: Path | None = None) -> InputRecord:
+    """The record for one object: its text at ``options.field``, its id at ``options.id_field``,
+    its image and context where those options name fields."""
     record_id = lookup(obj, options.id_field)
     rid = source if record_id is None or isinstance(record_id, (dict, list)) else str(record_id)
     text = lookup(obj, options.field)
-    if text is None:
+    if options.image_field is not None:
+        record = _image_record(obj, rid, text, source, options, base_dir or Path.cwd())
+    elif text is None:
         return InputRecord(rid, None, obj, source, f"{source}: no field '{options.field}' (choose one with --field)")
-    if not isinstance(text, str):
+    elif not isinstance(text, str):
         return InputRecord(rid, None, obj, source, f"{source}: field '{options.field}' is {type(text).__name__}, not a string")
-    if options.context_field is None:
-        return InputRecord(rid, text, obj, source)
+    else:
+        record = InputRecord(rid, text, obj, source)
+    if options.context_field is None or record.error is not None:
+        return record
     context, problem = context_messages(lookup(obj, options.context_field), options.field)
     if problem is not None:
         return InputRecord(rid, None, obj, source, f"{source}: field '{options.context_field}' {problem}")
-    return InputRecord(rid, text, obj, source, context=context)
+    return replace(record, context=context)
+
+
+def _image_record(obj: dict[str, Any], rid: str, caption: Any, source: str, options: ReadOptions,
+                  base_dir: Path) -> InputRecord:
+    """An object with an image (and its caption, if any); one without an image is a text."""
+    from tactful.io.images import ImageError, image_from_field
+
+    value = lookup(obj, options.image_field or "")
+    if caption is not None and not isinstance(caption, str):
+        return InputRecord(rid, None, obj, source, f"{source}: field '{options.field}' is {type(caption).__name__}, not a string")
+    if value is None:
+        if caption is None:
+            return InputRecord(rid, None, obj, source, f"{source}: neither field '{options.image_field}' nor '{options.field}' (choose them with --image-field and --field)")
+        return InputRecord(rid, caption, obj, source)
+    try:
+        picture = image_from_field(value, source, base_dir)
+    except ImageError as exc:
+        return InputRecord(rid, None, obj, source, str(exc))
+    return InputRecord(rid, caption or "", obj, source, image=picture)
 
 
 def context_messages(value: Any, text_field: str) -> tuple[tuple[str, ...], str | None]:

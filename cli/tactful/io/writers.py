@@ -79,6 +79,8 @@ class TableWriter:
     def write(self, result: Result) -> None:
         m = result.moderation
         text = result.record.text if result.record.text is not None else ""
+        if result.record.image is not None:  # the caption, after what was judged with it
+            text = f"[image {result.record.image.width}x{result.record.image.height}] {text}"
         flag = Text("yes", "red") if m.flagged else (Text("-", "dim") if m.flagged is None else Text("no"))
         scores = ", ".join(f"{k} {v:.2f}" for k, v in (m.scores or {}).items())
         # Why a record is not as it looks: its error, else the rationale and what was done
