@@ -79,12 +79,15 @@ class Moderator:
     # ------------------------------------------------------------ judging
 
     def classify(self, items: Iterable[str | Mapping[str, Any]], *, field: str = "text",
-                 id_field: str = "id", jobs: int = 1) -> list[dict[str, Any]]:
+                 id_field: str = "id", context_field: str | None = None, image_field: str | None = None,
+                 jobs: int = 1) -> list[dict[str, Any]]:
         """One record per item, in order: a text, or an object whose ``field`` holds the text.
 
-        ``jobs`` requests are in flight on each host at once.
+        ``context_field`` names the thread's earlier messages in an object, ``image_field``
+        an image (a path, base64 or a data: URL) with ``field`` as its caption. ``jobs``
+        requests are in flight on each host at once.
         """
-        options = ReadOptions(field=field, id_field=id_field)
+        options = ReadOptions(field=field, id_field=id_field, context_field=context_field, image_field=image_field)
         records = (_record(number, item, options) for number, item in enumerate(items, start=1))
         with closing(self.results(records, jobs)) as results:
             return [result.to_json() for result in results]
