@@ -181,3 +181,15 @@ def test_openai_servers_get_image_url_parts(cli, httpserver, tmp_path):
     encoded = base64.b64encode(image.read_bytes()).decode()
     assert content[1] == {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{encoded}"}}
     assert all(isinstance(m["content"], str) for m in sent[-1]["messages"][:-1])
+
+
+def test_oversized_images_are_refused_before_they_are_decoded(cli, ollama_args, fake_ollama, tmp_path, monkeypatch):
+    from tactful.io import images
+
+    fake_ollama.capabilities = VISION
+    monkeypatch.setattr(images, "MAX_PIXELS", 1000)
+    big = picture(tmp_path / "big.png", (220, 20, 20), (50, 40))  # 2000 pixels
+    run = cli("classify", *ollama_args, str(big))
+    assert run.code == 4
+    error = run.records[0]["moderation"]["error"]
+    assert error.startswith(str(big)) and "megapixel limit" in error

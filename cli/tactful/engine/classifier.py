@@ -8,7 +8,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from tactful.backends.base import (
     Backend,
@@ -22,16 +21,13 @@ from tactful.bank.store import Example
 from tactful.engine.answer import BY_ANSWER, BY_PROBABILITY, Decision
 from tactful.engine.cache import ResultCache, cache_key
 from tactful.engine.image_bias import ImageBias
-from tactful.engine.prompt import Prompt, PromptBuilder
+from tactful.engine.prompt import NO_PARTS, ItemParts, Prompt, PromptBuilder
 from tactful.engine.scores import scores_from_logprobs
 from tactful.engine.stream import SingleFlight
 from tactful.engine.textprep import prepare_context, prepare_text
 from tactful.errors import AnswerError, NoProbabilities
 from tactful.profile.load import Profile
 from tactful.records import InputRecord, Moderation, Result
-
-if TYPE_CHECKING:
-    from tactful.io.images import Picture
 
 ExampleSelector = Callable[[str], list[Example]]
 
@@ -73,10 +69,9 @@ class Classifier:
             if self.contract.mode != "multilabel" or self.backend.keeps_context:
                 self._prober = self.backend
 
-    def prompt_for(self, text: str, context: tuple[str, ...] = (), whole_thread: bool = False,
-                   image: Picture | None = None) -> Prompt:
+    def prompt_for(self, text: str, parts: ItemParts = NO_PARTS) -> Prompt:
         examples = self.select_examples(text) if self.select_examples else []
-        return self.builder.build(text, examples, context, whole_thread, image)
+        return self.builder.build(text, examples, parts)
 
     def moderation(self, **fields: object) -> Moderation:
         return Moderation(
@@ -95,11 +90,11 @@ class Classifier:
         prepared = prepare_text(record.text, self.profile.task)
         if prepared.error:
             return Result(record, self.moderation(flagged=None, labels=[], error=prepared.error, notes=prepared.notes))
-        context = prepare_context(record.context, self.profile.task)
+        parts = self.parts_of(record, whole_thread)
         if record.image is not None:
             self._ready_for_images()
         try:
-            verdict = self.judge(prepared.chunks, context, whole_thread, record.image)
+            verdict = self.judge(prepared.chunks, parts)
         except AnswerError as exc:
             return Result(record, self.moderation(flagged=None, labels=[], error=f"invalid answer from model: {exc}", notes=prepared.notes))
         d = verdict.decision
@@ -109,17 +104,16 @@ class Classifier:
         moderation = self.moderation(
             flagged=d.flagged, labels=d.labels, scores=d.scores, rationale=d.rationale,
             notes=notes, normalized=prepared.normalized, decided_by=d.decided_by,
-            context=len(context),
+            context=len(parts.context),
         )
         return Result(record, moderation, verdict.prompt_tokens, verdict.output_tokens, verdict.cached)
 
-    def judge(self, chunks: list[str], context: tuple[str, ...] = (), whole_thread: bool = False,
-              image: Picture | None = None) -> Verdict:
+    def judge(self, chunks: list[str], parts: ItemParts = NO_PARTS) -> Verdict:
         """The decision on a prepared text: from the cache, from a twin in flight, or asked.
 
         The cache key holds everything after the fixed prefix: context and image included.
         """
-        requests = [self.request_for(chunk, context, whole_thread, image) for chunk in chunks]
+        requests = [self.request_for(chunk, parts) for chunk in chunks]
         if self.cache is None:
             return self._ask(requests)
         key = self.cache_key(requests)
@@ -169,17 +163,19 @@ class Classifier:
             output_tokens += completion.output_tokens or 0
         return Verdict(merge_decisions(decisions), prompt_tokens, output_tokens)
 
-    def request_for(self, text: str, context: tuple[str, ...] = (), whole_thread: bool = False,
-                    image: Picture | None = None) -> ChatRequest:
-        prompt = self.prompt_for(text, context, whole_thread, image)
+    def request_for(self, text: str, parts: ItemParts = NO_PARTS) -> ChatRequest:
+        prompt = self.prompt_for(text, parts)
         return ChatRequest(prompt.messages, prompt.schema, True, self.max_tokens)
 
     def first_request(self, record: InputRecord, whole_thread: bool = False) -> ChatRequest:
         """The request the backend receives for this record (its text's first part, if split)."""
         text = record.text or ""
         chunks = prepare_text(text, self.profile.task).chunks
-        context = prepare_context(record.context, self.profile.task)
-        return self.request_for(chunks[0] if chunks else text, context, whole_thread, record.image)
+        return self.request_for(chunks[0] if chunks else text, self.parts_of(record, whole_thread))
+
+    def parts_of(self, record: InputRecord, whole_thread: bool = False) -> ItemParts:
+        """What the record brings besides its text, prepared as the model will read it."""
+        return ItemParts(prepare_context(record.context, self.profile.task), record.image, whole_thread)
 
     def decide_request(self, request: ChatRequest) -> tuple[Decision, Completion]:
         """Ask the model once, and once more if the answer breaks the contract."""
@@ -261,7 +257,7 @@ class Classifier:
                 from tactful.io.images import content_free_image
 
                 try:
-                    blank = self.request_for("", image=content_free_image())
+                    blank = self.request_for("", ItemParts(image=content_free_image()))
                     distributions, _ = self._distributions(blank)
                 except (AnswerError, NoProbabilities):
                     distributions = []  # no leaning to measure: image scores stay as read

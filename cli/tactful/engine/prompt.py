@@ -49,6 +49,18 @@ def render(name: str, variant: str = "", **values: str) -> str:
 
 
 @dataclass(frozen=True)
+class ItemParts:
+    """What an item brings besides its text."""
+
+    context: tuple[str, ...] = ()  # the thread's earlier messages, oldest first
+    image: Picture | None = None  # judged, with the text as its caption
+    whole_thread: bool = False  # judge the conversation (context and text together)
+
+
+NO_PARTS = ItemParts()
+
+
+@dataclass(frozen=True)
 class Prompt:
     """Everything the backend needs for one item."""
 
@@ -73,21 +85,17 @@ class PromptBuilder:
         ]
         self.fingerprint = _fingerprint(self.fixed_messages, self.schema)
 
-    def build(self, text: str, item_examples: Sequence[Example] = (), context: Sequence[str] = (),
-              whole_thread: bool = False, image: Picture | None = None) -> Prompt:
-        """The prompt for one text; ``context`` is its thread's earlier messages, oldest first.
-
-        ``whole_thread`` judges the conversation (context and text together) instead of the
-        text; with ``image``, the image is judged and the text is its caption. Context,
-        thread and image go in the last user turn, after the fixed prefix, so a server's
-        prefix cache still serves; a text without them gets the plain item.
+    def build(self, text: str, item_examples: Sequence[Example] = (), parts: ItemParts = NO_PARTS) -> Prompt:
+        """The prompt for one text, with what ``parts`` adds: thread context, an image, or
+        the whole thread to judge. They go in the last user turn, after the fixed prefix,
+        so a server's prefix cache still serves; a text without them gets the plain item.
         """
-        if whole_thread:
-            item = thread_turn([*context, text], self.variant)
-        elif image is not None:
-            item = image_turn(image, text, self.variant, context)
+        if parts.whole_thread:
+            item = thread_turn([*parts.context, text], self.variant)
+        elif parts.image is not None:
+            item = image_turn(parts.image, text, self.variant, parts.context)
         else:
-            item = user_turn(text, self.variant, context)
+            item = user_turn(text, self.variant, parts.context)
         messages = [*self.fixed_messages, *self.example_turns(item_examples), item]
         return Prompt(messages, self.schema, self.fingerprint)
 
