@@ -162,3 +162,16 @@ def test_a_profile_that_blocks_nothing_has_nothing_to_calibrate(cli, ollama_args
     assert run.code == 2
     assert "nothing is blocked" in run.stderr
     assert fake_ollama.chat_requests() == []
+
+
+def test_calibrate_reads_labelled_replies_in_their_context(cli, ollama_args, fake_ollama, tmp_path):
+    fake_ollama.responder = responder
+    profile = write_profile(tmp_path / "threads.toml", "version = 1\n[categories.spam]\nblocked = true\n")
+    data = tmp_path / "replies.jsonl"
+    rows = [{"text": f"buy item {n}", "context": [f"thread {n}"], "label": "spam"} for n in range(3)]
+    rows += [{"text": f"lovely hedge {n}", "context": [f"thread {n}"], "label": "ham"} for n in range(3)]
+    data.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    run = cli("calibrate", *ollama_args, "-p", profile, str(data), "--context-field", "context", "--dry-run")
+    assert run.code == 0, run.stderr
+    sent = [r for r in fake_ollama.chat_requests() if '{"context": ["thread 0"]}' in r["messages"][-2]["content"]]
+    assert len(sent) == 2  # both replies of thread 0 were read after it

@@ -25,7 +25,9 @@ from tactful.bank.store import Example, load_bank
 from tactful.commands.common import make_backend, make_classifier, warn
 from tactful.commands.options import (
     BackendOpt,
+    ContextFieldOpt,
     HostOpt,
+    ImageFieldOpt,
     JobsOpt,
     LabelFieldOpt,
     MapOpt,
@@ -97,6 +99,8 @@ def command(
     dry_run: Annotated[bool, typer.Option("--dry-run", metavar="", help="Print the fitted thresholds; leave the profile as it is.")] = False,
     jobs: JobsOpt = 1,
     retries: RetriesOpt = None,
+    context_field: ContextFieldOpt = None,
+    image_field: ImageFieldOpt = None,
 ) -> int:
     """Fit each blocked category's threshold to texts your community has labelled.
 
@@ -119,6 +123,7 @@ def command(
       tactful calibrate                        # bank and policy tests only
       tactful calibrate labelled.jsonl --map toxic=toxicity
       tactful calibrate reviewed.jsonl --dry-run
+      tactful calibrate -p images.toml photos.jsonl --image-field photo
     """
     pairs = parse_mapping(mapping)
     overrides = Overrides(profile, model, host, value(backend), value(mode), retries=retries, scores=True)
@@ -127,7 +132,8 @@ def command(
         raise UsageError("no profile file to write the thresholds into: `tactful profile init` first, or use --dry-run")
     if not settings.profile.blocked:
         raise UsageError("nothing is blocked in this profile, so there is no threshold to fit: `tactful profile block SLUG` first")
-    items = list(_labelled(settings.profile, data or [], field, label_field, pairs, limit))
+    read = ReadOptions(input_format="jsonl", field=field, context_field=context_field, image_field=image_field)
+    items = list(_labelled(settings.profile, data or [], read, label_field, pairs, limit))
     if not items:
         raise UsageError("nothing labelled to calibrate on: add bank examples (`tactful examples add`), policy tests, or pass DATA.jsonl")
     fits, fingerprint, model_id = _score_and_fit(settings, items, jobs)
@@ -148,19 +154,19 @@ def command(
 # ---------------------------------------------------------------- labelled texts
 
 
-def _labelled(profile: Profile, data: list[Path], field: str, label_field: str,
+def _labelled(profile: Profile, data: list[Path], read: ReadOptions, label_field: str,
               mapping: dict[str, str], limit: int | None) -> Iterator[Labelled]:
     for example in load_bank(profile.examples_path):
         yield Labelled(InputRecord(example.id, example.text, {}, f"bank {example.id}"), list(example.labels), example.id)
     if profile.tests_path is not None and profile.tests_path.is_file():
-        yield from _from_jsonl([str(profile.tests_path)], "text", "labels", {}, profile, None)
+        yield from _from_jsonl([str(profile.tests_path)], ReadOptions(input_format="jsonl"), "labels", {}, profile, None)
     if data:
-        yield from _from_jsonl(resolve_paths(map(str, data)), field, label_field, mapping, profile, limit)
+        yield from _from_jsonl(resolve_paths(map(str, data)), read, label_field, mapping, profile, limit)
 
 
-def _from_jsonl(paths: list[str], field: str, label_field: str, mapping: dict[str, str],
+def _from_jsonl(paths: list[str], read: ReadOptions, label_field: str, mapping: dict[str, str],
                 profile: Profile, limit: int | None) -> Iterator[Labelled]:
-    records = read_inputs(paths, ReadOptions(input_format="jsonl", field=field))
+    records = read_inputs(paths, read)
     for record in itertools.islice(records, limit):
         raw = gold_value(record.data, label_field)
         gold = None if raw is None else gold_slugs(raw, profile, mapping)
