@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.fake_ollama import MODEL, flagged_with, item_images, item_text
+from tests.fake_ollama import MODEL, flagged_with, item_context, item_images, item_text
 
 VISION = ["completion", "vision"]
 
@@ -193,3 +193,15 @@ def test_oversized_images_are_refused_before_they_are_decoded(cli, ollama_args, 
     assert run.code == 4
     error = run.records[0]["moderation"]["error"]
     assert error.startswith(str(big)) and "megapixel limit" in error
+
+
+def test_an_image_reply_is_read_after_its_thread(cli, ollama_args, fake_ollama, tmp_path):
+    fake_ollama.capabilities = VISION
+    picture(tmp_path / "p.png", (20, 20, 220))
+    data = tmp_path / "replies.jsonl"
+    data.write_text(json.dumps({"id": "r", "photo": "p.png", "context": ["look at my garden"]}) + "\n")
+    run = cli("classify", *ollama_args, "--image-field", "photo", "--context-field", "context", str(data))
+    assert run.code == 0, run.stderr
+    assert run.records[0]["moderation"]["context"] == 1
+    sent = [r for r in fake_ollama.chat_requests() if item_images(r)][-1]
+    assert item_context(sent) == ["look at my garden"] and item_text(sent) == ""
