@@ -9,7 +9,10 @@ one record of each pair; with context it can be right on both.
 Each record is scored three ways with `tactful classify` (binary mode, toxicity blocked):
 the text alone; the text with its context (--context-field); and the whole thread judged
 as one conversation (--per-thread, the derailment mode; a thread's gold label is its
-record's: the toxic threads are the ones whose reply is toxic). Prints, per condition,
+record's: the toxic threads are the ones whose reply is toxic). 20 controls, acceptable
+replies in a toxic thread (pushing back, reporting, supporting the target), show whether a
+judge blames a reply for its thread: "controls flagged" is the share flagged at 0.5 (for
+a whole thread that holds toxicity, flagging is arguably right). Prints, per condition,
 F1, precision, recall and false-positive rate at 0.5, ROC-AUC, the mean score gap between
 a pair's toxic record and its harmless twin, the share of pairs ordered right (the toxic
 one scores higher; a gap within 0.005 counts half: the same text alone scores the same up
@@ -48,9 +51,11 @@ def main() -> None:
     parser.add_argument("--conditions", nargs="+", choices=list(CONDITIONS), default=list(CONDITIONS))
     args = parser.parse_args()
     rows = [json.loads(line) for line in args.samples.read_text("utf-8").splitlines() if line.strip()]
-    print(f"{args.model} on {args.backend}; {len(rows)} records, {len(rows) // 2} pairs")
-    print("| condition | F1 | precision | recall | FPR | ROC-AUC | mean gap | pairs ordered | right, toxic-alone pairs | right, harmless-alone pairs | s/record |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|", flush=True)
+    controls = sum(row["flip"] == "control" for row in rows)
+    print(f"{args.model} on {args.backend}; {len(rows) - controls} records in {(len(rows) - controls) // 2} pairs, {controls} controls")
+    print("| condition | F1 | precision | recall | FPR | ROC-AUC | mean gap | pairs ordered | right, toxic-alone pairs "
+          "| right, harmless-alone pairs | controls flagged | s/record |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|", flush=True)
     for name in args.conditions:
         scores, seconds = score(rows, CONDITIONS[name], args)
         report(name, rows, scores, seconds)
@@ -86,7 +91,10 @@ def score(rows: list[dict], flags: list[str], args: argparse.Namespace) -> tuple
 
 
 def report(name: str, rows: list[dict], scores: dict[str, float], seconds: float) -> None:
-    usable = [row for row in rows if row["id"] in scores]
+    """F1 and the rest on the pairs; the controls (an acceptable reply in a toxic thread) apart."""
+    controls = [row for row in rows if row["flip"] == "control" and row["id"] in scores]
+    flagged_controls = sum(scores[row["id"]] >= 0.5 for row in controls) / len(controls) if controls else float("nan")
+    usable = [row for row in rows if row["id"] in scores and row["flip"] != "control"]
     values = [scores[row["id"]] for row in usable]
     truth = [row["label"] == "toxicity" for row in usable]
     q = quality_at(values, truth, 0.5)
@@ -101,7 +109,7 @@ def report(name: str, rows: list[dict], scores: dict[str, float], seconds: float
     right = {flip: _right(usable, scores, flip) for flip in ("harmful-alone", "harmless-alone")}
     print(f"| {name} | {q.f1:.3f} | {q.precision:.3f} | {q.recall:.3f} | {q.fpr:.3f} | "
           f"{'' if auc is None else f'{auc:.3f}'} | {gap:+.3f} | {ordered:.3f} | {right['harmful-alone']:.3f} | "
-          f"{right['harmless-alone']:.3f} | {seconds / len(rows):.2f} |", flush=True)
+          f"{right['harmless-alone']:.3f} | {flagged_controls:.3f} | {seconds / len(rows):.2f} |", flush=True)
 
 
 def _right(rows: list[dict], scores: dict[str, float], flip: str) -> float:

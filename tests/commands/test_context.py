@@ -179,8 +179,11 @@ def test_samples_threads_is_a_balanced_flip_set():
     rows = [json.loads(line) for line in (SAMPLES / "threads.jsonl").read_text("utf-8").splitlines()]
     pairs: dict[str, list[dict]] = {}
     for row in rows:
-        pairs.setdefault(row["pair"], []).append(row)
+        if row["flip"] != "control":
+            pairs.setdefault(row["pair"], []).append(row)
     assert len(pairs) == 40
     for twins in pairs.values():
         assert len({t["text"] for t in twins}) == 1 and {t["label"] for t in twins} == {"toxicity", "none"}
     assert sum(r["flip"] == "harmful-alone" for r in rows) == sum(r["flip"] == "harmless-alone" for r in rows)
+    controls = [r for r in rows if r["flip"] == "control"]
+    assert all(r["label"] == "none" and r["context"] for r in controls)

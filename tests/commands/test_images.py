@@ -205,3 +205,17 @@ def test_an_image_reply_is_read_after_its_thread(cli, ollama_args, fake_ollama, 
     assert run.records[0]["moderation"]["context"] == 1
     sent = [r for r in fake_ollama.chat_requests() if item_images(r)][-1]
     assert item_context(sent) == ["look at my garden"] and item_text(sent) == ""
+
+
+def test_an_old_ollama_refusing_an_image_says_to_use_a_vision_model(cli, ollama_args, fake_ollama, tmp_path):
+    from werkzeug import Response
+
+    fake_ollama.capabilities = None  # it cannot say beforehand
+    fake_ollama.responder = lambda body: Response(
+        json.dumps({"error": "this model is missing data required for image input"}), status=500,
+        content_type="application/json")
+    run = cli("classify", *ollama_args, "--retries", "0", str(picture(tmp_path / "a.png", (1, 2, 3))))
+    assert run.code == 3
+    assert "could not show model" in run.stderr and "missing data required for image input" in run.stderr
+    assert "llava" in run.stderr
+    assert len(fake_ollama.chat_requests()) == 1  # not retried: another try cannot help
