@@ -117,7 +117,7 @@ def _key(value: Any) -> str | None:
 
 @dataclass
 class _Window:
-    latest: deque[InputRecord]
+    latest: deque[tuple[str, str]]  # (id, text): not the whole record, which may be large
     messages: int = 0
 
 
@@ -140,15 +140,15 @@ def thread_windows(records: Iterable[InputRecord], thread_field: str, last: int)
             yield replace(record, text=None, error=f"{record.source}: no thread in field '{thread_field}' (choose one with --thread-field)")
             continue
         window = windows.setdefault(thread, _Window(deque(maxlen=max(last, 1))))
-        window.latest.append(record)
+        window.latest.append((record.id, record.text))
         window.messages += 1
     for thread, window in windows.items():
         yield _thread_record(thread, window)
 
 
 def _thread_record(thread: str, window: _Window) -> InputRecord:
-    latest = list(window.latest)
+    ids = [rid for rid, _ in window.latest]
+    texts = [text for _, text in window.latest]
     # "id" as well: --resume finds a thread's line by it.
-    data = {"id": thread, "thread": thread, "messages": window.messages, "judged": len(latest), "ids": [r.id for r in latest]}
-    texts = [r.text or "" for r in latest]
+    data = {"id": thread, "thread": thread, "messages": window.messages, "judged": len(ids), "ids": ids}
     return InputRecord(thread, texts[-1], data, f"thread {thread}", context=tuple(texts[:-1]))
