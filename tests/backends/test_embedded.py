@@ -193,3 +193,4 @@ def test_images_are_refused_with_the_way_to_judge_them(cli, tmp_path):
     run = cli("classify", *ARGS, str(image))
     assert run.code == 2
     assert "the embedded backend reads text only" in run.stderr and "vision model" in run.stderr
+    assert "0 records" not in run.stderr  # one line, no summary of a run that never began

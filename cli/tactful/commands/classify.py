@@ -34,7 +34,7 @@ from tactful.commands.options import (
     explicit,
     value,
 )
-from tactful.errors import EXIT_OK, BackendError, Stopped, UsageError, run_exit_code
+from tactful.errors import EXIT_OK, Stopped, TactfulError, UsageError, run_exit_code
 from tactful.io.console import console
 from tactful.io.interrupts import stop_on_signals
 from tactful.io.output_file import OutputFile
@@ -191,7 +191,7 @@ def classify(paths: list[str], overrides: Overrides, options: ClassifyOptions) -
         stats = _run(out.pending(records) if out else records, moderator, out, options, files, settings.scores)
     except Stopped as stop:
         return stop.exit_code
-    except BackendError:
+    except TactfulError:  # a dead backend, or one that cannot judge what came (an image)
         if new_file and out is not None and out.path.stat().st_size == 0:
             out.path.unlink()  # a backend that never answered leaves no empty file behind
         raise
@@ -271,7 +271,7 @@ def _run(records: Iterable[InputRecord], moderator: Moderator, out: OutputFile |
     except Stopped as stop:
         reason = stop.reason
         raise
-    except BackendError:
+    except TactfulError:
         reason = "stopped"
         raise
     finally:
