@@ -92,16 +92,12 @@ class Moderator:
         with closing(self.results(records, jobs)) as results:
             return [result.to_json() for result in results]
 
-    def results(self, records: Iterable[InputRecord], jobs: int = 1, whole_threads: bool = False) -> Iterator[Result]:
-        """Results in input order, ``jobs`` in flight per host; what the commands stream.
+    def results(self, records: Iterable[InputRecord], jobs: int = 1) -> Iterator[Result]:
+        """Results in input order, ``jobs`` in flight per host; what the commands stream."""
+        return classify_stream(records, self._judge, jobs * self.hosts)
 
-        ``whole_threads``: each record is a thread's latest messages (its context and
-        text), judged together as one conversation.
-        """
-        return classify_stream(records, lambda record: self._judge(record, whole_threads), jobs * self.hosts)
-
-    def _judge(self, record: InputRecord, whole_thread: bool = False) -> Result:
-        result = self.classifier.classify(record, whole_thread)
+    def _judge(self, record: InputRecord) -> Result:
+        result = self.classifier.classify(record)
         if self._count is not None and not result.cached and record.error is None:  # a host answered it
             self._count()
         return result

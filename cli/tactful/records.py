@@ -29,6 +29,9 @@ class InputRecord:
     # An image to judge, with ``text`` as its caption ("" for none): --image-field, or an
     # image file given as input.
     image: Picture | None = None
+    # A thread's latest messages (context, then text) to judge together as one
+    # conversation: the records --per-thread makes.
+    whole_thread: bool = False
 
 
 @dataclass

@@ -187,3 +187,10 @@ def test_samples_threads_is_a_balanced_flip_set():
     assert sum(r["flip"] == "harmful-alone" for r in rows) == sum(r["flip"] == "harmless-alone" for r in rows)
     controls = [r for r in rows if r["flip"] == "control"]
     assert all(r["label"] == "none" and r["context"] for r in controls)
+
+
+def test_per_thread_refuses_images_rather_than_drop_them(cli, ollama_args, tmp_path):
+    data = write_jsonl(tmp_path / "x.jsonl", [{"topic": "t", "text": "hi", "photo": "a.png"}])
+    run = cli("classify", *ollama_args, "--thread-field", "topic", "--per-thread", "--image-field", "photo", str(data))
+    assert run.code == 2
+    assert "--image-field" in run.stderr and run.stdout == ""

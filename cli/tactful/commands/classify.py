@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shlex
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from contextlib import closing
 from dataclasses import dataclass
 from enum import Enum
@@ -40,7 +40,7 @@ from tactful.io.interrupts import stop_on_signals
 from tactful.io.output_file import OutputFile
 from tactful.io.progress import ProgressBar, RunStats, estimate_total
 from tactful.io.readers import STDIN, ReadOptions, read_inputs, resolve_paths
-from tactful.io.threads import DEFAULT_LAST, ThreadOptions, thread_windows, with_thread_context
+from tactful.io.threads import DEFAULT_LAST, ThreadOptions, with_thread_context
 from tactful.io.writers import JsonlWriter, ResultWriter, TableWriter
 from tactful.moderator import Moderator
 from tactful.records import InputRecord
@@ -138,7 +138,7 @@ def command(
     overrides = Overrides(profile, model, host, value(backend), value(mode), explain, normalize, retries, scores)
     options = ClassifyOptions(
         read=ReadOptions(_input_format(ctx, input_format), field, id_field, whole, context_field, image_field),
-        threads=ThreadOptions(thread_field, reply_to_field, context_size),
+        threads=ThreadOptions(thread_field, reply_to_field, context_size, per_thread),
         output_format=value(output_format),
         output=output,
         fail_on_flagged=fail_on_flagged,
@@ -150,7 +150,6 @@ def command(
         use_cache=not no_cache,
         quiet=quiet,
         argv=tuple(ctx.obj or sys.argv[1:]),
-        per_thread=per_thread,
     )
     return classify(paths or [], overrides, options)
 
@@ -170,7 +169,6 @@ class ClassifyOptions:
     use_cache: bool = True
     quiet: bool = False
     argv: tuple[str, ...] = ()  # the command line, to print how to resume
-    per_thread: bool = False  # one record per thread, its latest messages judged together
 
 
 def classify(paths: list[str], overrides: Overrides, options: ClassifyOptions) -> int:
@@ -180,9 +178,9 @@ def classify(paths: list[str], overrides: Overrides, options: ClassifyOptions) -
     if files == [STDIN] and sys.stdin.isatty() and not options.quiet:
         # Otherwise a bare `tactful classify` at a prompt just waits, silently.
         print("tactful: reading stdin, one text a line; Ctrl-D to end (or pass files)", file=sys.stderr, flush=True)
-    records = _records(files, options)
+    records = with_thread_context(read_inputs(files, options.read), options.threads)
     if options.show_prompt:
-        return _show_prompt(records, settings, options.per_thread)
+        return _show_prompt(records, settings)
     moderator = open_moderator(settings, use_cache=options.use_cache)
     new_file = options.output is not None and not options.output.exists()
     out = None
@@ -224,29 +222,27 @@ def _input_format(ctx: typer.Context, chosen: InputFormat) -> str:
     return InputFormat.jsonl.value
 
 
-def _records(files: list[str], options: ClassifyOptions) -> Iterator[InputRecord]:
-    """The input records, each with its thread context, or one per thread (--per-thread)."""
-    records = read_inputs(files, options.read)
-    threads = options.threads
-    if options.per_thread:
-        assert threads.thread_field is not None  # _check
-        return thread_windows(records, threads.thread_field, threads.last + 1)
-    return with_thread_context(records, threads)
-
-
 def _check(options: ClassifyOptions) -> None:
-    if options.per_thread and options.threads.thread_field is None:
-        raise UsageError("--per-thread groups messages by thread: add --thread-field FIELD")
-    if options.per_thread and options.threads.reply_to_field is not None:
-        raise UsageError("--per-thread judges each thread's latest messages, whatever they reply to: drop --reply-to-field")
-    if options.per_thread and options.read.context_field is not None:
-        raise UsageError("--per-thread reads a thread from its messages, not from --context-field: drop one or the other")
+    if options.threads.per_thread:
+        _check_per_thread(options)
     if (options.resume or options.force) and options.output is None:
         raise UsageError("--resume and --force work on an output file: add --output FILE")
     if options.resume and options.force:
         raise UsageError("--resume keeps the output file and --force overwrites it: choose one")
     if options.resume and options.output_format == "table":
         raise UsageError("--resume needs JSONL output: drop --format table")
+
+
+def _check_per_thread(options: ClassifyOptions) -> None:
+    if options.threads.thread_field is None:
+        raise UsageError("--per-thread groups messages by thread: add --thread-field FIELD")
+    if options.threads.reply_to_field is not None:
+        raise UsageError("--per-thread judges each thread's latest messages, whatever they reply to: drop --reply-to-field")
+    if options.read.context_field is not None:
+        raise UsageError("--per-thread reads a thread from its messages, not from --context-field: drop one or the other")
+    if options.read.image_field is not None:
+        # A thread is judged as text: its images would be dropped without a word.
+        raise UsageError("--per-thread judges the text of a conversation, not images: drop --image-field")
 
 
 def _run(records: Iterable[InputRecord], moderator: Moderator, out: OutputFile | None,
@@ -257,13 +253,13 @@ def _run(records: Iterable[InputRecord], moderator: Moderator, out: OutputFile |
     writer = _writer(options, stream, show_scores)
     show_bar = not options.quiet and sys.stderr.isatty()
     # Lines in, threads out: with --per-thread the count is not known ahead.
-    total = estimate_total(files, options.read) if show_bar and not options.per_thread else None
+    total = estimate_total(files, options.read) if show_bar and not options.threads.per_thread else None
     if total is not None and out is not None:
         total = max(total - out.finished.lines, 0)
     reason = None
     try:
         with stop_on_signals(), ProgressBar(show_bar, total) as bar, \
-                closing(moderator.results(records, options.jobs, options.per_thread)) as results:
+                closing(moderator.results(records, options.jobs)) as results:
             for result in results:
                 writer.write(result)
                 stats.add(result)
@@ -306,13 +302,13 @@ def resume_command(argv: Iterable[str]) -> str:
     return shlex.join(["tactful", *args])
 
 
-def _show_prompt(records: Iterable[InputRecord], settings: Settings, per_thread: bool = False) -> int:
+def _show_prompt(records: Iterable[InputRecord], settings: Settings) -> int:
     """Print the exact request for the first readable input, without calling a model."""
     profile = settings.profile
     classifier = make_classifier(settings, backend=PromptOnly(profile.model.name))
     first = next((r for r in records if r.text is not None), InputRecord("", "", {}, ""))
     try:
-        request = classifier.first_request(first, per_thread)
+        request = classifier.first_request(first)
     finally:
         classifier.close()
     shown: dict[str, object] = {

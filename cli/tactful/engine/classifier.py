@@ -82,15 +82,15 @@ class Classifier:
             **fields,  # type: ignore[arg-type]
         )
 
-    def classify(self, record: InputRecord, whole_thread: bool = False) -> Result:
-        """The record judged: its text read in its context, or (``whole_thread``) the
+    def classify(self, record: InputRecord) -> Result:
+        """The record judged: its text read in its context, or (a whole thread) the
         conversation its context and text make together."""
         if record.error is not None or record.text is None:
             return Result(record, self.moderation(flagged=None, labels=[], error=record.error))
         prepared = prepare_text(record.text, self.profile.task)
         if prepared.error:
             return Result(record, self.moderation(flagged=None, labels=[], error=prepared.error, notes=prepared.notes))
-        parts = self.parts_of(record, whole_thread)
+        parts = self.parts_of(record)
         if record.image is not None:
             self._ready_for_images()
         try:
@@ -167,15 +167,15 @@ class Classifier:
         prompt = self.prompt_for(text, parts)
         return ChatRequest(prompt.messages, prompt.schema, True, self.max_tokens)
 
-    def first_request(self, record: InputRecord, whole_thread: bool = False) -> ChatRequest:
+    def first_request(self, record: InputRecord) -> ChatRequest:
         """The request the backend receives for this record (its text's first part, if split)."""
         text = record.text or ""
         chunks = prepare_text(text, self.profile.task).chunks
-        return self.request_for(chunks[0] if chunks else text, self.parts_of(record, whole_thread))
+        return self.request_for(chunks[0] if chunks else text, self.parts_of(record))
 
-    def parts_of(self, record: InputRecord, whole_thread: bool = False) -> ItemParts:
+    def parts_of(self, record: InputRecord) -> ItemParts:
         """What the record brings besides its text, prepared as the model will read it."""
-        return ItemParts(prepare_context(record.context, self.profile.task), record.image, whole_thread)
+        return ItemParts(prepare_context(record.context, self.profile.task), record.image, record.whole_thread)
 
     def decide_request(self, request: ChatRequest) -> tuple[Decision, Completion]:
         """Ask the model once, and once more if the answer breaks the contract."""
@@ -249,6 +249,8 @@ class Classifier:
     def _ready_for_images(self) -> None:
         """Before the first image: the backend must see images, and the model's leaning on
         a content-free image is measured (where probabilities decide) to be divided out."""
+        if self._images_checked:  # every image after the first: no lock taken
+            return
         with self._image_lock:
             if self._images_checked:
                 return

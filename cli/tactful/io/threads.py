@@ -10,6 +10,9 @@ what came before it:
 
 Both keep at most ``last`` messages, oldest first. Memory stays bounded: each thread keeps
 ``last`` texts and the reply index forgets the oldest messages past ``remember``.
+
+With ``per_thread`` (derailment), each thread instead becomes one record, its latest
+messages judged together, once the input ends.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ class ThreadOptions:
     thread_field: str | None = None
     reply_to_field: str | None = None
     last: int = DEFAULT_LAST
+    per_thread: bool = False  # one record per thread: its latest message and ``last`` before it
 
     @property
     def linked(self) -> bool:
@@ -93,7 +97,12 @@ class ThreadMemory:
 
 
 def with_thread_context(records: Iterable[InputRecord], options: ThreadOptions) -> Iterator[InputRecord]:
-    """Each record with its thread's earlier messages as context, in input order."""
+    """Each record with its thread's earlier messages as context, in input order; or, with
+    ``per_thread``, one record per thread."""
+    if options.per_thread:
+        assert options.thread_field is not None, "per_thread needs a thread field"
+        yield from thread_windows(records, options.thread_field, options.last + 1)
+        return
     if not options.linked:
         yield from (_last(record, options.last) for record in records)
         return
@@ -151,4 +160,4 @@ def _thread_record(thread: str, window: _Window) -> InputRecord:
     texts = [text for _, text in window.latest]
     # "id" as well: --resume finds a thread's line by it.
     data = {"id": thread, "thread": thread, "messages": window.messages, "judged": len(ids), "ids": ids}
-    return InputRecord(thread, texts[-1], data, f"thread {thread}", context=tuple(texts[:-1]))
+    return InputRecord(thread, texts[-1], data, f"thread {thread}", context=tuple(texts[:-1]), whole_thread=True)
