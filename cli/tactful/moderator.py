@@ -20,13 +20,13 @@ the backend cannot serve (every host down); both are ``TactfulError`` with a one
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 from tactful.backends import Backend, open_backend
+from tactful.backends.hosts import HostPool, host_count
 from tactful.bank.selection import balanced_examples, fixed_examples, usable_examples
 from tactful.bank.store import load_bank
 from tactful.engine.cache import ResultCache
@@ -55,7 +55,7 @@ class Moderator:
             self.backend.close()
             raise
         # A host pool counts the records each host answered; a single backend has nothing to count.
-        self._count: Callable[[], None] | None = getattr(self.backend, "count_record", None)
+        self._pool = self.backend if isinstance(self.backend, HostPool) else None
 
     @classmethod
     def from_profile(
@@ -98,8 +98,8 @@ class Moderator:
 
     def _judge(self, record: InputRecord) -> Result:
         result = self.classifier.classify(record)
-        if self._count is not None and not result.cached and record.error is None:  # a host answered it
-            self._count()
+        if self._pool is not None and not result.cached and record.error is None:  # a host answered it
+            self._pool.count_record()
         return result
 
     # ------------------------------------------------------------ facts
@@ -107,12 +107,13 @@ class Moderator:
     @property
     def hosts(self) -> int:
         """How many servers answer (1 for a single server or the embedded backend)."""
-        return int(getattr(self.backend, "size", 1))
+        return host_count(self.backend)
 
     def served(self) -> dict[str, int]:
         """Records each host answered so far, every host listed (empty with one host)."""
-        served: Counter[str] = getattr(self.backend, "served", Counter())
-        return {host: served[host] for host in getattr(self.backend, "hosts", [])}
+        if self._pool is None:
+            return {}
+        return {host: self._pool.served[host] for host in self._pool.hosts}
 
     def close(self) -> None:
         try:

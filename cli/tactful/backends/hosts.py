@@ -159,5 +159,10 @@ class ProbingHostPool(HostPool):
         return self._call(lambda backend: backend.probe(request))  # type: ignore[attr-defined]
 
 
+def host_count(backend: object) -> int:
+    """How many servers answer for ``backend``: a pool's size, else 1 (one server, or in process)."""
+    return backend.size if isinstance(backend, HostPool) else 1
+
+
 def _host(backend: Any) -> str:
     return str(getattr(backend, "host", backend.name))

@@ -21,6 +21,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
+from tactful.backends.hosts import host_count
 from tactful.bank.store import Example, load_bank
 from tactful.commands.common import make_backend, make_classifier, warn
 from tactful.commands.options import (
@@ -206,7 +207,7 @@ def _scores(classifier: Classifier, profile: Profile, items: list[Labelled], job
         return result.moderation.scores
 
     # --jobs in flight on each host, as classify does
-    return list(classify_stream(items, judge, jobs * int(getattr(classifier.backend, "size", 1))))
+    return list(classify_stream(items, judge, jobs * host_count(classifier.backend)))
 
 
 def _without(classifier: Classifier, profile: Profile, example_id: str | None) -> Classifier:
