@@ -161,12 +161,12 @@ def object_record(obj: dict[str, Any], source: str, options: ReadOptions, base_d
     record_id = lookup(obj, options.id_field)
     rid = source if record_id is None or isinstance(record_id, (dict, list)) else str(record_id)
     text = lookup(obj, options.field)
+    if text is not None and not isinstance(text, str):
+        return InputRecord(rid, None, obj, source, f"{source}: field '{options.field}' is {type(text).__name__}, not a string")
     if options.image_field is not None:
         record = _image_record(obj, rid, text, source, options, base_dir or Path.cwd())
     elif text is None:
         return InputRecord(rid, None, obj, source, f"{source}: no field '{options.field}' (choose one with --field)")
-    elif not isinstance(text, str):
-        return InputRecord(rid, None, obj, source, f"{source}: field '{options.field}' is {type(text).__name__}, not a string")
     else:
         record = InputRecord(rid, text, obj, source)
     if options.context_field is None or record.error is not None:
@@ -177,14 +177,12 @@ def object_record(obj: dict[str, Any], source: str, options: ReadOptions, base_d
     return replace(record, context=context)
 
 
-def _image_record(obj: dict[str, Any], rid: str, caption: Any, source: str, options: ReadOptions,
+def _image_record(obj: dict[str, Any], rid: str, caption: str | None, source: str, options: ReadOptions,
                   base_dir: Path) -> InputRecord:
     """An object with an image (and its caption, if any); one without an image is a text."""
     from tactful.io.images import ImageError, image_from_field
 
     value = lookup(obj, options.image_field or "")
-    if caption is not None and not isinstance(caption, str):
-        return InputRecord(rid, None, obj, source, f"{source}: field '{options.field}' is {type(caption).__name__}, not a string")
     if value is None:
         if caption is None:
             return InputRecord(rid, None, obj, source, f"{source}: neither field '{options.image_field}' nor '{options.field}' (choose them with --image-field and --field)")
