@@ -89,24 +89,23 @@ def command(
     """
     pairs = parse_mapping(mapping)
     overrides = Overrides(profile, model, host, value(backend), value(mode), scores=scores)
+    read = ReadOptions(input_format="jsonl", field=field, context_field=context_field, image_field=image_field)
     threads = ThreadOptions(thread_field, reply_to_field, context_size)
-    options = EvalOptions(data, field, label_field, pairs, json_output, errors, jobs, limit, context_field, threads, image_field)
+    options = EvalOptions(data, read, label_field, pairs, json_output, errors, jobs, limit, threads)
     return evaluate(overrides, options, console())
 
 
 @dataclass(frozen=True)
 class EvalOptions:
     data: Path | None = None
-    text_field: str = "text"
+    read: ReadOptions = ReadOptions(input_format="jsonl")  # the text, context and image fields
     label_field: str = "label"
     mapping: dict[str, str] = field(default_factory=dict)
     json_output: bool = False
     errors_file: Path | None = None
     jobs: int = 1
     limit: int | None = None
-    context_field: str | None = None
     threads: ThreadOptions = ThreadOptions()
-    image_field: str | None = None
 
 
 @dataclass
@@ -152,9 +151,7 @@ def evaluate(overrides: Overrides, options: EvalOptions, console: Console) -> in
 
 def _evaluate_data(moderator: Moderator, profile: Profile, options: EvalOptions, console: Console) -> dict[str, Any]:
     paths = resolve_paths([str(options.data)])
-    read = ReadOptions(input_format="jsonl", field=options.text_field, context_field=options.context_field,
-                       image_field=options.image_field)
-    records = with_thread_context(read_inputs(paths, read), options.threads)
+    records = with_thread_context(read_inputs(paths, options.read), options.threads)
     if options.limit is not None:
         records = itertools.islice(records, options.limit)
     started = time.perf_counter()
@@ -165,7 +162,7 @@ def _evaluate_data(moderator: Moderator, profile: Profile, options: EvalOptions,
         first = f"; the first: {errors[0]}" if errors else ""
         raise NothingJudged(
             f"{options.data}: none of {len(results)} item(s) could be scored (check --field "
-            f"'{options.text_field}' and --label-field '{options.label_field}'){first}"
+            f"'{options.read.field}' and --label-field '{options.label_field}'){first}"
         )
     metrics = _metrics(scored, profile)
     ok = [r for r in results if r.moderation.error is None]
