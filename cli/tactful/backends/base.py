@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypedDict, runtime_checkable
 
+from tactful.errors import ConfigError
+
 # How many alternatives each generated token reports. Both backends ask for the same
 # number so that scores mean the same whichever backend produced them.
 TOP_LOGPROBS = 20
@@ -168,8 +170,6 @@ def require_images(backend: object) -> None:
     ``check_images``, which raises when its model cannot see)."""
     check = getattr(backend, "check_images", None)
     if check is None:
-        from tactful.errors import ConfigError
-
         name = getattr(backend, "name", "this")
         raise ConfigError(f"the {name} backend reads text only: judge images with --backend ollama "
                           f"and a vision model ({VISION_MODELS})")
