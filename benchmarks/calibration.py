@@ -21,12 +21,9 @@ import argparse
 import json
 import math
 import random
-import subprocess
-import sys
-import tempfile
-import time
 from pathlib import Path
 
+from runner import classify_records, flagged_score  # benchmarks/runner.py
 from tactful.evaluation.calibration import Quality, fit_threshold, quality_at, roc_auc
 
 # dataset -> (the blocked categories, the gold labels that mean one applies)
@@ -138,22 +135,10 @@ CONTENT_FREE = ("N/A", "", "[MASK]")
 
 
 def score_all(texts: list[str], slugs: tuple[str, ...], args: argparse.Namespace) -> tuple[list[float | None], float]:
-    work = Path(tempfile.mkdtemp(prefix="tactful-calibration-"))
-    profile = work / "profile.toml"
     blocked = "".join(f"[categories.{slug}]\nblocked = true\n" for slug in slugs)
-    profile.write_text(f"version = 1\n{blocked}", encoding="utf-8")
-    data = work / "texts.jsonl"
-    data.write_text("".join(json.dumps({"id": str(i), "text": text}) + "\n" for i, text in enumerate(texts)))
-    out = work / "scored.jsonl"
-    started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "tactful", "classify", str(data), "-p", str(profile), "--backend", args.backend,
-         "--model", args.model, "--no-cache", "-q", "-o", str(out)],
-        check=True,
-    )
-    seconds = time.perf_counter() - started
-    records = [json.loads(line) for line in out.read_text().splitlines()]
-    return [(r["moderation"].get("scores") or {}).get("flagged") for r in records], seconds
+    lines = [{"id": str(i), "text": text} for i, text in enumerate(texts)]
+    records, seconds = classify_records(lines, f"version = 1\n{blocked}", args.backend, args.model, name="calibration")
+    return [flagged_score(r) for r in records], seconds
 
 
 def _label(row: dict) -> str:

@@ -25,12 +25,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
-import tempfile
-import time
 from pathlib import Path
 
+from runner import classify_records, flagged_score  # benchmarks/runner.py
 from tactful.evaluation.calibration import quality_at, roc_auc
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "threads.jsonl"
@@ -63,30 +60,13 @@ def main() -> None:
 
 def score(rows: list[dict], flags: list[str], args: argparse.Namespace) -> tuple[dict[str, float], float]:
     """Each record's (or thread's) probability, keyed by record id."""
-    work = Path(tempfile.mkdtemp(prefix="tactful-context-"))
-    profile = work / "profile.toml"
-    profile.write_text(PROFILE, encoding="utf-8")
-    data = work / "threads.jsonl"
     if "--per-thread" in flags:  # one thread per record: its context, then its text
         lines = [{"id": f"{row['id']}:{n}", "thread": row["id"], "text": text}
                  for row in rows for n, text in enumerate([*row["context"], row["text"]])]
     else:
         lines = rows
-    data.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), encoding="utf-8")
-    out = work / "scored.jsonl"
-    started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "tactful", "classify", str(data), "-p", str(profile), "--backend", args.backend,
-         "--model", args.model, "--no-cache", "-q", "-o", str(out), *flags],
-        check=True,
-    )
-    seconds = time.perf_counter() - started
-    scored = {}
-    for line in out.read_text("utf-8").splitlines():
-        record = json.loads(line)
-        value = (record["moderation"].get("scores") or {}).get("flagged")
-        if value is not None:
-            scored[str(record["id"])] = value
+    records, seconds = classify_records(lines, PROFILE, args.backend, args.model, flags, name="context")
+    scored = {str(r["id"]): value for r in records if (value := flagged_score(r)) is not None}
     return scored, seconds
 
 
