@@ -13,6 +13,7 @@ The hierarchy::
         ├── AnswerError          one model answer broke the output contract
         ├── NoProbabilities      the backend reports no log-probabilities
         ├── Transient            a backend fault worth retrying
+        ├── ImageError           an image that cannot be read, or is not allowed
         └── DirectiveError       a malformed ``tactful:`` comment in a checked file
 
 Shown to users:
@@ -36,7 +37,9 @@ Internal, never seen as such:
   log-probabilities (Ollama before 0.12.11); the classifier falls back to the sampled
   answer for the rest of the run and says so once.
 - ``Transient``: caught by ``backends.retry.with_retries``, which waits and tries again;
-  ``OllamaBackend`` turns the last one into a ``BackendError``.
+  a server backend's ``ServerLink`` turns the last one into a ``HostUnavailable``.
+- ``ImageError``: raised by ``tactful.io.images``; the readers write it into that
+  record's ``error`` field (file or line, and what to do); the run goes on.
 - ``DirectiveError``: caught by ``commands/check.py``, which turns it into a
   ``UsageError`` naming ``file:line:col``.
 
@@ -133,6 +136,10 @@ class AnswerError(Exception):
 
 class NoProbabilities(Exception):
     """The backend answered without log-probabilities, so no probe can be read from it."""
+
+
+class ImageError(Exception):
+    """An image that cannot be used; the message is one line saying what to do."""
 
 
 class Transient(Exception):

@@ -21,6 +21,11 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
+from tactful.errors import ImageError
+
+__all__ = ["ImageError", "Picture", "content_free_image", "image_from_field", "is_image_path", "load_image",
+           "read_image_file"]
+
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 MAX_PIXELS = 40_000_000
 MAX_SIDE = 2048
@@ -58,10 +63,6 @@ _SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16B", "I;16L", "I;16N"})
 # the format (an iPhone's HEIC photo is the common case) instead of "cannot identify".
 _HEIF_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"})
 _AVIF_BRANDS = frozenset({b"avif", b"avis"})
-
-
-class ImageError(Exception):
-    """An image that cannot be used; the message is one line saying what to do."""
 
 
 @dataclass(frozen=True)
