@@ -219,3 +219,14 @@ def test_an_old_ollama_refusing_an_image_says_to_use_a_vision_model(cli, ollama_
     assert "could not show model" in run.stderr and "missing data required for image input" in run.stderr
     assert "llava" in run.stderr
     assert len(fake_ollama.chat_requests()) == 1  # not retried: another try cannot help
+
+
+def test_an_image_file_among_jsonl_inputs_is_still_an_image(cli, ollama_args, fake_ollama, tmp_path):
+    fake_ollama.capabilities = VISION
+    data = tmp_path / "posts.jsonl"
+    data.write_text(json.dumps({"id": "p", "content": "nice docs"}) + "\n")
+    red = picture(tmp_path / "red.png", (220, 20, 20))
+    run = cli("classify", *ollama_args, "--field", "content", str(data), str(red))  # --field makes inputs JSONL
+    assert run.code == 0, run.stderr
+    assert [(r["id"], r["moderation"]["flagged"], r["moderation"]["error"]) for r in run.records] == [
+        ("p", False, None), (str(red), True, None)]

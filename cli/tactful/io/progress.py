@@ -75,7 +75,7 @@ def estimate_total(files: list[str], read: ReadOptions) -> int | None:
         return None
     if read.whole:
         return len(files)
-    images = [f for f in files if read.input_format == "auto" and is_image_path(f)]  # one record each
+    images = [f for f in files if is_image_path(f)]  # one record each
     texts = [f for f in files if f not in images]
     if sum(Path(f).stat().st_size for f in texts) > COUNT_LIMIT_BYTES:
         return None

@@ -63,7 +63,7 @@ def read_inputs(paths: list[str], options: ReadOptions, stdin: IO[bytes] | None 
     for path in paths:
         if path == STDIN:
             yield from read_stream(stdin or sys.stdin.buffer, "stdin", options)
-        elif options.input_format == "auto" and is_image_path(path):
+        elif is_image_path(path):  # whatever the input format: a PNG read as lines is bytes of junk
             yield image_file_record(path)
         else:
             with open(path, "rb") as handle:
