@@ -51,15 +51,24 @@ def require_server() -> Path:
 
 
 def kernels_folder() -> Path | None:
-    """Where a runtime-dispatch build keeps its CPU kernels, if this is one.
+    """A folder with the one CPU kernel variant tactful itself would load, if this is a
+    runtime-dispatch build.
 
-    llama.cpp looks for them in the working directory (among other places), and the server,
-    unlike tactful, does not point it at pip's folder: the server is started there.
+    llama.cpp looks for its kernels in the working directory (among other places), and the
+    server, unlike tactful, does not point it at pip's folder: the server is started in this
+    one. Only tactful's choice is in it, so the server skips the kernels tactful skips
+    (``tactful.backends.cpu_variants``: the AMX ones die with SIGILL on some machines).
     """
     import llama_cpp
+    from tactful.backends.cpu_variants import best_variant
 
     folder = Path(llama_cpp.__file__).resolve().parent.parent / "bin"
-    return folder if any(folder.glob("libggml-cpu-*")) else None
+    best = best_variant(folder) if any(folder.glob("libggml-cpu-*")) else None
+    if best is None:
+        return None
+    chosen = Path(tempfile.mkdtemp(prefix="tactful-kernels-"))
+    (chosen / best.name).symlink_to(best)
+    return chosen
 
 
 def free_port() -> int:

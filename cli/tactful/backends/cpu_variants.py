@@ -12,9 +12,18 @@ with the kernels linked in (the portable default) has its backend already: nothi
 
 from __future__ import annotations
 
+import _ctypes
 import ctypes
+import os
 import threading
 from pathlib import Path
+
+# Kernels never chosen: llama.cpp's AMX matrix kernels (only in the sapphirerapids variant)
+# die with "Illegal instruction" on a Sapphire Rapids VM (a tile load before the tiles are
+# configured, with AMX granted to the process), and on 2 cores they gain nothing over the
+# AVX-512 kernels of the next variant, which run the same models. TACTFUL_CPU_VARIANTS_ALL=1
+# lets llama.cpp choose among all of them again.
+_SKIPPED = ("sapphirerapids",)
 
 _lock = threading.Lock()
 _done = False
@@ -40,6 +49,34 @@ def load_cpu_variants() -> Path | None:
         folder = Path(llama_cpp.__file__).resolve().parent.parent / "bin"
         if not any(folder.glob("libggml-cpu-*")):
             return None
-        ggml.ggml_backend_load_all_from_path.argtypes = [ctypes.c_char_p]
-        ggml.ggml_backend_load_all_from_path(str(folder).encode())
+        best = best_variant(folder)
+        if best is None:
+            return None
+        ggml.ggml_backend_load.argtypes = [ctypes.c_char_p]
+        ggml.ggml_backend_load.restype = ctypes.c_void_p
+        ggml.ggml_backend_load(str(best).encode())
         return folder
+
+
+def best_variant(folder: Path) -> Path | None:
+    """The variant llama.cpp would pick (its own score: 0 where this CPU lacks a feature
+    the variant needs, higher for newer ones), the skipped ones left out."""
+    skipped = () if os.environ.get("TACTFUL_CPU_VARIANTS_ALL") == "1" else _SKIPPED
+    scored: list[tuple[int, Path]] = []
+    for path in sorted(folder.glob("libggml-cpu-*.so")):
+        if any(name in path.name for name in skipped):
+            continue
+        try:
+            library = ctypes.CDLL(str(path))
+        except OSError:  # not loadable here
+            continue
+        try:
+            score = library.ggml_backend_score
+            score.restype = ctypes.c_int
+            scored.append((score(), path))
+        except AttributeError:  # not a scored variant
+            pass
+        finally:
+            _ctypes.dlclose(library._handle)  # scored only; ggml_backend_load opens the winner
+    usable = [(score, path) for score, path in scored if score > 0]
+    return max(usable)[1] if usable else None
