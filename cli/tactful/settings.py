@@ -22,7 +22,7 @@ from tactful.profile.load import (
     load_profile,
     locate_profile,
 )
-from tactful.profile.schema import DEFAULT_MODEL
+from tactful.profile.schema import BACKENDS, DEFAULT_MODEL, MODES
 
 
 @dataclass(frozen=True)
@@ -56,8 +56,9 @@ class Settings:
 def resolve(overrides: Overrides) -> Settings:
     location = locate_profile(overrides.profile)
     profile = load_profile(location)
-    profile = profile.with_overrides(mode=overrides.mode, explain=overrides.explain, normalize=overrides.normalize)
-    profile = profile.with_model(name=_model_flag(overrides.model), backend=overrides.backend)
+    mode, backend = _choice(overrides.mode, MODES, "--mode"), _choice(overrides.backend, BACKENDS, "--backend")
+    profile = profile.with_overrides(mode=mode, explain=overrides.explain, normalize=overrides.normalize)
+    profile = profile.with_model(name=_model_flag(overrides.model), backend=backend)
     profile = replace(profile, model=_servers(profile.model, overrides.hosts))
     if profile.model.backend == "openai" and overrides.model is None and profile.model.name == DEFAULT_MODEL:
         # Ollama's default name means nothing to another server: use the model it serves.
@@ -68,6 +69,13 @@ def resolve(overrides: Overrides) -> Settings:
     # Calibrated thresholds apply to probabilities: a calibrated profile always asks for them.
     scores = overrides.scores or bool(profile.calibration)
     return Settings(profile, location, RetryPolicy.configured(overrides.retries), scores)
+
+
+def _choice(value: str | None, choices: Sequence[str], flag: str) -> str | None:
+    """A choice as given; the CLI's options only offer valid ones, the Python API takes any string."""
+    if value is not None and value not in choices:
+        raise UsageError(f"{flag} must be one of {', '.join(choices)}, not {value!r}")
+    return value
 
 
 def _model_flag(model: str | None) -> str | None:
