@@ -14,7 +14,7 @@ from pathlib import Path
 from tactful.backends.model_store import DEFAULT_PINNED, ollama_blob
 from tactful.backends.retry import RetryPolicy
 from tactful.backends.urls import ollama_url, setting_url
-from tactful.errors import UsageError
+from tactful.errors import ConfigError, UsageError
 from tactful.profile.load import (
     ModelSettings,
     Profile,
@@ -66,6 +66,7 @@ def resolve(overrides: Overrides) -> Settings:
     if _default_model_missing_in_process(profile, overrides):
         # `tactful models fetch` provides this one: the embedded backend's own default.
         profile = profile.with_model(name=DEFAULT_PINNED)
+    _require_model_name(profile.model, location)
     # Calibrated thresholds apply to probabilities: a calibrated profile always asks for them.
     scores = overrides.scores or bool(profile.calibration)
     return Settings(profile, location, RetryPolicy.configured(overrides.retries), scores)
@@ -83,6 +84,13 @@ def _model_flag(model: str | None) -> str | None:
     if model is not None and not model.strip():
         raise UsageError("--model is empty: name a model, or leave --model out to use the profile's model.name")
     return model
+
+
+def _require_model_name(model: ModelSettings, location: ProfileLocation) -> None:
+    """Only an OpenAI-compatible server picks a model itself (the one it serves); the others need a name."""
+    if model.backend != "openai" and not model.name.strip():
+        raise ConfigError(f"{location.path or 'built-in profile'}: 'model.name' is empty: name a model "
+                          f"(`tactful profile set model.name {DEFAULT_MODEL}`) or pass --model")
 
 
 def _servers(model: ModelSettings, flags: Sequence[str] | None) -> ModelSettings:

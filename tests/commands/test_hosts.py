@@ -173,3 +173,13 @@ def test_every_command_that_resolves_settings_refuses_a_bad_host(cli, tmp_path, 
     run = cli(*command, "--host", "http://127.0.0.1:99999", "--model", MODEL, input="hello there\n")
     assert run.code == 2
     assert run.stderr == f"tactful: error: {BAD_HOSTS[0][1]}\n"
+
+
+def test_an_empty_model_name_in_the_profile_is_named(cli, fake_ollama, tmp_path):
+    profile = tmp_path / "p.toml"
+    profile.write_text(f'version = 1\n[model]\nname = " "\nhost = "{fake_ollama.url}"\n[categories.toxicity]\n')
+    message = f"{profile}: 'model.name' is empty: name a model (`tactful profile set model.name qwen2.5:3b`) or pass --model"
+    run = cli("classify", "-p", profile, input="hello\n")
+    assert (run.code, run.stderr) == (2, f"tactful: error: {message}\n")
+    assert cli("doctor", "-p", profile).stdout.splitlines() == [f"FAIL  profile: {message}"]
+    assert cli("classify", "-p", profile, "--model", MODEL, "--no-cache", input="hello\n").code == 0
