@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 import tactful
 from PIL import Image
+from tactful.errors import UsageError
 
+from tests import api_calls
+from tests.conftest import ROOT, write_profile
 from tests.fake_ollama import MODEL
 
 
@@ -35,3 +41,59 @@ def test_classify_reads_context_and_images(fake_ollama, tmp_path):
     assert by_context[0]["moderation"]["flagged"] is True and by_context[0]["moderation"]["context"] == 1
     assert alone[0]["moderation"]["flagged"] is False
     assert by_image[0]["moderation"]["flagged"] is True
+
+
+# ---------------------------------------------------------------- the documented calls (tests/api_calls.py)
+
+
+def fake_profile(path: Path, fake_ollama) -> Path:  # type: ignore[no-untyped-def]
+    return write_profile(path, f'version = 1\n[model]\nname = "{MODEL}"\nhost = "{fake_ollama.url}"\n[categories.toxicity]\n')
+
+
+def test_the_docstring_example_runs_as_written(fake_ollama, tmp_path):
+    profile = fake_profile(tmp_path / "tactful.toml", fake_ollama)
+    seen = api_calls.docstring_example(str(profile))
+    assert [flagged for flagged, _ in seen] == [True, False]
+    assert all(set(scores) == {"flagged"} for _, scores in seen)
+
+
+def test_the_readme_example_runs_as_written(fake_ollama, tmp_path):
+    profile = fake_profile(tmp_path / "tactful.toml", fake_ollama)
+    records = api_calls.readme_example(profile, "ollama", [fake_ollama.url, fake_ollama.url + "/"])
+    assert [(r["id"], r["moderation"]["flagged"], r["moderation"]["labels"]) for r in records] == [
+        (1, True, ["toxicity"]), (7, False, [])]
+
+
+def test_a_lone_text_or_object_is_one_item(fake_ollama):
+    texts = api_calls.one_text(fake_ollama.url, MODEL)
+    assert [(r["id"], r["text"], r["moderation"]["flagged"]) for r in texts] == [(1, "you idiot", True)]
+    objects = api_calls.one_object(fake_ollama.url, MODEL)
+    assert [(r["id"], r["moderation"]["flagged"]) for r in objects] == [("a", True)]
+    assert len(fake_ollama.chat_requests()) == 2  # one request per item, not per character or key
+
+
+def test_bad_settings_are_a_usage_error_before_anything_opens(fake_ollama):
+    for kwargs, message in [
+        ({"backend": "olama"}, "--backend must be one of ollama, embedded, openai, not 'olama'"),
+        ({"mode": "binaryy"}, "--mode must be one of binary, multiclass, multilabel, not 'binaryy'"),
+        ({"hosts": "htp://x"}, "--host 'htp://x' is not a server URL: the scheme must be http or https, not 'htp'"),
+        ({"model": ""}, "--model is empty"),
+    ]:
+        with pytest.raises(UsageError) as caught:
+            tactful.Moderator.from_profile(**{"model": MODEL, "hosts": fake_ollama.url, **kwargs})
+        assert caught.value.message.startswith(message)
+    assert fake_ollama.chat_requests() == []
+
+
+def test_the_documented_calls_type_check(monkeypatch):
+    mypy = pytest.importorskip("mypy.api", reason="mypy is in the dev extra")
+    monkeypatch.setenv("MYPYPATH", str(ROOT / "cli"))  # the source, whatever the install (an editable one hides it)
+    wrong = ROOT / "tests" / "api_misuse.py"
+    out, err, code = mypy.run(["--strict", "--no-incremental", "--follow-imports=silent", "--python-version=3.10",
+                               "--no-error-summary", str(ROOT / "tests" / "api_calls.py"), str(wrong)])
+    assert err == ""
+    # Only the misuse file has errors, one on each line it marks: the checker has teeth.
+    marked = [n for n, line in enumerate(wrong.read_text().splitlines(), 1) if line.endswith("# wrong")]
+    flagged = sorted({int(line.split(":")[1]) for line in out.splitlines() if ": error:" in line})
+    assert all(line.startswith(str(wrong)) for line in out.splitlines()), out
+    assert flagged == marked, out

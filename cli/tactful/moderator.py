@@ -6,7 +6,8 @@
         for record in moderator.classify(["you absolute idiot", "see you at the meetup"]):
             print(record["moderation"]["flagged"], record["moderation"]["scores"])
 
-``classify`` returns the records `tactful classify` writes, one per input, in order:
+``classify`` returns the records `tactful classify` writes, one per input, in order
+(``moderator.classify("you idiot")`` judges one text and returns a list of one):
 an item that cannot be judged comes back with ``flagged: None`` and its ``error``. A
 ``Moderator`` opens its backend once (a loaded model, an HTTP connection pool) and is
 safe to call from several threads, so build one per worker process and call it per
@@ -23,7 +24,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from tactful.backends import Backend, open_backend
 from tactful.backends.hosts import HostPool, host_count
@@ -40,6 +41,8 @@ from tactful.records import InputRecord, Result
 from tactful.settings import Overrides, Settings, resolve
 
 Warn = Callable[[str], None]
+# What ``Moderator.classify`` judges: a text, or an object (a JSONL record) holding one.
+Item: TypeAlias = str | Mapping[str, Any]
 _log = logging.getLogger("tactful")
 
 
@@ -64,31 +67,36 @@ class Moderator:
         *,
         model: str | None = None,
         backend: str | None = None,
-        hosts: Sequence[str] | None = None,
+        hosts: str | Sequence[str] | None = None,
         mode: str | None = None,
         cache: bool = False,
     ) -> Moderator:
         """A moderator for a profile file (None: found as the CLI finds it), with overrides.
 
-        ``backend`` is "ollama", "embedded" or "openai"; ``hosts`` one or more server URLs;
-        ``cache`` reads and fills the results cache shared with the CLI.
+        ``backend`` is "ollama", "embedded" or "openai"; ``hosts`` a server URL or several
+        (a lone string is one URL, not its characters); ``cache`` reads and fills the
+        results cache shared with the CLI.
         """
-        overrides = Overrides(Path(profile) if profile is not None else None, model, list(hosts) if hosts else None, backend, mode)
+        servers = [hosts] if isinstance(hosts, str) else list(hosts or ())
+        overrides = Overrides(Path(profile) if profile is not None else None, model, servers or None, backend, mode)
         return cls(resolve(overrides), use_cache=cache)
 
     # ------------------------------------------------------------ judging
 
-    def classify(self, items: Iterable[str | Mapping[str, Any]], *, field: str = "text",
+    def classify(self, items: Item | Iterable[Item], *, field: str = "text",
                  id_field: str = "id", context_field: str | None = None, image_field: str | None = None,
                  jobs: int = 1) -> list[dict[str, Any]]:
         """One record per item, in order: a text, or an object whose ``field`` holds the text.
 
-        ``context_field`` names the thread's earlier messages in an object, ``image_field``
-        an image (a path, base64 or a data: URL) with ``field`` as its caption. ``jobs``
-        requests are in flight on each host at once.
+        A lone text or object is one item, judged whole (a string is iterable too: without
+        this, each of its characters would be judged as a text of its own). ``context_field``
+        names the thread's earlier messages in an object, ``image_field`` an image (a path,
+        base64 or a data: URL) with ``field`` as its caption. ``jobs`` requests are in flight
+        on each host at once.
         """
+        batch = [items] if isinstance(items, (str, Mapping)) else items
         options = ReadOptions(field=field, id_field=id_field, context_field=context_field, image_field=image_field)
-        records = (_record(number, item, options) for number, item in enumerate(items, start=1))
+        records = (_record(number, item, options) for number, item in enumerate(batch, start=1))
         with closing(self.results(records, jobs)) as results:
             return [result.to_json() for result in results]
 

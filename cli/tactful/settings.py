@@ -13,8 +13,16 @@ from pathlib import Path
 
 from tactful.backends.model_store import DEFAULT_PINNED, ollama_blob
 from tactful.backends.retry import RetryPolicy
-from tactful.profile.load import Profile, ProfileLocation, load_profile, locate_profile
-from tactful.profile.schema import DEFAULT_MODEL
+from tactful.backends.urls import ollama_url, setting_url
+from tactful.errors import ConfigError, UsageError
+from tactful.profile.load import (
+    ModelSettings,
+    Profile,
+    ProfileLocation,
+    load_profile,
+    locate_profile,
+)
+from tactful.profile.schema import BACKENDS, DEFAULT_MODEL, MODES
 
 
 @dataclass(frozen=True)
@@ -48,19 +56,65 @@ class Settings:
 def resolve(overrides: Overrides) -> Settings:
     location = locate_profile(overrides.profile)
     profile = load_profile(location)
-    profile = profile.with_overrides(mode=overrides.mode, explain=overrides.explain, normalize=overrides.normalize)
-    profile = profile.with_model(name=overrides.model, backend=overrides.backend)
-    if overrides.hosts:  # the command line's servers replace the profile's host and hosts
-        profile = profile.with_model(host=overrides.hosts[0], hosts=tuple(dict.fromkeys(overrides.hosts)))
+    mode, backend = _choice(overrides.mode, MODES, "--mode"), _choice(overrides.backend, BACKENDS, "--backend")
+    profile = profile.with_overrides(mode=mode, explain=overrides.explain, normalize=overrides.normalize)
+    profile = profile.with_model(name=_model_flag(overrides.model), backend=backend)
+    profile = replace(profile, model=_servers(profile.model, overrides.hosts))
     if profile.model.backend == "openai" and overrides.model is None and profile.model.name == DEFAULT_MODEL:
         # Ollama's default name means nothing to another server: use the model it serves.
         profile = profile.with_model(name="")
     if _default_model_missing_in_process(profile, overrides):
         # `tactful models fetch` provides this one: the embedded backend's own default.
         profile = profile.with_model(name=DEFAULT_PINNED)
+    _require_model_name(profile.model, location)
     # Calibrated thresholds apply to probabilities: a calibrated profile always asks for them.
     scores = overrides.scores or bool(profile.calibration)
     return Settings(profile, location, RetryPolicy.configured(overrides.retries), scores)
+
+
+def _choice(value: str | None, choices: Sequence[str], flag: str) -> str | None:
+    """A choice as given; the CLI's options only offer valid ones, the Python API takes any string."""
+    if value is not None and value not in choices:
+        raise UsageError(f"{flag} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
+def _model_flag(model: str | None) -> str | None:
+    """``--model`` as given; an empty one would reach the server as a request for no model."""
+    if model is not None and not model.strip():
+        raise UsageError("--model is empty: name a model, or leave --model out to use the profile's model.name")
+    return model
+
+
+def _require_model_name(model: ModelSettings, location: ProfileLocation) -> None:
+    """Only an OpenAI-compatible server picks a model itself (the one it serves); the others need a name."""
+    if model.backend != "openai" and not model.name.strip():
+        raise ConfigError(f"{location.path or 'built-in profile'}: 'model.name' is empty: name a model "
+                          f"(`tactful profile set model.name {DEFAULT_MODEL}`) or pass --model")
+
+
+def _servers(model: ModelSettings, flags: Sequence[str] | None) -> ModelSettings:
+    """The model settings with every server URL parsed once, into ``urls.server_url``'s form.
+
+    The command line's servers replace the profile's host and hosts. Ollama with none
+    named gets $OLLAMA_HOST, else its default, so every backend is handed a checked URL;
+    a bad one is a UsageError naming where it came from. The same server written twice
+    (``gpu`` and ``http://gpu:11434``) is one host.
+    """
+    if flags:
+        given = [(raw, "--host") for raw in flags]
+    elif model.hosts:
+        given = [(raw, "model.hosts") for raw in model.hosts]
+    else:
+        given = [] if model.host is None else [(model.host, "model.host")]
+    if model.backend == "ollama":
+        urls = [ollama_url(raw, source) for raw, source in given] or [ollama_url(None)]
+    else:
+        urls = [setting_url(raw, source) for raw, source in given]
+    if not urls:  # the embedded backend needs none; the openai one says it needs one when opened
+        return model
+    unique = tuple(dict.fromkeys(urls))
+    return replace(model, host=unique[0], hosts=unique)
 
 
 def _default_model_missing_in_process(profile: Profile, overrides: Overrides) -> bool:

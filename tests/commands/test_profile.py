@@ -321,3 +321,38 @@ def test_profile_show_piped_keeps_definitions_readable(cli, monkeypatch):
     assert run.code == 0
     line = next(text for text in run.stdout.splitlines() if "toxicity" in text and "Rude" in text)
     assert "Rude, disrespectful or hostile language" in line  # not a word a line
+
+
+@pytest.mark.parametrize("value", ['["http://a:1","http://b:2"]', "[ 'http://a:1', 'http://b:2' ]", "http://a:1, http://b:2"])
+def test_set_a_list_takes_a_toml_array_or_commas(cli, garden, value):
+    run = cli("profile", "set", "model.hosts", value)
+    assert run.code == 0, run.stderr
+    assert 'hosts = ["http://a:1", "http://b:2"]\n' in garden.read_text()
+    assert parse_profile(garden.read_text(), garden).model.hosts == ("http://a:1", "http://b:2")
+    assert 'hosts ["http://a:1", "http://b:2"]' in cli("profile", "show").stdout
+    assert cli("profile", "validate").code == 0
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("model.hosts", '["http://a:1","htp://b:2"]',
+         "'model.hosts' element 2 ('htp://b:2') is not a server URL: the scheme must be http or https, not 'htp'; "
+         "the profile was not changed"),
+        ("model.hosts", "http://a:1,http://b:99999",
+         "'model.hosts' element 2 ('http://b:99999') is not a server URL: the port must be a number from 1 to 65535"),
+        ("model.hosts", '["http://a:1", 2]', "'model.hosts' must be a list of non-empty strings, not ['http://a:1', 2]"),
+        ("model.hosts", '["http://a:1"', "model.hosts takes a TOML array such as [\"a\", \"b\"] or values separated by "
+         "commas, not '[\"http://a:1\"'"),
+        ("model.host", "http://gpu box:1", "'model.host' ('http://gpu box:1') is not a server URL: it contains whitespace"),
+    ],
+)
+def test_set_refuses_a_bad_host_and_leaves_the_file(cli, garden, key, value, message):
+    run = cli("profile", "set", key, value)
+    assert run.code == 2
+    assert run.stderr.startswith("tactful: error: ") and message in run.stderr and run.stderr.count("\n") == 1
+    assert garden.read_text() == HAND_WRITTEN
+
+
+def test_show_says_when_no_hosts_are_set(cli, garden):
+    assert "hosts not set" in cli("profile", "show").stdout

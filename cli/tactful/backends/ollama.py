@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -23,19 +22,17 @@ from tactful.backends.base import (
 )
 from tactful.backends.continuation import read_choices
 from tactful.backends.retry import RetryPolicy, ServerLink
+from tactful.backends.urls import ollama_url
 from tactful.errors import BackendError, HostUnavailable, NoProbabilities, Transient
-
-DEFAULT_HOST = "http://127.0.0.1:11434"
 
 
 def resolve_host(host: str | None) -> str:
-    """The URL the client will use: argument, else OLLAMA_HOST, else localhost:11434."""
-    try:  # the client's own rules, so the host we name is the host it dials
-        from ollama._client import _parse_host
+    """The URL the client will use: argument, else OLLAMA_HOST, else localhost:11434.
 
-        return _parse_host(host or os.environ.get("OLLAMA_HOST"))
-    except ImportError:  # pragma: no cover - a client without the helper
-        return host or os.environ.get("OLLAMA_HOST") or DEFAULT_HOST
+    ``urls.server_url`` writes it out in full (Ollama's own rules for what is left out),
+    so the host we name is the host the client dials.
+    """
+    return ollama_url(host)
 
 
 class OllamaBackend:

@@ -30,6 +30,7 @@ from tactful.backends.base import (
     token_logprobs,
 )
 from tactful.backends.retry import RetryPolicy, ServerLink
+from tactful.backends.urls import setting_url
 from tactful.errors import BackendError, ConfigError, HostUnavailable, Transient
 
 # Statuses worth another try: the server is busy, restarting, or behind a proxy that is.
@@ -56,8 +57,8 @@ def base_url(host: str | None) -> str:
     """The API root: ``http://h:8000`` becomes ``http://h:8000/v1``; a path given is kept."""
     if not host:
         raise ConfigError("the openai backend needs the server's URL: --host http://HOST:PORT/v1 (or model.host)")
-    url = host if "://" in host else f"http://{host}"
-    return url.rstrip("/") if urlsplit(url).path.strip("/") else url.rstrip("/") + "/v1"
+    url = setting_url(host, "--host")  # already checked by settings; the same form for direct use
+    return url if urlsplit(url).path else url + "/v1"
 
 
 class OpenAIBackend:

@@ -8,7 +8,7 @@ from tactful.backends import Backend, BackendInfo
 from tactful.backends.hosts import HostPool
 from tactful.commands.common import make_backend
 from tactful.commands.options import BackendOpt, HostOpt, ModelOpt, ProfileOpt, value
-from tactful.errors import EXIT_BACKEND, EXIT_OK, EXIT_USAGE, TactfulError
+from tactful.errors import EXIT_BACKEND, EXIT_OK, EXIT_USAGE, ConfigError, TactfulError
 from tactful.io.console import console, styled
 from tactful.settings import Overrides, resolve
 
@@ -29,7 +29,8 @@ def doctor(overrides: Overrides, out: Console) -> int:
     try:
         settings = resolve(overrides)
     except TactfulError as exc:
-        _line(out, BAD, f"profile: {exc.message}")
+        # A bad profile is the profile's fault; a bad --host, --model or $OLLAMA_HOST is not.
+        _line(out, BAD, f"{'profile' if isinstance(exc, ConfigError) else 'settings'}: {exc.message}")
         return EXIT_USAGE
     profile, location = settings.profile, settings.location
     where = location.path if location.path else "built-in default (no profile file found)"

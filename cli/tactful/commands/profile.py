@@ -272,13 +272,15 @@ def _settings(settings: object, fields: Iterable[Field], skip: tuple[str, ...] =
 def _shown(value: Any) -> str:
     if isinstance(value, bool):
         return "on" if value else "off"
-    if value is None or (isinstance(value, Mapping) and not value):
+    if value is None or (isinstance(value, (Mapping, tuple)) and not value):
         return "not set"
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, Mapping):
         # As the profile writes it: an inline table (JSON spells TOML's scalars and arrays).
         return "{ " + ", ".join(f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in value.items()) + " }"
+    if isinstance(value, tuple):  # a list key (model.hosts), as the profile writes it
+        return json.dumps(list(value), ensure_ascii=False)
     return str(value)
 
 

@@ -147,13 +147,27 @@ def _convert(field: Field, name: str, raw: str) -> Any:
         raise UsageError(f"{name} takes true or false, not '{raw}'")
     if field.kind == "str":
         return raw
-    if field.kind == "list":  # `set model.hosts http://a:11434,http://b:11434`
-        return [item.strip() for item in raw.split(",") if item.strip()]
+    if field.kind == "list":
+        return _list(name, raw)
     try:
         return int(raw) if field.kind == "int" else float(raw)
     except ValueError:
         what = "a whole number" if field.kind == "int" else "a number"
         raise UsageError(f"{name} takes {what}, not '{raw}'") from None
+
+
+def _list(name: str, raw: str) -> list[Any]:
+    """A list as TOML writes it (`["http://a:1", "http://b:2"]`) or as commas (`http://a:1,http://b:2`).
+
+    Each element is checked when the edited profile is validated, by the rules of reading.
+    """
+    if not raw.lstrip().startswith("["):
+        return [item.strip() for item in raw.split(",") if item.strip()]
+    value = _toml_literal(raw)
+    if not isinstance(value, list):  # not TOML after all: the text came back as it was
+        raise UsageError(f"{name} takes a TOML array such as [\"a\", \"b\"] or values separated by commas, "
+                         f"not {raw!r}")
+    return value
 
 
 def _toml_literal(raw: str) -> Any:

@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
+from tactful.backends.urls import BadURL, server_url
 from tactful.errors import ConfigError
 from tactful.paths import user_profile_path
 from tactful.profile.categories import (
@@ -241,14 +242,25 @@ class _Reader:
             return dict(self.get(f.name, dict, default))
         if f.kind == "list":
             items = self.get(f.name, list, default)
-            if not all(isinstance(item, str) and item for item in items):
-                raise self._fail(f.name, f"must be a list of non-empty strings, not {items!r}")
+            for number, item in enumerate(items, start=1):
+                if not (isinstance(item, str) and item.strip()):
+                    raise self._fail(f.name, f"must be a list of non-empty strings, not {items!r}")
+                self.url(f, item, f"element {number} ")
             return tuple(items)
         if f.low is not None or f.high is not None:
             return self.number(f, default)
         if f.choices is not None:
             return self.choice(f.name, f.choices, default)
-        return self.get(f.name, _TYPES[f.kind], default)
+        return self.url(f, self.get(f.name, _TYPES[f.kind], default))
+
+    def url(self, f: Field, value: Any, which: str = "") -> Any:
+        """``value``, refused unless it is a server URL where ``f`` takes one (``urls.server_url``)."""
+        if f.url and isinstance(value, str):
+            try:
+                server_url(value)
+            except BadURL as exc:
+                raise self._fail(f.name, f"{which}({value!r}) is not a server URL: {exc}") from None
+        return value
 
     def get(self, key: str, kind: type | tuple[type, ...], default: Any) -> Any:
         if key not in self.table:

@@ -37,6 +37,7 @@ class Field:
     ``choices`` and the bounds ``low``/``high`` constrain the value; for a table, ``choices``
     constrains the values of its entries (``check.types``). ``optional`` marks a key whose
     default, None, means "not set" (the backend's or the built-in category's own default).
+    ``url`` marks a server URL (for a list, each element), checked by ``backends.urls``.
     """
 
     section: str  # "" for the top level, else "model", "task", "check" or CATEGORY_SECTION
@@ -48,6 +49,7 @@ class Field:
     low: float | None = None
     high: float | None = None
     optional: bool = False
+    url: bool = False
 
     @property
     def key(self) -> str:
@@ -71,8 +73,8 @@ TOP: tuple[Field, ...] = (
 MODEL: tuple[Field, ...] = (
     Field("model", "backend", "str", "ollama", "ollama: an Ollama server; embedded: a GGUF file in process; openai: an OpenAI-compatible server", BACKENDS),
     Field("model", "name", "str", DEFAULT_MODEL, "an Ollama model name, or a GGUF path or fetched name for the embedded backend"),
-    Field("model", "host", "str", None, "the server's URL; Ollama: $OLLAMA_HOST, else localhost:11434; openai: required (http://HOST:PORT/v1)", optional=True),
-    Field("model", "hosts", "list", (), "several servers of one backend and model: requests spread, --jobs on each (replaces host)"),
+    Field("model", "host", "str", None, "the server's URL; Ollama: $OLLAMA_HOST, else localhost:11434; openai: required (http://HOST:PORT/v1)", optional=True, url=True),
+    Field("model", "hosts", "list", (), "several servers of one backend and model: requests spread, --jobs on each (replaces host)", url=True),
     Field("model", "api_key_env", "str", None, "openai backend: the environment variable that holds the API key (never the key itself)", optional=True),
     Field("model", "timeout", "float", 120.0, "seconds to wait for one answer", low=1.0),
     Field("model", "embedding", "str", None, "an embedding model for example_selection = \"similar\" (unset: BM25 over words)", optional=True),
