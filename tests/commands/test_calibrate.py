@@ -140,7 +140,7 @@ def test_classify_warns_once_when_the_prompt_changed_since_calibration(cli, olla
     stale = cli("classify", *ollama_args, "-p", profile, input="a\nb\n")
     assert stale.code == 0
     assert stale.stderr.count("the thresholds were calibrated for prompt") == 1
-    assert "run `tactful calibrate` again" in stale.stderr
+    assert "run `tactful calibrate --mode binary`" in stale.stderr
 
 
 def test_eval_reports_separation_from_scores(cli, ollama_args, fake_ollama, tmp_path):
@@ -256,3 +256,29 @@ def test_a_policy_test_naming_no_category_stops_calibrate(cli, ollama_args, fake
     run = cli("calibrate", *ollama_args, "-p", profile, "--dry-run")
     assert run.code == 2
     assert "policy.jsonl: gold labels that name no category of the profile: 'spma' (1)" in run.stderr
+
+
+# ---------------------------------------------------------------- calibrated for check
+
+
+def test_check_runs_quiet_after_calibrating_its_mode_and_says_what_to_run_when_stale(cli, ollama_args, fake_ollama, tmp_path):
+    # The fake's keyword rules score "buy ..." as spam; a binary profile, which check runs as multilabel.
+    profile, data = setup(tmp_path)
+    (tmp_path / "post.md").write_text("a quiet post about roses\n")
+    post = str(tmp_path / "post.md")
+    assert cli("calibrate", *ollama_args, "-p", profile, data, "--map", "ham=none").code == 0
+    binary = cli("check", *ollama_args, "-p", profile, post)
+    assert "calibrated for binary mode (this run is in multilabel mode)" in binary.stderr
+    assert "run `tactful calibrate --mode multilabel`" in binary.stderr
+
+    run = cli("calibrate", *ollama_args, "-p", profile, data, "--map", "ham=none", "--mode", "multilabel")
+    assert run.code == 0, run.stderr
+    quiet = cli("check", *ollama_args, "-p", profile, post)
+    assert quiet.code == 0, quiet.stderr
+    assert "calibrated" not in quiet.stderr
+
+    with (tmp_path / "bank.jsonl").open("a") as bank:
+        bank.write(json.dumps({"id": "ex-5", "text": "win a prize", "labels": ["spam"]}) + "\n")
+    stale = cli("check", *ollama_args, "-p", profile, post)
+    assert stale.stderr.count("the thresholds were calibrated for prompt") == 1
+    assert "run `tactful calibrate --mode multilabel`" in stale.stderr

@@ -119,18 +119,25 @@ def command(
     least 2 labelled texts on each side of a category; 20 to 40 give stable numbers.
 
     \b
+    Thresholds fit the mode they were fitted in. `tactful check` runs a binary
+    profile in multilabel mode (each finding names its category), so a binary
+    profile is calibrated for check with --mode multilabel; any command whose mode
+    or prompt no longer matches the calibration says which command to run.
+
+    \b
     ROC-AUC in the table is the chance that a harmful text scores above an
-    acceptable one: 0.5 is guessing, 1.0 perfect separation. A low ROC-AUC means no
-    threshold can help: add examples or use a larger model. Nothing is written
-    (exit 2) when a category's ROC-AUC does not clear 0.5 by two standard errors,
-    or its threshold would flag more than half of the acceptable texts; --force
-    writes it anyway.
+    acceptable one: 0.5 is guessing, 1.0 perfect separation. A low ROC-AUC
+    means no threshold can help: add examples or use a larger model. Nothing
+    is written (exit 2) when a category's ROC-AUC does not clear 0.5 by two
+    standard errors, or its threshold would flag more than half of the
+    acceptable texts; --force writes it anyway.
 
     \b
     Examples:
       tactful calibrate                        # bank and policy tests only
       tactful calibrate labelled.jsonl --map toxic=toxicity --map ok=none
       tactful calibrate reviewed.jsonl --dry-run
+      tactful calibrate --mode multilabel      # a binary profile, for check
       tactful calibrate -p images.toml photos.jsonl --image-field photo
     """
     pairs = parse_mapping(mapping)
