@@ -14,7 +14,7 @@ def test_slugs_and_mapped_labels_are_read_and_none_means_acceptable():
     labels = GoldLabels(PROFILE, {"toxic": "toxicity", "ok": "none"})
     assert labels.slugs("toxic") == ["toxicity"]
     assert labels.slugs(["spam", "toxicity", "toxic"]) == ["spam", "toxicity"]
-    assert labels.slugs("ok") == [] and labels.slugs([]) == []
+    assert labels.slugs("ok") == [] and labels.slugs([]) == [] and labels.slugs("none") == []
     labels.check("d.jsonl")  # nothing unplaced: no error
 
 

@@ -1,7 +1,7 @@
 """Gold labels in the profile's terms, for `eval` and `calibrate`.
 
-A gold label is read as a category only when the user said so: it is a category's slug,
-or ``--map`` names its category (or ``none``: acceptable content). Any other label is
+A gold label is read only when its meaning is known: a category's slug, ``none``
+(acceptable content), or a label ``--map`` maps to either. Any other label is
 counted, and the run stops listing them before the model is asked anything, unless the
 user said that the rest are acceptable: ``toxic`` silently read as acceptable would make
 every metric and every fitted threshold wrong.
@@ -73,6 +73,8 @@ class GoldLabels:
             return None if target == ACCEPTABLE else target
         if raw in self.profile.slugs:
             return raw
+        if raw == ACCEPTABLE:  # what a multiclass answer says for no category
+            return None
         if not self.rest_acceptable:
             self.unmapped[raw] += 1
         return None
