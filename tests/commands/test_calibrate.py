@@ -282,3 +282,14 @@ def test_check_runs_quiet_after_calibrating_its_mode_and_says_what_to_run_when_s
     stale = cli("check", *ollama_args, "-p", profile, post)
     assert stale.stderr.count("the thresholds were calibrated for prompt") == 1
     assert "run `tactful calibrate --mode multilabel`" in stale.stderr
+
+
+def test_a_bank_example_of_a_category_the_profile_lost_is_left_out_not_read_as_acceptable(cli, ollama_args, fake_ollama, tmp_path):
+    fake_ollama.responder = responder
+    profile, data = setup(tmp_path)
+    with (tmp_path / "bank.jsonl").open("a") as bank:
+        bank.write(json.dumps({"id": "ex-5", "text": "buy rude words", "labels": ["rudeness"]}) + "\n")
+    run = cli("calibrate", *ollama_args, "-p", profile, data, "--map", "ham=none", "--dry-run")
+    assert run.code == 0, run.stderr
+    assert run.stderr.count("1 bank example(s) use categories this profile does not have and were left out") == 1
+    assert "8 (4+)" in run.stdout  # not 9 texts with a harmful one counted as acceptable

@@ -22,6 +22,7 @@ import typer
 from rich.table import Table
 
 from tactful.backends.hosts import host_count
+from tactful.bank.selection import usable_examples
 from tactful.bank.store import Example, load_bank
 from tactful.commands.common import make_backend, make_classifier, warn
 from tactful.commands.options import (
@@ -179,7 +180,9 @@ def command(
 def _labelled(profile: Profile, data: list[Path], read: ReadOptions, label_field: str,
               labels: GoldLabels, limit: int | None) -> Iterator[Labelled]:
     """The bank, the policy tests and DATA; stops on gold labels nothing places, file by file."""
-    for example in load_bank(profile.examples_path):
+    # As classify does: an example labelled with a category the profile lost is left out,
+    # not read as acceptable (the classifier, built later, gives the warning once).
+    for example in usable_examples(load_bank(profile.examples_path), profile, lambda _: None):
         yield Labelled(InputRecord(example.id, example.text, {}, f"bank {example.id}"), list(example.labels), example.id)
     if profile.tests_path is not None and profile.tests_path.is_file():
         # Policy tests name the profile's own slugs: --map is for DATA's vocabulary.

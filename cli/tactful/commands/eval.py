@@ -138,8 +138,8 @@ def evaluate(overrides: Overrides, options: EvalOptions, console: Console) -> in
     try:
         if data is not None:
             report["data"] = _evaluate_data(moderator, profile, data, options, console)
-        if tests is not None and tests_path is not None:
-            failures = _policy_tests(moderator, profile, tests_path, tests, options, console)
+        if tests is not None:
+            failures = _policy_tests(moderator, profile, tests, options, console)
             report["policy_tests"] = failures
             code = EXIT_FLAGGED if failures["failed"] else EXIT_OK
     finally:
@@ -156,6 +156,7 @@ def evaluate(overrides: Overrides, options: EvalOptions, console: Console) -> in
 class Labelled:
     """The records of a labelled file and each one's gold slugs (None: no usable label)."""
 
+    where: str
     records: list[InputRecord]
     gold: list[list[str] | None]
 
@@ -179,7 +180,7 @@ def _gold_of(records: list[InputRecord], labels: GoldLabels, raw_gold: Callable[
     raw = [raw_gold(record.data) for record in records]
     gold = [None if value is None else labels.slugs(value) for value in raw]
     labels.check(where)
-    return Labelled(records, gold)
+    return Labelled(where, records, gold)
 
 
 def _evaluate_data(moderator: Moderator, profile: Profile, data: Labelled, options: EvalOptions, console: Console) -> dict[str, Any]:
@@ -317,7 +318,7 @@ def _print_metrics(console: Console, report: Report, speed: dict[str, Any], erro
 # ---------------------------------------------------------------- policy tests
 
 
-def _policy_tests(moderator: Moderator, profile: Profile, path: Path, tests: Labelled, options: EvalOptions,
+def _policy_tests(moderator: Moderator, profile: Profile, tests: Labelled, options: EvalOptions,
                   console: Console) -> dict[str, Any]:
     results = list(moderator.results(tests.records, options.jobs))
     blocked = {c.slug for c in profile.blocked}
@@ -326,7 +327,7 @@ def _policy_tests(moderator: Moderator, profile: Profile, path: Path, tests: Lab
         verdict = _policy_verdict(result, expected, blocked, profile.task.mode)
         if verdict:
             failures.append({"id": result.record.id, "text": result.record.text, "problem": verdict})
-    summary = {"file": str(path), "total": len(results), "failed": len(failures), "failures": failures}
+    summary = {"file": tests.where, "total": len(results), "failed": len(failures), "failures": failures}
     if not options.json_output:
         _print_policy(console, summary)
     return summary
