@@ -95,7 +95,7 @@ def run_eval(folder: Path, data: Path, dataset: Dataset, args: argparse.Namespac
     command = [
         sys.executable, "-m", "tactful", "eval", str(data), "-p", str(folder / "profile.toml"),
         "--backend", args.backend, "--model", args.model, "--json",
-        *[f"--map={label}={dataset.slug}" for label in dataset.positive],
+        *[f"--map={label}={dataset.slug}" for label in dataset.positive], "--rest-acceptable",
     ]
     if args.host:
         command += ["--host", args.host]

@@ -186,12 +186,14 @@ def warn_if_stale(profile: Profile, fingerprint: str, backend: Backend, warn: Wa
     fitted = profile.calibration
     if not fitted:
         return
-    changed = []
-    if fitted.get("prompt") not in (None, fingerprint):
+    mode, changed = profile.task.mode, []
+    if fitted.get("mode") not in (None, mode):  # `tactful check` runs a binary profile as multilabel
+        changed.append(f"{fitted['mode']} mode (this run is in {mode} mode)")
+    elif fitted.get("prompt") not in (None, fingerprint):
         changed.append(f"prompt {fitted['prompt']} (now {fingerprint}: categories, examples or mode changed)")
     if fitted.get("model") is not None and backend.name != "none":
         model = backend.model_id()  # may ask the server: once
         if fitted["model"] != model:
             changed.append(f"model {fitted['model']} (now {model})")
-    if changed:
-        warn(f"the thresholds were calibrated for {' and '.join(changed)}; run `tactful calibrate` again")
+    if changed:  # --mode: the command that fits this run's scores, whichever command this is
+        warn(f"the thresholds were calibrated for {' and '.join(changed)}; run `tactful calibrate --mode {mode}`")

@@ -198,7 +198,7 @@ def test_bad_check_types_value_is_a_config_error(cli, ollama_args):
     write("a.txt", "x\n")
     run = cli("check", *ollama_args, "a.txt")
     assert run.code == 2
-    assert "tactful.toml: 'check.types.*.txt' must be one of markdown, text, not 'rst'" in run.stderr
+    assert "tactful.toml:4: 'check.types.*.txt' must be one of markdown, text, not 'rst'" in run.stderr
 
 
 # ---------------------------------------------------------------- exit codes

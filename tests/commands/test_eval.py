@@ -24,7 +24,7 @@ SPAM_DATA = [
 
 def test_binary_metrics(cli, ollama_args, tmp_path):
     data = write_jsonl(tmp_path / "spam.jsonl", SPAM_DATA)
-    run = cli("eval", str(data), *ollama_args, "--map", "spam=spam", "--json")
+    run = cli("eval", str(data), *ollama_args, "--map", "spam=spam", "--map", "ham=none", "--json")
     assert run.code == 0, run.stderr
     report = json.loads(run.stdout)["data"]
     assert report["n"] == 5
@@ -40,7 +40,7 @@ def test_binary_metrics(cli, ollama_args, tmp_path):
 def test_errors_file_is_importable_bank_format(cli, ollama_args, tmp_path):
     data = write_jsonl(tmp_path / "spam.jsonl", SPAM_DATA)
     wrong = tmp_path / "wrong.jsonl"
-    run = cli("eval", str(data), *ollama_args, "--map", "spam=spam", "--errors", str(wrong))
+    run = cli("eval", str(data), *ollama_args, "--map", "spam=spam", "--map", "ham=none", "--errors", str(wrong))
     assert run.code == 0
     rows = [json.loads(line) for line in wrong.read_text().splitlines()]
     assert rows == [
@@ -113,9 +113,36 @@ def test_eval_reads_the_bank_format_its_errors_file_writes(cli, ollama_args, fak
     data = tmp_path / "d.jsonl"
     data.write_text('{"text": "you idiot", "label": "ok"}\n{"text": "hello", "label": "ok"}\n')
     wrong = tmp_path / "wrong.jsonl"
-    first = cli("eval", *ollama_args, str(data), "--errors", str(wrong), "--json")
+    first = cli("eval", *ollama_args, str(data), "--map", "ok=none", "--errors", str(wrong), "--json")
     assert first.code == 0, first.stderr
     assert [json.loads(line)["labels"] for line in wrong.read_text().splitlines()] == [[]]
     again = cli("eval", *ollama_args, str(wrong), "--json")
     assert again.code == 0, again.stderr
     assert json.loads(again.stdout)["data"]["speed"]["items"] == 1
+
+
+# ---------------------------------------------------------------- gold labels nothing places
+
+
+def test_unmapped_gold_labels_are_listed_and_stop_eval_before_the_model_is_asked(cli, ollama_args, fake_ollama, tmp_path):
+    data = write_jsonl(tmp_path / "d.jsonl", [{"text": "you idiot", "label": "toxic"}, {"text": "hi", "label": "ok"},
+                                              {"text": "yo", "label": "ok"}, {"text": "bye", "label": "toxicity"}])
+    run = cli("eval", *ollama_args, str(data))
+    assert run.code == 2
+    assert f"{data}: gold labels that name no category of the profile: 'ok' (2), 'toxic' (1)" in run.stderr
+    assert fake_ollama.chat_requests() == []
+    mapped = cli("eval", *ollama_args, str(data), "--map", "toxic=toxicity", "--map", "ok=none", "--json")
+    assert mapped.code == 0, mapped.stderr
+    assert json.loads(mapped.stdout)["data"]["per_class"]["flagged"]["support"] == 2
+    rest = cli("eval", *ollama_args, str(data), "--rest-acceptable", "--json")
+    assert rest.code == 0, rest.stderr
+    assert json.loads(rest.stdout)["data"]["per_class"]["flagged"]["support"] == 1  # only 'toxicity' itself
+
+
+def test_a_policy_test_naming_no_category_stops_eval(cli, ollama_args, fake_ollama, tmp_path):
+    write_jsonl(tmp_path / "policy.jsonl", [{"text": "what an idiot", "labels": ["toxicty"]}])
+    profile = write_profile(tmp_path / "p.toml", 'version = 1\ntests = "policy.jsonl"\n[categories.toxicity]\n')
+    run = cli("eval", "-p", str(profile), *ollama_args)
+    assert run.code == 2
+    assert "policy.jsonl: gold labels that name no category of the profile: 'toxicty' (1)" in run.stderr
+    assert fake_ollama.chat_requests() == []

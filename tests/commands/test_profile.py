@@ -234,7 +234,7 @@ def test_validate_names_bad_bank_lines(cli, garden):
     assert run.code == 2
     lines = run.stderr.splitlines()
     assert lines[0].startswith(f"tactful: error: {bank}:2: unknown category 'spma' (did you mean 'spam'?)")
-    assert lines[1].startswith(f"tactful: error: {bank}:3: invalid JSON") and "2 bad example(s)" in lines[1]
+    assert lines[1].startswith(f"tactful: error: {bank}:3: invalid JSON") and lines[1].endswith("(2 problems in all)")
 
 
 def test_validate_reports_an_invalid_profile_with_its_file(cli, garden):

@@ -88,7 +88,7 @@ def test_a_semantic_error_names_the_line_of_its_key(cli, tmp_path):
 def test_toml_syntax_error_names_the_line(cli, tmp_path):
     path = write_profile(tmp_path / "bad.toml", 'version = 1\n\n[categories.spam]\nblocked = tru\n')
     run = cli("classify", "-p", path, input="x\n")
-    assert run.code == 2 and "line 4" in run.stderr
+    assert run.code == 2 and "bad.toml:4: invalid TOML: Invalid value (column 11)" in run.stderr
 
 
 def test_missing_profile_file(cli, tmp_path):
@@ -126,3 +126,83 @@ def test_version_and_help(cli):
     assert cli("--version").stdout.startswith("tactful ")
     helptext = cli("classify", "--help").stdout
     assert "--fail-on-flagged" in helptext and "Examples" in helptext
+
+
+# ---------------------------------------------------------------- every problem, in file order
+
+MANY_PROBLEMS = """\
+version = 1
+colour = "blue"
+
+[task]
+mode = "binray"
+shots = 3
+
+[categories.spam]
+blocked = true
+threshold = 7
+
+[categories.rudeness]
+blocked = true
+
+[model]
+nmae = "qwen"
+"""
+
+
+def test_validate_reports_every_problem_in_file_order_with_its_line(cli, tmp_path):
+    path = write_profile(tmp_path / "p.toml", MANY_PROBLEMS)
+    run = cli("profile", "validate", "-p", path)
+    assert run.code == 2
+    assert run.stderr.splitlines() == [
+        f"tactful: error: {path}:2: unknown key 'colour'",
+        f"tactful: error: {path}:5: 'task.mode' must be one of binary, multiclass, multilabel, not 'binray' (did you mean 'binary'?)",
+        f"tactful: error: {path}:6: unknown key 'task.shots'",
+        f"tactful: error: {path}:10: 'categories.spam.threshold' must be between 0.0 and 1.0, not 7",
+        f"tactful: error: {path}:12: unknown category 'rudeness'; a custom category needs a description (categories.rudeness.description)",
+        f"tactful: error: {path}:16: unknown key 'model.nmae' (did you mean 'name'?) (6 problems in all)",
+    ]
+
+
+def test_other_commands_name_the_first_problem_and_how_many_more(cli, ollama_args, tmp_path):
+    path = write_profile(tmp_path / "p.toml", MANY_PROBLEMS)
+    run = cli("classify", *ollama_args, "-p", path, input="x\n")
+    assert run.code == 2
+    assert run.stderr == (f"tactful: error: {path}:2: unknown key 'colour' "
+                          "(and 5 more: `tactful profile validate` lists them)\n")
+
+
+def test_a_key_in_an_inline_table_or_dotted_key_is_placed_on_its_line(cli, tmp_path):
+    path = write_profile(tmp_path / "p.toml", 'version = 1\ntask = { mode = "x" }\ncategories.spam.blocked = "yes"\n')
+    run = cli("profile", "validate", "-p", path)
+    assert run.stderr.splitlines()[0].startswith(f"tactful: error: {path}:2: 'task.mode' must be one of")
+    assert run.stderr.splitlines()[1].startswith(f"tactful: error: {path}:3: 'categories.spam.blocked' must be true or false")
+
+
+def test_a_profile_that_blocks_nothing_is_valid_with_a_warning(cli, tmp_path):
+    path = write_profile(tmp_path / "p.toml", "version = 1\n[categories.spam]\nblocked = false\n")
+    run = cli("profile", "validate", "-p", path)
+    assert run.code == 0
+    assert not run.stdout.startswith("ok")
+    assert run.stdout.startswith(f"valid, with 1 warning: {path}: 1 categories (0 blocked)")
+    assert f"tactful: warning: {path}: no category is blocked, so nothing will be flagged" in run.stderr
+
+
+def test_validate_checks_the_policy_tests_line_by_line(cli, tmp_path):
+    path = write_profile(tmp_path / "p.toml", 'version = 1\ntests = "policy.jsonl"\n[categories.spam]\n')
+    tests = tmp_path / "policy.jsonl"
+    tests.write_text('{"text": "buy now", "labels": ["spam"]}\n{"text": "hi", "labels": ["spma"]}\n\n{"labels": []}\n')
+    run = cli("profile", "validate", "-p", path)
+    assert run.code == 2
+    lines = run.stderr.splitlines()
+    assert lines[0].startswith(f"tactful: error: {tests}:2: unknown category 'spma' (did you mean 'spam'?)")
+    assert lines[1] == f"tactful: error: {tests}:4: 'text' must be a non-empty string (2 problems in all)"
+    tests.write_text('{"text": "buy now", "labels": ["spam"]}\n')
+    assert cli("profile", "validate", "-p", path).stdout.startswith(f"ok: {path}: 1 categories (1 blocked), 0 examples, 1 policy tests")
+
+
+def test_validate_reports_a_missing_policy_tests_file_at_its_key(cli, tmp_path):
+    path = write_profile(tmp_path / "p.toml", 'version = 1\n\ntests = "policy.jsonl"\n[categories.spam]\n')
+    run = cli("profile", "validate", "-p", path)
+    assert run.code == 2
+    assert run.stderr == f"tactful: error: {path}:3: the policy tests file {tmp_path / 'policy.jsonl'} does not exist (create it, or remove `tests`)\n"

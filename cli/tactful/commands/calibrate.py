@@ -22,6 +22,7 @@ import typer
 from rich.table import Table
 
 from tactful.backends.hosts import host_count
+from tactful.bank.selection import usable_examples
 from tactful.bank.store import Example, load_bank
 from tactful.commands.common import make_backend, make_classifier, warn
 from tactful.commands.options import (
@@ -35,6 +36,7 @@ from tactful.commands.options import (
     ModelOpt,
     ModeOpt,
     ProfileOpt,
+    RestAcceptableOpt,
     RetriesOpt,
     TextFieldOpt,
     parse_mapping,
@@ -50,8 +52,9 @@ from tactful.evaluation.calibration import (
     fit_threshold,
     quality_at,
     roc_auc,
+    unsupported,
 )
-from tactful.evaluation.labels import gold_slugs, gold_value
+from tactful.evaluation.labels import GoldLabels, gold_value
 from tactful.io.console import console
 from tactful.io.readers import ReadOptions, read_inputs, resolve_paths
 from tactful.profile.edit import Edit, edit_profile
@@ -96,8 +99,10 @@ def command(
     field: TextFieldOpt = "text",
     label_field: LabelFieldOpt = "label",
     mapping: MapOpt = None,
+    rest_acceptable: RestAcceptableOpt = False,
     limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Use at most N texts from the DATA files.", show_default=False)] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", metavar="", help="Print the fitted thresholds; leave the profile as it is.")] = False,
+    force: Annotated[bool, typer.Option("--force", metavar="", help="Write thresholds the labels cannot support (no better than chance, or flagging most acceptable texts).")] = False,
     jobs: JobsOpt = 1,
     retries: RetriesOpt = None,
     context_field: ContextFieldOpt = None,
@@ -115,15 +120,25 @@ def command(
     least 2 labelled texts on each side of a category; 20 to 40 give stable numbers.
 
     \b
+    Thresholds fit the mode they were fitted in. `tactful check` runs a binary
+    profile in multilabel mode (each finding names its category), so a binary
+    profile is calibrated for check with --mode multilabel; any command whose mode
+    or prompt no longer matches the calibration says which command to run.
+
+    \b
     ROC-AUC in the table is the chance that a harmful text scores above an
-    acceptable one: 0.5 is guessing, 1.0 perfect separation. A low ROC-AUC means no
-    threshold can help: add examples or use a larger model.
+    acceptable one: 0.5 is guessing, 1.0 perfect separation. A low ROC-AUC
+    means no threshold can help: add examples or use a larger model. Nothing
+    is written (exit 2) when a category's ROC-AUC does not clear 0.5 by two
+    standard errors, or its threshold would flag more than half of the
+    acceptable texts; --force writes it anyway.
 
     \b
     Examples:
       tactful calibrate                        # bank and policy tests only
-      tactful calibrate labelled.jsonl --map toxic=toxicity
+      tactful calibrate labelled.jsonl --map toxic=toxicity --map ok=none
       tactful calibrate reviewed.jsonl --dry-run
+      tactful calibrate --mode multilabel      # a binary profile, for check
       tactful calibrate -p images.toml photos.jsonl --image-field photo
     """
     pairs = parse_mapping(mapping)
@@ -134,7 +149,8 @@ def command(
     if not settings.profile.blocked:
         raise UsageError("nothing is blocked in this profile, so there is no threshold to fit: `tactful profile block SLUG` first")
     read = ReadOptions(input_format="jsonl", field=field, context_field=context_field, image_field=image_field)
-    items = list(_labelled(settings.profile, data or [], read, label_field, pairs, limit))
+    labels = GoldLabels(settings.profile, pairs, rest_acceptable)
+    items = list(_labelled(settings.profile, data or [], read, label_field, labels, limit))
     if not items:
         raise UsageError("nothing labelled to calibrate on: add bank examples (`tactful examples add`), policy tests, or pass DATA.jsonl")
     fits, fingerprint, model_id = _score_and_fit(settings, items, jobs)
@@ -143,9 +159,15 @@ def command(
     usable = [f for f in fits if f.after is not None]
     if not usable:
         raise UsageError("no category has 2 labelled texts on each side: add labelled texts (flagged and acceptable) and run again")
+    refused = _refusals(usable)
     if dry_run:
+        for reason in refused:
+            warn(f"not written without --force: {reason}")
         out.print("dry run: the profile was not changed")
         return EXIT_OK
+    if refused and not force:
+        raise UsageError(f"{'; '.join(refused)}: the profile was not changed; add labelled texts on both sides, "
+                         "clearer bank examples, or use a larger model, then run again (--force writes it anyway)")
     assert settings.profile.path is not None
     edit_profile(settings.profile.path, _calibration_edit(usable, settings.profile.task.mode, len(items), fingerprint, model_id))
     out.print(f"wrote {len(usable)} threshold(s) and [calibration] to {settings.profile.path}")
@@ -156,25 +178,31 @@ def command(
 
 
 def _labelled(profile: Profile, data: list[Path], read: ReadOptions, label_field: str,
-              mapping: dict[str, str], limit: int | None) -> Iterator[Labelled]:
-    for example in load_bank(profile.examples_path):
+              labels: GoldLabels, limit: int | None) -> Iterator[Labelled]:
+    """The bank, the policy tests and DATA; stops on gold labels nothing places, file by file."""
+    # As classify does: an example labelled with a category the profile lost is left out,
+    # not read as acceptable (the classifier, built later, gives the warning once).
+    for example in usable_examples(load_bank(profile.examples_path), profile, lambda _: None):
         yield Labelled(InputRecord(example.id, example.text, {}, f"bank {example.id}"), list(example.labels), example.id)
     if profile.tests_path is not None and profile.tests_path.is_file():
-        yield from _from_jsonl([str(profile.tests_path)], ReadOptions(input_format="jsonl"), "labels", {}, profile, None)
+        # Policy tests name the profile's own slugs: --map is for DATA's vocabulary.
+        yield from _from_jsonl([str(profile.tests_path)], ReadOptions(input_format="jsonl"), "labels", GoldLabels(profile), None)
     if data:
-        yield from _from_jsonl(resolve_paths(map(str, data)), read, label_field, mapping, profile, limit)
+        yield from _from_jsonl(resolve_paths(map(str, data)), read, label_field, labels, limit)
 
 
-def _from_jsonl(paths: list[str], read: ReadOptions, label_field: str, mapping: dict[str, str],
-                profile: Profile, limit: int | None) -> Iterator[Labelled]:
-    records = read_inputs(paths, read)
-    for record in itertools.islice(records, limit):
+def _from_jsonl(paths: list[str], read: ReadOptions, label_field: str, labels: GoldLabels,
+                limit: int | None) -> list[Labelled]:
+    found = []
+    for record in itertools.islice(read_inputs(paths, read), limit):
         raw = gold_value(record.data, label_field)
-        gold = None if raw is None else gold_slugs(raw, profile, mapping)
+        gold = None if raw is None else labels.slugs(raw)
         if record.error is not None or record.text is None or gold is None:
             warn(f"{record.source}: {record.error or f'no text or no usable gold label in {label_field!r}'} (skipped)")
             continue
-        yield Labelled(record, gold)
+        found.append(Labelled(record, gold))
+    labels.check(", ".join(paths))
+    return found
 
 
 # ---------------------------------------------------------------- scoring and fitting
@@ -241,6 +269,21 @@ def _fit(profile: Profile, items: list[Labelled], scores: list[dict[str, float] 
     return fits
 
 
+def _refusals(fits: list[Fitted]) -> list[str]:
+    """For each fitted threshold the labels cannot support: which, and why in numbers."""
+    refused = []
+    for f in fits:
+        assert f.after is not None and f.auc is not None  # fitted: both classes are present
+        reason = unsupported(f.auc, f.positives, f.total - f.positives, f.after)
+        if reason is not None:
+            refused.append(f"not writing the threshold for {_name(f)}: {reason}")
+    return refused
+
+
+def _name(fit: Fitted) -> str:
+    return fit.key if fit.key != BINARY_KEY else f"any of {', '.join(fit.slugs)}"
+
+
 # ---------------------------------------------------------------- report and profile
 
 
@@ -252,7 +295,7 @@ def _table(fits: list[Fitted]) -> Table:
     for f in fits:
         after = f.after
         table.add_row(
-            f.key if f.key != BINARY_KEY else f"any of {', '.join(f.slugs)}",
+            _name(f),
             f"{f.total} ({f.positives}+)", _num(f.auc),
             _change(f"{f.before.threshold:.3g}", f"{after.threshold:.3g}" if after else None),
             _change(f"{f.before.f1:.2f}", f"{after.f1:.2f}" if after else None),

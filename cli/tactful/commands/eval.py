@@ -6,7 +6,7 @@ import dataclasses
 import itertools
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -30,6 +30,7 @@ from tactful.commands.options import (
     ModeOpt,
     ProfileOpt,
     ReplyToFieldOpt,
+    RestAcceptableOpt,
     TextFieldOpt,
     ThreadFieldOpt,
     parse_mapping,
@@ -38,14 +39,14 @@ from tactful.commands.options import (
 from tactful.engine.answer import NONE_LABEL
 from tactful.errors import EXIT_FLAGGED, EXIT_OK, NothingJudged, UsageError
 from tactful.evaluation.calibration import average_precision, reliability, roc_auc
-from tactful.evaluation.labels import gold_slugs, gold_value
+from tactful.evaluation.labels import GoldLabels, gold_value
 from tactful.evaluation.metrics import Report, multi_label_report, single_label_report
 from tactful.io.console import console, styled
 from tactful.io.readers import ReadOptions, read_inputs, resolve_paths
 from tactful.io.threads import DEFAULT_LAST, ThreadOptions, with_thread_context
 from tactful.moderator import Moderator
 from tactful.profile.load import Profile
-from tactful.records import Result
+from tactful.records import InputRecord, Result
 from tactful.settings import Overrides, resolve
 
 FLAGGED, ACCEPTABLE = "flagged", "acceptable"
@@ -61,6 +62,7 @@ def command(
     field: TextFieldOpt = "text",
     label_field: LabelFieldOpt = "label",
     mapping: MapOpt = None,
+    rest_acceptable: RestAcceptableOpt = False,
     json_output: Annotated[bool, typer.Option("--json", metavar="", help="Print a machine-readable report instead of tables.")] = False,
     scores: LegacyScoresOpt = False,
     errors: Annotated[Optional[Path], typer.Option("--errors", help="Write misclassified items here, in the example-bank format.")] = None,
@@ -82,7 +84,7 @@ def command(
 
     \b
     Examples:
-      tactful eval spam.jsonl --map spam=spam
+      tactful eval spam.jsonl --map spam=spam --map ham=none
       tactful eval toxic.jsonl --map toxic=toxicity --errors wrong.jsonl
       tactful eval samples/threads.jsonl --context-field context
       tactful eval            # policy tests only
@@ -91,7 +93,7 @@ def command(
     overrides = Overrides(profile, model, host, value(backend), value(mode), scores=scores)
     read = ReadOptions(input_format="jsonl", field=field, context_field=context_field, image_field=image_field)
     threads = ThreadOptions(thread_field, reply_to_field, context_size)
-    options = EvalOptions(data, read, label_field, pairs, json_output, errors, jobs, limit, threads)
+    options = EvalOptions(data, read, label_field, pairs, json_output, errors, jobs, limit, threads, rest_acceptable)
     return evaluate(overrides, options, console())
 
 
@@ -106,6 +108,7 @@ class EvalOptions:
     jobs: int = 1
     limit: int | None = None
     threads: ThreadOptions = ThreadOptions()
+    rest_acceptable: bool = False  # gold labels no --map covers mean acceptable content
 
 
 @dataclass
@@ -126,17 +129,17 @@ def evaluate(overrides: Overrides, options: EvalOptions, console: Console) -> in
     tests_path = profile.tests_path if profile.tests_path and profile.tests_path.is_file() else None
     if options.data is None and tests_path is None:
         raise UsageError("nothing to evaluate: pass DATA.jsonl, or set `tests = \"FILE.jsonl\"` in the profile for policy tests")
-    unknown = sorted(set(options.mapping.values()) - set(profile.slugs))
-    if unknown:
-        raise UsageError(f"--map names categories the profile does not have: {', '.join(unknown)}")
+    # Every gold label is placed before the model is asked anything.
+    data = _labelled_data(profile, options) if options.data is not None else None
+    tests = _labelled_tests(profile, tests_path) if tests_path is not None else None
     moderator = open_moderator(settings)
     report: dict[str, Any] = {"profile": profile.name, "model": moderator.backend.model, "mode": profile.task.mode}
     code = EXIT_OK
     try:
-        if options.data is not None:
-            report["data"] = _evaluate_data(moderator, profile, options, console)
-        if tests_path is not None:
-            failures = _policy_tests(moderator, profile, tests_path, options, console)
+        if data is not None:
+            report["data"] = _evaluate_data(moderator, profile, data, options, console)
+        if tests is not None:
+            failures = _policy_tests(moderator, profile, tests, options, console)
             report["policy_tests"] = failures
             code = EXIT_FLAGGED if failures["failed"] else EXIT_OK
     finally:
@@ -149,15 +152,42 @@ def evaluate(overrides: Overrides, options: EvalOptions, console: Console) -> in
 # ---------------------------------------------------------------- labelled data
 
 
-def _evaluate_data(moderator: Moderator, profile: Profile, options: EvalOptions, console: Console) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Labelled:
+    """The records of a labelled file and each one's gold slugs (None: no usable label)."""
+
+    where: str
+    records: list[InputRecord]
+    gold: list[list[str] | None]
+
+
+def _labelled_data(profile: Profile, options: EvalOptions) -> Labelled:
     paths = resolve_paths([str(options.data)])
     records = with_thread_context(read_inputs(paths, options.read), options.threads)
-    if options.limit is not None:
-        records = itertools.islice(records, options.limit)
+    kept = list(itertools.islice(records, options.limit))
+    labels = GoldLabels(profile, options.mapping, options.rest_acceptable)
+    return _gold_of(kept, labels, lambda data: gold_value(data, options.label_field), str(options.data))
+
+
+def _labelled_tests(profile: Profile, path: Path) -> Labelled:
+    """Policy tests name the profile's own slugs: any other label is a mistake to stop on."""
+    records = list(read_inputs([str(path)], ReadOptions(input_format="jsonl")))
+    return _gold_of(records, GoldLabels(profile), lambda data: data.get("labels", []), str(path))
+
+
+def _gold_of(records: list[InputRecord], labels: GoldLabels, raw_gold: Callable[[Any], Any], where: str) -> Labelled:
+    """Each record's gold slugs; stops (exit 2) on labels nothing places, before any is judged."""
+    raw = [raw_gold(record.data) for record in records]
+    gold = [None if value is None else labels.slugs(value) for value in raw]
+    labels.check(where)
+    return Labelled(where, records, gold)
+
+
+def _evaluate_data(moderator: Moderator, profile: Profile, data: Labelled, options: EvalOptions, console: Console) -> dict[str, Any]:
     started = time.perf_counter()
-    results = list(moderator.results(records, options.jobs))
+    results = list(moderator.results(data.records, options.jobs))
     elapsed = time.perf_counter() - started
-    scored, errors = _score(results, profile, options)
+    scored, errors = _score(results, data.gold, profile, options)
     if not scored:
         first = f"; the first: {errors[0]}" if errors else ""
         raise NothingJudged(
@@ -213,16 +243,15 @@ def _print_separation(console: Console, separation: dict[str, Any]) -> None:
     console.print(table)
 
 
-def _score(results: Sequence[Result], profile: Profile, options: EvalOptions) -> tuple[list[Scored], list[str]]:
+def _score(results: Sequence[Result], golds: Sequence[list[str] | None], profile: Profile,
+           options: EvalOptions) -> tuple[list[Scored], list[str]]:
     scored, errors = [], []
     blocked = [c.slug for c in profile.blocked]
-    for result in results:
+    for result, gold in zip(results, golds):
         record, moderation = result.record, result.moderation
         if moderation.error is not None or record.text is None:
             errors.append(moderation.error or f"{record.source}: no text")
             continue
-        gold_raw = gold_value(record.data, options.label_field)
-        gold = None if gold_raw is None else gold_slugs(gold_raw, profile, options.mapping)
         if gold is None:
             errors.append(f"{record.source}: no usable gold label in '{options.label_field}'")
             continue
@@ -289,17 +318,16 @@ def _print_metrics(console: Console, report: Report, speed: dict[str, Any], erro
 # ---------------------------------------------------------------- policy tests
 
 
-def _policy_tests(moderator: Moderator, profile: Profile, path: Path, options: EvalOptions, console: Console) -> dict[str, Any]:
-    records = list(read_inputs([str(path)], ReadOptions(input_format="jsonl")))
-    results = list(moderator.results(records, options.jobs))
+def _policy_tests(moderator: Moderator, profile: Profile, tests: Labelled, options: EvalOptions,
+                  console: Console) -> dict[str, Any]:
+    results = list(moderator.results(tests.records, options.jobs))
     blocked = {c.slug for c in profile.blocked}
     failures = []
-    for result in results:
-        expected = gold_slugs(result.record.data.get("labels", []), profile, {})
+    for result, expected in zip(results, tests.gold):
         verdict = _policy_verdict(result, expected, blocked, profile.task.mode)
         if verdict:
             failures.append({"id": result.record.id, "text": result.record.text, "problem": verdict})
-    summary = {"file": str(path), "total": len(results), "failed": len(failures), "failures": failures}
+    summary = {"file": tests.where, "total": len(results), "failed": len(failures), "failures": failures}
     if not options.json_output:
         _print_policy(console, summary)
     return summary

@@ -118,8 +118,12 @@ MapOpt = Annotated[
     Optional[list[str]],
     typer.Option(
         "--map", show_default=False,
-        help="GOLD=SLUG: read gold label GOLD as category SLUG (repeatable). Gold labels that map to no category count as acceptable.",
+        help="GOLD=SLUG: read gold label GOLD as category SLUG, or GOLD=none as acceptable (repeatable). A gold label that is no category's slug and is not mapped stops the run.",
     ),
+]
+RestAcceptableOpt = Annotated[
+    bool,
+    typer.Option("--rest-acceptable", metavar="", help="Read gold labels that name no category and no --map covers as acceptable content."),
 ]
 
 

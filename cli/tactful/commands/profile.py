@@ -32,7 +32,15 @@ from tactful.profile.edit import (
     set_blocked,
     set_key,
 )
-from tactful.profile.load import Profile, env_profile, load_profile, locate_profile
+from tactful.profile.load import (
+    Profile,
+    check_profile,
+    env_profile,
+    key_line,
+    load_profile,
+    locate_profile,
+    read_profile_file,
+)
 from tactful.profile.schema import MODEL, TASK, Field
 
 app = typer.Typer(
@@ -162,7 +170,7 @@ def set_command(
 
 @app.command("validate")
 def validate_command(profile: ProfileOpt = None) -> int:
-    """Check the profile and its example bank; exit 2 naming the file and line of the first problem."""
+    """Check the profile, its example bank and its policy tests; exit 2 listing every problem as FILE:LINE: ..."""
     return validate(profile)
 
 
@@ -216,28 +224,56 @@ def set_(explicit: Path | None, key: str, value: str) -> int:
 
 
 def validate(explicit: Path | None) -> int:
+    """Every problem of the profile, its example bank and its policy tests, each file in line order."""
     location = locate_profile(explicit)
-    profile = load_profile(location)
-    if profile.path is None:
+    if location.path is None:
         print("ok: the built-in default profile (no profile file found)")
         return EXIT_OK
-    bank = profile.examples_path
-    lines = _bank_lines(bank) if bank else []
-    examples, problems = read_examples(lines, str(bank), profile.slugs)
+    text = read_profile_file(location.path)
+    profile, problems = check_profile(text, location.path)
+    if profile is None:  # not TOML: nothing more can be read
+        raise ConfigError(problems[0])
+    examples, bank_problems = _lines_checked(profile.examples_path, profile, "example bank")
+    tests, test_problems = _tests_checked(profile, text)
+    problems += bank_problems + test_problems
     if problems:
         for problem in problems[:-1]:
             print(f"tactful: error: {problem}", file=sys.stderr)
-        raise ConfigError(f"{problems[-1]} ({len(problems)} bad example(s); fix or remove them)")
-    blocked = len(profile.blocked)
-    print(f"ok: {profile.path}: {len(profile.categories)} categories ({blocked} blocked), {len(examples)} examples")
+        raise ConfigError(problems[-1] + (f" ({len(problems)} problems in all)" if len(problems) > 1 else ""))
+    summary = (f"{profile.path}: {len(profile.categories)} categories ({len(profile.blocked)} blocked), "
+               f"{len(examples)} examples, {len(tests)} policy tests")
+    if not profile.blocked:
+        # A warning, not an error: a profile that blocks nothing still labels texts
+        # (multilabel mode names every category), but it never flags one.
+        warn(f"{profile.path}: no category is blocked, so nothing will be flagged "
+             "(`tactful profile block SLUG` blocks one)")
+        print(f"valid, with 1 warning: {summary}")
+        return EXIT_OK
+    print(f"ok: {summary}")
     return EXIT_OK
 
 
-def _bank_lines(bank: Path) -> list[str]:
+def _tests_checked(profile: Profile, text: str) -> tuple[list[Example], list[str]]:
+    """The policy tests, checked line by line as bank examples are; a missing file is a problem too."""
+    tests = profile.tests_path
+    if tests is None:
+        return [], []
+    if not tests.is_file():
+        line = key_line(text, ("tests",))
+        where = f"{profile.path}:{line}" if line else str(profile.path)
+        return [], [f"{where}: the policy tests file {tests} does not exist (create it, or remove `tests`)"]
+    return _lines_checked(tests, profile, "policy tests")
+
+
+def _lines_checked(path: Path | None, profile: Profile, what: str) -> tuple[list[Example], list[str]]:
+    """The valid lines of a JSONL file of labelled texts, and a 'FILE:LINE: problem' per bad one."""
+    if path is None:
+        return [], []
     try:
-        return bank.read_text(encoding="utf-8-sig").splitlines() if bank.exists() else []
+        lines = path.read_text(encoding="utf-8-sig").splitlines() if path.exists() else []
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{bank}: cannot read example bank: {exc}") from None
+        return [], [f"{path}: cannot read {what}: {exc}"]
+    return read_examples(lines, str(path), profile.slugs)
 
 
 def show(explicit: Path | None, console: Console) -> int:

@@ -4,16 +4,23 @@ Everything here works on pairs of (probability, is it really positive) for one c
 nothing knows about models or profiles. ``roc_auc`` and ``average_precision`` say whether
 a model can tell the classes apart at all, whatever the threshold; ``fit_threshold``
 picks the threshold that serves the labels best; ``reliability`` compares predicted
-probabilities with observed rates, bin by bin.
+probabilities with observed rates, bin by bin. ``unsupported`` says when the labels
+cannot back a fitted threshold at all.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 # With fewer labelled texts of either class, a fitted threshold is noise: keep the old one.
 MIN_PER_CLASS = 2
+# ROC-AUC must clear chance (0.5) by this many of its standard errors: about 98% one-sided.
+CHANCE_MARGIN = 2.0
+# A threshold that flags more than this share of the acceptable texts serves no moderator:
+# F1 picks one only when the harmful texts cannot be told apart from the rest.
+MAX_FPR = 0.5
 
 
 @dataclass(frozen=True)
@@ -119,3 +126,27 @@ def reliability(scores: Sequence[float], positives: Sequence[bool], bins: int = 
             observed = sum(p for _, p in inside) / len(inside)
             result.append(Bin(low, high, len(inside), predicted, observed))
     return result
+
+
+def chance_se(n_pos: int, n_neg: int) -> float:
+    """The standard error of ROC-AUC when the scores do not separate the classes.
+
+    The Mann-Whitney U statistic's, under the null hypothesis. It tests exactly "no
+    better than chance", and unlike Hanley-McNeil's estimate it does not shrink to 0 at
+    a perfect ROC-AUC, which would let two texts on each side pass for proof.
+    """
+    return math.sqrt((n_pos + n_neg + 1) / (12 * n_pos * n_neg))
+
+
+def unsupported(auc: float, n_pos: int, n_neg: int, fit: Quality) -> str | None:
+    """Why these labels cannot back ``fit`` (ROC-AUC ``auc`` on ``n_pos``/``n_neg`` texts), or None."""
+    reasons = []
+    se = chance_se(n_pos, n_neg)
+    if auc - CHANCE_MARGIN * se <= 0.5:
+        reasons.append(f"the scores separate the classes no better than chance (ROC-AUC {auc:.3f} +/- "
+                       f"{CHANCE_MARGIN * se:.3f} at {CHANCE_MARGIN:g} standard errors, must clear 0.5; "
+                       f"{n_pos} harmful and {n_neg} acceptable texts)")
+    if fit.fpr > MAX_FPR:
+        reasons.append(f"threshold {fit.threshold:.3g} flags {fit.fp} of {fit.fp + fit.tn} acceptable texts "
+                       f"(FPR {fit.fpr:.2f}, more than {MAX_FPR:g})")
+    return " and ".join(reasons) or None

@@ -52,7 +52,7 @@ from tactful.profile.tomlio import TOMLDecodeError, loads_toml
 __all__ = [
     "BACKENDS", "CHECK_TYPES", "DEFAULT_MODEL", "ENV_PROFILE", "LONG_TEXT", "MODES",
     "PROFILE_FILENAMES", "SELECTIONS", "ModelSettings", "Profile", "ProfileLocation",
-    "TaskSettings", "default_profile", "env_profile", "load_profile", "locate_profile",
+    "TaskSettings", "check_profile", "default_profile", "key_line", "env_profile", "load_profile", "locate_profile",
     "parse_profile", "read_profile_file",
 ]
 
@@ -216,21 +216,45 @@ _TYPES: dict[str, tuple[type, ...]] = {
 _CASTS: dict[str, Callable[[Any], Any]] = {"int": int, "float": float}
 
 
-class _Reader:
-    """Typed access to one TOML table, with errors that name the file and key."""
+Key = tuple[str, ...]  # a key's path from the top of the document: ("categories", "spam", "threshold")
 
-    def __init__(self, where: str, table: Mapping[str, Any], prefix: str, allowed: Collection[str]):
-        self.where, self.table, self.prefix = where, table, prefix
+
+@dataclass
+class _Problems:
+    """Every problem found in one profile, each with the path of the key it is about (for its line).
+
+    Validation goes on past a problem (a bad value reads as its default), so that one
+    mistake never hides the next: `profile validate` lists them all, in file order.
+    """
+
+    found: list[tuple[Key | None, str]] = dataclasses.field(default_factory=list)
+
+    def add(self, key: Key | None, what: str) -> None:
+        self.found.append((key, what))
+
+    def located(self, text: str, where: str) -> list[str]:
+        """``where:LINE: problem`` for each, in file order (those with no line first)."""
+        lines = [(key_line(text, key) if key else None, what) for key, what in self.found]
+        lines.sort(key=lambda pair: pair[0] or 0)
+        return [f"{where}:{line}: {what}" if line else f"{where}: {what}" for line, what in lines]
+
+
+class _Reader:
+    """Typed access to one TOML table (at ``path``); a problem is recorded and the default read instead."""
+
+    def __init__(self, problems: _Problems, table: Mapping[str, Any], path: Key, allowed: Collection[str]):
+        self.problems, self.table, self.path = problems, table, path
         for key in table:
             if key not in allowed:
                 hint = did_you_mean(key, sorted(allowed))
-                raise ConfigError(f"{where}: unknown key '{self._name(key)}'{hint}")
+                problems.add((*path, key), f"unknown key '{self._name(key)}'{hint}")
 
     def _name(self, key: str) -> str:
-        return f"{self.prefix}{key}"
+        return ".".join((*self.path, key))
 
-    def _fail(self, key: str, what: str) -> ConfigError:
-        return ConfigError(f"{self.where}: '{self._name(key)}' {what}")
+    def _fail(self, key: str, what: str, default: Any) -> Any:
+        self.problems.add((*self.path, key), f"'{self._name(key)}' {what}")
+        return default
 
     def read_all(self, fields: Sequence[Field], defaults: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Every field's value by name; ``defaults`` replaces the table's defaults for some."""
@@ -242,10 +266,11 @@ class _Reader:
             return dict(self.get(f.name, dict, default))
         if f.kind == "list":
             items = self.get(f.name, list, default)
+            if not all(isinstance(item, str) and item.strip() for item in items):
+                return self._fail(f.name, f"must be a list of non-empty strings, not {items!r}", default)
             for number, item in enumerate(items, start=1):
-                if not (isinstance(item, str) and item.strip()):
-                    raise self._fail(f.name, f"must be a list of non-empty strings, not {items!r}")
-                self.url(f, item, f"element {number} ")
+                if self.url(f, item, f"element {number} ") is None:
+                    return default
             return tuple(items)
         if f.low is not None or f.high is not None:
             return self.number(f, default)
@@ -254,12 +279,13 @@ class _Reader:
         return self.url(f, self.get(f.name, _TYPES[f.kind], default))
 
     def url(self, f: Field, value: Any, which: str = "") -> Any:
-        """``value``, refused unless it is a server URL where ``f`` takes one (``urls.server_url``)."""
+        """``value``, or None (the problem noted) unless it is a server URL where ``f``
+        takes one (``urls.server_url``)."""
         if f.url and isinstance(value, str):
             try:
                 server_url(value)
             except BadURL as exc:
-                raise self._fail(f.name, f"{which}({value!r}) is not a server URL: {exc}") from None
+                return self._fail(f.name, f"{which}({value!r}) is not a server URL: {exc}", None)
         return value
 
     def get(self, key: str, kind: type | tuple[type, ...], default: Any) -> Any:
@@ -268,22 +294,22 @@ class _Reader:
         value = self.table[key]
         # bool is an int in Python; a profile saying `timeout = true` is still wrong.
         if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
-            raise self._fail(key, f"must be {_type_name(kind)}, not a boolean")
+            return self._fail(key, f"must be {_type_name(kind)}, not a boolean", default)
         if not isinstance(value, kind):
-            raise self._fail(key, f"must be {_type_name(kind)}, not {type(value).__name__} {value!r}")
+            return self._fail(key, f"must be {_type_name(kind)}, not {type(value).__name__} {value!r}", default)
         return value
 
-    def choice(self, key: str, choices: tuple[str, ...], default: str | None) -> str:
+    def choice(self, key: str, choices: tuple[str, ...], default: str | None) -> str | None:
         value = self.get(key, str, default)
-        if value not in choices:
-            raise self._fail(key, f"must be one of {', '.join(choices)}, not '{value}'{did_you_mean(value, list(choices))}")
+        if value not in choices and value != default:
+            return self._fail(key, f"must be one of {', '.join(choices)}, not '{value}'{did_you_mean(value, list(choices))}", default)
         return value
 
     def number(self, f: Field, default: float) -> Any:
         """A bounded field: any number within the bounds, made the field's kind (3.0 counts 3)."""
         value = self.get(f.name, (int, float), default)
         if (f.low is not None and value < f.low) or (f.high is not None and value > f.high):
-            raise self._fail(f.name, f"must be {_bounds(f)}, not {value}")
+            return self._fail(f.name, f"must be {_bounds(f)}, not {value}", default)
         return _CASTS[f.kind](value)
 
 
@@ -303,61 +329,106 @@ def _type_name(kind: type | tuple[type, ...]) -> str:
 
 
 def parse_profile(text: str, path: Path | None) -> Profile:
+    """The validated profile; a ConfigError naming the first problem (file and line) otherwise."""
+    profile, problems = check_profile(text, path)
+    if problems:
+        more = f" (and {len(problems) - 1} more: `tactful profile validate` lists them)" if len(problems) > 1 else ""
+        raise ConfigError(problems[0] + more)
+    assert profile is not None  # no problem: it parsed
+    return profile
+
+
+def check_profile(text: str, path: Path | None) -> tuple[Profile | None, list[str]]:
+    """The profile as far as it reads, and every problem in it as ``FILE:LINE: ...``, in file order.
+
+    The profile is None only when the text is not TOML; otherwise bad values read as their
+    defaults and bad categories are left out, so its bank and tests can still be checked.
+    """
     where = str(path) if path else "built-in profile"
-    try:
-        return _parse_profile(text, path, where)
-    except ConfigError as exc:
-        raise ConfigError(_with_line(exc.message, text, where)) from None
-
-
-_QUOTED_KEY = re.compile(r"^'([A-Za-z0-9_.\-]+)'")
-
-
-def _with_line(message: str, text: str, where: str) -> str:
-    """``where: 'task.mode' must be ...`` becomes ``where:3: 'task.mode' must be ...``."""
-    rest = message.removeprefix(f"{where}: ")
-    match = _QUOTED_KEY.match(rest)
-    line = _key_line(text, match.group(1)) if match and rest is not message else None
-    return f"{where}:{line}: {rest}" if line else message
-
-
-def _key_line(text: str, dotted: str) -> int | None:
-    """The line that sets ``dotted`` (``task.mode``, ``categories.spam.threshold``), if one does."""
-    table: list[str] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        header = re.match(r"^\[\s*([^\]]+?)\s*\]", line)
-        if header:
-            table = [part.strip().strip('"') for part in header.group(1).split(".")]
-            continue
-        key = re.match(r"^([A-Za-z0-9_\-\"]+)\s*=", line)
-        if key and ".".join([*table, key.group(1).strip('"')]) == dotted:
-            return number
-    return None
-
-
-def _parse_profile(text: str, path: Path | None, where: str) -> Profile:
     try:
         data = loads_toml(text)
     except TOMLDecodeError as exc:
-        raise ConfigError(f"{where}: invalid TOML: {exc}") from None
-    top = _Reader(where, data, "", names(TOP))
-    _check_version(where, top.read(VERSION, None))
+        return None, [_toml_problem(where, exc)]
+    problems = _Problems()
+    profile = _parse_profile(data, path, problems)
+    return profile, problems.located(text, where)
+
+
+_TOML_AT = re.compile(r"^(.*) \(at line (\d+), (column \d+)\)$")
+
+
+def _toml_problem(where: str, exc: TOMLDecodeError) -> str:
+    """``FILE:LINE: invalid TOML: ...`` from the decoder's "(at line N, column M)"."""
+    match = _TOML_AT.match(str(exc))
+    if match is None:
+        return f"{where}: invalid TOML: {exc}"
+    return f"{where}:{match.group(2)}: invalid TOML: {match.group(1)} ({match.group(3)})"
+
+
+_HEADER = re.compile(r"^\[\[?\s*([^\]]+?)\s*\]")
+_ASSIGNED = re.compile(r"^((?:[A-Za-z0-9_\-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_\-]+|\"[^\"]*\"|'[^']*'))*)\s*=")
+
+
+def _key_parts(dotted: str) -> list[str]:
+    """A TOML dotted key's parts, unquoted: ``check.types."*.txt"`` is check, types, *.txt."""
+    return [part.strip().strip('"').strip("'") for part in re.split(r"\.(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)", dotted)]
+
+
+def key_line(text: str, wanted: Key) -> int | None:
+    """The line that sets the key at ``wanted`` (task, mode; categories, spam, threshold).
+
+    Failing that, the line of its nearest enclosing table or key (a value inside an inline
+    table, a table header), so that every problem has a place to look.
+    """
+    table: list[str] = []
+    best, best_depth = None, 0
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        header = _HEADER.match(line)
+        if header:
+            table, path = _key_parts(header.group(1)), _key_parts(header.group(1))
+        else:
+            key = _ASSIGNED.match(line)
+            if not key:
+                continue
+            path = [*table, *_key_parts(key.group(1))]
+        depth = _shared(path, wanted)
+        if depth == len(path) and depth > best_depth:  # this line sets the key or encloses it
+            best, best_depth = number, depth
+            if depth == len(wanted):
+                return number
+    return best
+
+
+def _shared(path: list[str], wanted: Key) -> int:
+    count = 0
+    for a, b in zip(path, wanted):
+        if a != b:
+            break
+        count += 1
+    return count
+
+
+def _parse_profile(data: Mapping[str, Any], path: Path | None, problems: _Problems) -> Profile:
+    top = _Reader(problems, data, (), names(TOP))
+    if "version" not in data:
+        problems.add(None, "missing 'version = 1' at the top of the profile")
+    _check_version(problems, top.read(VERSION, 1))  # a version of the wrong type is its own problem
     values = top.read_all(TOP)
     base = path.parent if path else Path.cwd()
-    categories = _parse_categories(where, values["categories"])
-    check = _Reader(where, values["check"], "check.", names(CHECK)).read_all(CHECK)
+    categories = _parse_categories(problems, values["categories"])
+    check = _Reader(problems, values["check"], ("check",), names(CHECK)).read_all(CHECK)
     return Profile(
         name=values["name"] if values["name"] is not None else (path.stem if path else "default"),
         path=path,
-        model=_parse_settings(ModelSettings, where, values["model"], MODEL),
-        task=_parse_settings(TaskSettings, where, values["task"], TASK),
+        model=_parse_settings(ModelSettings, problems, values["model"], MODEL),
+        task=_parse_settings(TaskSettings, problems, values["task"], TASK),
         categories=categories,
         examples_path=_relative(base, values["examples"]) or _default_bank(path),
         tests_path=_relative(base, values["tests"]),
         fail_level=check["fail_level"],
-        check_types=_parse_check_types(where, check["types"]),
-        calibration=_set_only(_Reader(where, values["calibration"], "calibration.", names(CALIBRATION)).read_all(CALIBRATION)),
+        check_types=_parse_check_types(problems, check["types"]),
+        calibration=_set_only(_Reader(problems, values["calibration"], ("calibration",), names(CALIBRATION)).read_all(CALIBRATION)),
     )
 
 
@@ -366,26 +437,25 @@ def _set_only(values: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None and value != {}}
 
 
-def _check_version(where: str, version: int | None) -> None:
-    if version is None:
-        raise ConfigError(f"{where}: missing 'version = 1' at the top of the profile")
+def _check_version(problems: _Problems, version: int) -> None:
     if version != 1:
-        raise ConfigError(f"{where}: unsupported profile version {version} (this tactful reads version 1)")
+        problems.add(("version",), f"unsupported profile version {version} (this tactful reads version 1)")
 
 
 def _parse_settings(
-    build: Callable[..., _Settings], where: str, table: Mapping[str, Any], fields: Sequence[Field]
+    build: Callable[..., _Settings], problems: _Problems, table: Mapping[str, Any], fields: Sequence[Field]
 ) -> _Settings:
     """[model] or [task]: every field of the section, read from ``table`` or defaulted."""
-    reader = _Reader(where, table, f"{fields[0].section}.", names(fields))
+    reader = _Reader(problems, table, (fields[0].section,), names(fields))
     return build(**reader.read_all(fields))
 
 
-def _parse_check_types(where: str, table: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+def _parse_check_types(problems: _Problems, table: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     """[check] types: a glob per key ("docs/*.txt" = "markdown"), a file type per value."""
     kinds = field_named(CHECK, "types").choices or ()
-    r = _Reader(where, table, "check.types.", set(table))
-    return tuple((glob, r.choice(glob, kinds, None)) for glob in table)
+    r = _Reader(problems, table, ("check", "types"), set(table))
+    chosen = ((glob, r.choice(glob, kinds, None)) for glob in table)
+    return tuple((glob, kind) for glob, kind in chosen if kind is not None)
 
 
 def default_bank_name(profile_path: Path) -> str:
@@ -405,31 +475,33 @@ def _relative(base: Path, value: str | None) -> Path | None:
     return None if value is None else (base / Path(value).expanduser())
 
 
-def _parse_categories(where: str, table: Mapping[str, Any]) -> tuple[Category, ...]:
+def _parse_categories(problems: _Problems, table: Mapping[str, Any]) -> tuple[Category, ...]:
     builtins = builtin_categories()
-    result = tuple(_parse_category(where, slug, body, builtins) for slug, body in table.items())
-    if not result:
-        raise ConfigError(f"{where}: the profile names no categories (add a [categories.<slug>] table)")
-    return result
+    if not table:
+        problems.add(None, "the profile names no categories (add a [categories.<slug>] table)")
+    parsed = (_parse_category(problems, slug, body, builtins) for slug, body in table.items())
+    return tuple(category for category in parsed if category is not None)
 
 
-def _parse_category(where: str, slug: str, body: Any, builtins: Mapping[str, BuiltinCategory]) -> Category:
+def _parse_category(problems: _Problems, slug: str, body: Any, builtins: Mapping[str, BuiltinCategory]) -> Category | None:
+    """The category, or None (its problems recorded) when it cannot be one."""
+    key, at = f"categories.{slug}", ("categories", slug)
     if not is_valid_slug(slug):
-        raise ConfigError(
-            f"{where}: category '{slug}' is not a valid slug (lowercase letters, digits and dashes)"
-        )
+        problems.add(at, f"category '{slug}' is not a valid slug (lowercase letters, digits and dashes)")
+        return None
     if not isinstance(body, dict):
-        raise ConfigError(f"{where}: 'categories.{slug}' must be a table ([categories.{slug}])")
+        problems.add(at, f"'{key}' must be a table ([{key}])")
+        return None
     builtin = builtins.get(slug)
     # A built-in category brings its own definition and severity; a profile may change them.
     own = {"description": builtin.description, "severity": builtin.severity} if builtin else {}
-    values = _Reader(where, body, f"categories.{slug}.", names(CATEGORY)).read_all(CATEGORY, own)
+    values = _Reader(problems, body, at, names(CATEGORY)).read_all(CATEGORY, own)
     description = values.pop("description")
     if description is None:
-        raise ConfigError(
-            f"{where}: unknown category '{slug}'{did_you_mean(slug, list(builtins))}; "
-            f"a custom category needs a description (categories.{slug}.description)"
-        )
+        problems.add(at, f"unknown category '{slug}'{did_you_mean(slug, list(builtins))}; "
+                          f"a custom category needs a description ({key}.description)")
+        return None
     if not description.strip():
-        raise ConfigError(f"{where}: 'categories.{slug}.description' is empty")
+        problems.add((*at, "description"), f"'{key}.description' is empty")
+        return None
     return Category(slug=slug, description=" ".join(description.split()), builtin=builtin is not None, **values)
