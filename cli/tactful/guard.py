@@ -93,6 +93,11 @@ class Guard:
         return None
 
     def _check(self, end: int) -> Iterator[Event]:
+        if not self.text[:end].strip():
+            # Blank so far: nothing to judge, and no check made (a stream of blanks judged
+            # nothing, like an empty one, and is no success).
+            self.checked = end
+            return
         moderation = self.judge(self.text[:end])
         self.checks += 1
         self.checked = end

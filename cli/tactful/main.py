@@ -26,6 +26,7 @@ from tactful.commands import (
 )
 from tactful.commands import eval as eval_
 from tactful.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, OutputClosed, TactfulError
+from tactful.io.console import printable, say
 
 HELP = """Personal harmful-content detection with a local LLM.
 
@@ -81,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         # obj: the arguments as typed, for commands that print how to run them again
         result = app(args=argv, prog_name="tactful", standalone_mode=False, obj=argv)
     except TactfulError as exc:
-        print(f"tactful: error: {exc.message}", file=sys.stderr)
+        say(f"tactful: error: {exc.message}", sys.stderr)  # messages quote file names and file content
         return exc.exit_code
     except typer.Exit as exc:
         return exc.exit_code
@@ -91,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         if show:
             show()
         else:
-            print(f"tactful: error: {exc}", file=sys.stderr)
+            say(f"tactful: error: {exc}", sys.stderr)
         return getattr(exc, "exit_code", EXIT_USAGE)
     except (typer.Abort, KeyboardInterrupt):
         print("tactful: interrupted", file=sys.stderr)
@@ -116,7 +117,7 @@ def _plain_message(exc: Exception) -> None:
     if isinstance(message, str):
         for technical, plain in _VALIDATION_WORDING:
             message = message.replace(technical, plain)
-        exc.message = message  # type: ignore[attr-defined]
+        exc.message = printable(message)  # type: ignore[attr-defined]  # it may quote what was typed
 
 
 def _silence_stdout() -> None:

@@ -33,6 +33,11 @@ class InputRecord:
     # conversation: the records --per-thread makes.
     whole_thread: bool = False
 
+    def located(self, problem: str, name: str | None = None) -> str:
+        """``problem`` as a line for people that names the record once (by ``name``, else
+        where it came from): the record's own ``error``, a reader's, names its place already."""
+        return problem if problem == self.error else f"{name or self.source}: {problem}"
+
 
 @dataclass
 class Moderation:

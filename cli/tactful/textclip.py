@@ -21,6 +21,12 @@ def clip(text: str, width: int, at_word: bool = False) -> str:
     return text[:cut] + ELLIPSIS
 
 
+def clip_start(text: str, width: int) -> str:
+    """``text`` in at most ``width`` characters, its start cut to an ellipsis: for names
+    whose end tells them apart (``…ments.txt:12``, where every row starts ``samples/``)."""
+    return text if len(text) <= width else ELLIPSIS + text[len(text) - width + 1:]
+
+
 def plural(count: int, noun: str) -> str:
     """``1 record``, ``2 records``: counts in messages read as English."""
     return f"{count} {noun}" + ("" if count == 1 else "s")

@@ -76,3 +76,30 @@ def test_an_empty_stream_judges_nothing_and_is_not_a_success(cli, ollama_args, f
     assert run.stdout == ""
     assert "the input held no text; nothing was judged" in run.stderr
     assert fake_ollama.chat_requests() == []
+
+
+def test_a_stream_of_blanks_judges_nothing_and_is_not_a_success(cli, ollama_args, fake_ollama):
+    blanks = "  \n\t\n" * 30  # past --first: a check would be due, were there anything to judge
+    run = cli("guard", *ollama_args, "--first", "10", input=blanks)
+    assert run.code == 4, run.stderr
+    assert "the input held no text; nothing was judged" in run.stderr
+    assert fake_ollama.chat_requests() == []
+    assert run.stdout == blanks  # passed through all the same: blanks harm no one
+
+
+def test_bytes_that_are_not_utf8_pass_through_unchanged_and_are_judged_as_replacement_characters(ollama_args, fake_ollama):
+    stream = b"Good morning \xff\xfe everyone, caf\xc3\xa9 and \xe2\x82 crumbs, see you all soon.\n\xc3"
+    done = subprocess.run([sys.executable, "-m", "tactful", "guard", *ollama_args, "--first", "10", "--every", "10"],
+                          input=stream, capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == stream
+    judged = item_text(fake_ollama.chat_requests()[-1])
+    assert judged == stream.decode("utf-8", "surrogateescape").translate({c: "\ufffd" for c in range(0xDC80, 0xDD00)})
+
+
+def test_event_scores_are_rounded_as_in_records(cli, ollama_args, fake_ollama):
+    run = cli("guard", *ollama_args, "--first", "20", "--every", "20", "--events", input=BENIGN)
+    assert run.code == 0, run.stderr
+    scores = [score for line in run.stderr.splitlines() if line.startswith("{")
+              for score in (json.loads(line).get("scores") or {}).values()]
+    assert scores and set(scores) == {0.1}  # 1 - 0.9, not 0.09999999999999998

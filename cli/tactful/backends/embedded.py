@@ -12,6 +12,7 @@ for them, and such a context gives no completions.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import threading
@@ -31,6 +32,8 @@ INSTALL_HINT = "pip install 'tactful[embedded]'"
 # opening of a text is enough to find examples like it). Its default batch size, and
 # small enough that the embedding context costs little memory beside the chat model.
 EMBED_TOKENS = 512
+# Set (to anything but 0) to see llama.cpp's own log on stderr: kernels, model, timings.
+ENV_LLAMA_LOG = "TACTFUL_LLAMA_LOG"
 
 
 class EmbeddedBackend:
@@ -181,6 +184,7 @@ def _load(path: Path, options: dict[str, Any], embedding: bool = False) -> Any:
     """A llama.cpp instance for chat, or for embeddings with ``embedding``."""
     from llama_cpp import Llama
 
+    verbose = _llama_log()
     load_cpu_variants()  # a build with runtime CPU dispatch: its kernels, found where pip put them
 
     threads = int(options.get("num_thread", os.cpu_count() or 2))
@@ -194,11 +198,24 @@ def _load(path: Path, options: dict[str, Any], embedding: bool = False) -> Any:
             n_threads=threads,
             seed=int(options.get("seed", 0)),
             embedding=embedding,
-            verbose=False,
+            verbose=verbose,
             **sizes,
         )
     except (ValueError, RuntimeError) as exc:
         raise BackendError(f"{path}: llama.cpp cannot load this model: {exc}") from None
+
+
+def _llama_log() -> bool:
+    """Let llama.cpp's log through only when asked for (``$TACTFUL_LLAMA_LOG``).
+
+    llama-cpp-python prints that log through its "llama-cpp-python" logger, which lets
+    everything through until a ``Llama`` is made with ``verbose=False``. The CPU kernels
+    are loaded before that, and would say "load_backend: loaded CPU backend from ..." on
+    every run. Errors are printed either way.
+    """
+    verbose = os.environ.get(ENV_LLAMA_LOG, "0") not in ("", "0")
+    logging.getLogger("llama-cpp-python").setLevel(logging.DEBUG if verbose else logging.ERROR)
+    return verbose
 
 
 def _cpu_kernels() -> str:

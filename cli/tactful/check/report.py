@@ -1,4 +1,8 @@
-"""How `tactful check` prints what it found: text, JSON, or GitHub Actions annotations."""
+"""How `tactful check` prints what it found: text, JSON, or GitHub Actions annotations.
+
+Paths, reasons (a model's rationale, which the checked text can steer) and messages are
+made printable in every format: a terminal or a CI log shows them, never obeys them.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TextIO
 
 from tactful.check.findings import Finding, Unjudged
+from tactful.io.console import json_safe, printable
 from tactful.textclip import plural
 
 FORMATS = ("text", "json", "github")
@@ -50,12 +55,12 @@ def write_report(summary: Summary, fmt: str, out: TextIO) -> None:
             level = "error" if finding.failing else "warning"
             out.write(_annotation(level, finding.path, finding.line, finding.col, f"tactful {finding.slug}", finding_message(finding)))
         else:
-            out.write(f"{finding.path}:{finding.line}:{finding.col}: {finding_message(finding)}\n")
+            out.write(printable(f"{finding.path}:{finding.line}:{finding.col}: {finding_message(finding)}") + "\n")
     for unit in summary.unjudged:
         if fmt == "github":
             out.write(_annotation("error", unit.path, unit.line, unit.col, "tactful: not judged", unit.message))
         else:
-            out.write(f"{unit.path}:{unit.line}:{unit.col}: error: {unit.message}\n")
+            out.write(printable(f"{unit.path}:{unit.line}:{unit.col}: error: {unit.message}") + "\n")
     out.write(summary.sentence() + "\n")
 
 
@@ -68,8 +73,7 @@ def _json(summary: Summary, out: TextIO) -> None:
             "failing": summary.failing, "fail_level": summary.fail_level, "baselined": summary.baselined,
         },
     }
-    json.dump(document, out, ensure_ascii=False, indent=2)
-    out.write("\n")
+    out.write(json_safe(json.dumps(document, ensure_ascii=False, indent=2)) + "\n")
 
 
 def _annotation(level: str, path: str, line: int, col: int, title: str, message: str) -> str:
@@ -79,7 +83,8 @@ def _annotation(level: str, path: str, line: int, col: int, title: str, message:
 
 
 def _data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    # printable has written CR and LF as escapes already: a finding stays one line.
+    return printable(text).replace("%", "%25")
 
 
 def _prop(text: str) -> str:

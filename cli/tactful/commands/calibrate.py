@@ -198,7 +198,7 @@ def _from_jsonl(paths: list[str], read: ReadOptions, label_field: str, labels: G
         raw = gold_value(record.data, label_field)
         gold = None if raw is None else labels.slugs(raw)
         if record.error is not None or record.text is None or gold is None:
-            warn(f"{record.source}: {record.error or f'no text or no usable gold label in {label_field!r}'} (skipped)")
+            warn(f"{record.located(record.error or f'no text or no usable gold label in {label_field!r}')} (skipped)")
             continue
         found.append(Labelled(record, gold))
     labels.check(", ".join(paths))
@@ -229,7 +229,7 @@ def _scores(classifier: Classifier, profile: Profile, items: list[Labelled], job
         judge_with = _without(classifier, profile, item.example_id) if item.example_id in in_prompt else classifier
         result = judge_with.classify(item.record)
         if result.moderation.error is not None:
-            warn(f"{item.record.source}: {result.moderation.error} (skipped)")
+            warn(f"{item.record.located(result.moderation.error)} (skipped)")
         elif result.moderation.scores is None:
             raise UsageError(f"the {classifier.backend.name} backend returned no log-probabilities: calibrate needs scores")
         return result.moderation.scores

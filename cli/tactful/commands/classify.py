@@ -258,7 +258,8 @@ def _run(records: Iterable[InputRecord], moderator: Moderator, out: OutputFile |
         total = max(total - out.finished.lines, 0)
     reason = None
     try:
-        with stop_on_signals(), ProgressBar(show_bar, total) as bar, \
+        above = writer.console if isinstance(writer, TableWriter) else None  # the bar stays below the table
+        with stop_on_signals(), ProgressBar(show_bar, total, above) as bar, \
                 closing(moderator.results(records, options.jobs)) as results:
             for result in results:
                 writer.write(result)

@@ -10,6 +10,7 @@ import sys
 from tactful import moderator
 from tactful.backends import Backend
 from tactful.engine.classifier import Classifier
+from tactful.io.console import say
 from tactful.moderator import Moderator, make_backend
 from tactful.settings import Settings
 
@@ -17,7 +18,7 @@ __all__ = ["make_backend", "make_classifier", "open_moderator", "warn"]
 
 
 def warn(message: str) -> None:
-    print(f"tactful: warning: {message}", file=sys.stderr, flush=True)
+    say(f"tactful: warning: {message}", sys.stderr)  # warnings quote file names and file content
 
 
 def make_classifier(settings: Settings, backend: Backend, use_cache: bool = False, check_calibration: bool = True) -> Classifier:

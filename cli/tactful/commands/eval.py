@@ -322,14 +322,16 @@ def _policy_tests(moderator: Moderator, profile: Profile, tests: Labelled, optio
                   console: Console) -> dict[str, Any]:
     results = list(moderator.results(tests.records, options.jobs))
     blocked = {c.slug for c in profile.blocked}
-    failures = []
+    failures, lines = [], []
     for result, expected in zip(results, tests.gold):
         verdict = _policy_verdict(result, expected, blocked, profile.task.mode)
         if verdict:
             failures.append({"id": result.record.id, "text": result.record.text, "problem": verdict})
+            quoted = f": {result.record.text!r}" if result.record.text is not None else ""  # an unreadable case has none
+            lines.append(f"FAIL {result.record.located(verdict, result.record.id)}{quoted}")
     summary = {"file": tests.where, "total": len(results), "failed": len(failures), "failures": failures}
     if not options.json_output:
-        _print_policy(console, summary)
+        _print_policy(console, summary, lines)
     return summary
 
 
@@ -351,9 +353,9 @@ def _policy_verdict(result: Result, expected: list[str] | None, blocked: set[str
     return None
 
 
-def _print_policy(console: Console, summary: dict[str, Any]) -> None:
+def _print_policy(console: Console, summary: dict[str, Any], failures: list[str]) -> None:
     passed = summary["total"] - summary["failed"]
     style = "green" if not summary["failed"] else "red"
     console.print(styled((f"policy tests: {passed}/{summary['total']} passed", style), f" ({summary['file']})"))
-    for failure in summary["failures"]:
-        console.print(f"  FAIL {failure['id']}: {failure['problem']}: {failure['text']!r}", highlight=False)
+    for failure in failures:
+        console.print(f"  {failure}", highlight=False)

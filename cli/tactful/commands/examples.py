@@ -23,7 +23,7 @@ from tactful.commands.common import warn
 from tactful.commands.options import ProfileOpt
 from tactful.errors import EXIT_OK, UsageError
 from tactful.io.atomic import atomic_write_text
-from tactful.io.console import console
+from tactful.io.console import console, say
 from tactful.profile.categories import did_you_mean
 from tactful.profile.edit import (
     check_slug,
@@ -106,7 +106,7 @@ def add(
             f"the bank already holds this text as {same.id} ({_labels(same)}); "
             f"to relabel it, `tactful examples remove {same.id}` and add it again"
         )
-    print(f"added {merge.added[0].id} ({_labels(merge.added[0])}) to {bank_path(profile)}")
+    say(f"added {merge.added[0].id} ({_labels(merge.added[0])}) to {bank_path(profile)}")
     return EXIT_OK
 
 
@@ -146,7 +146,7 @@ def remove(
         return [ex for ex in bank if ex.id not in ids]
 
     edit_bank(bank_path(profile), change)
-    print(f"removed {', '.join(ids)} from {bank_path(profile)}")
+    say(f"removed {', '.join(ids)} from {bank_path(profile)}")
     return EXIT_OK
 
 
@@ -167,7 +167,7 @@ def import_(
     for problem in problems:
         warn(f"{problem} (line skipped)")
     merge = _store(profile, incoming)
-    print(
+    say(
         f"imported {len(merge.added)} example(s) into {bank_path(profile)}; "
         f"{len(merge.duplicates)} duplicate(s) and {len(problems)} bad line(s) skipped"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
 import sys
 from collections.abc import Iterator
 from typing import Annotated, Any, BinaryIO, TextIO
@@ -14,10 +15,14 @@ from tactful.commands.common import open_moderator
 from tactful.commands.options import BackendOpt, HostOpt, ModelOpt, ProfileOpt, RetriesOpt, value
 from tactful.errors import EXIT_FLAGGED, EXIT_OK, EXIT_UNJUDGED, OutputClosed
 from tactful.guard import Event, Guard, GuardOptions
+from tactful.io.console import json_safe, say
 from tactful.records import InputRecord, Moderation
 from tactful.settings import Overrides, resolve
 
 CHUNK = 4096  # bytes read at a time: whatever has arrived, up to this
+# Bytes that are not UTF-8 arrive as lone surrogates (surrogateescape): written out again
+# as the very same bytes, judged as U+FFFD.
+UNDECODABLE = re.compile("[\udc80-\udcff]")
 
 
 def command(
@@ -53,17 +58,19 @@ def command(
     moderator = open_moderator(settings)
     try:
         def judge(text: str) -> Moderation:
-            return moderator.classifier.classify(InputRecord("stream", text, {}, "stdin")).moderation
+            decoded = UNDECODABLE.sub("\ufffd", text)
+            return moderator.classifier.classify(InputRecord("stream", decoded, {}, "stdin")).moderation
 
         guard = Guard(judge, options)
-        return _run(guard, _pieces(sys.stdin.buffer), sys.stdout, sys.stderr, events)
+        return _run(guard, _pieces(sys.stdin.buffer), sys.stdout.buffer, sys.stderr, events)
     finally:
         moderator.close()
 
 
 def _pieces(stream: BinaryIO) -> Iterator[str]:
-    """Text as it arrives: each read returns what is there, decoded without splitting a character."""
-    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    """Text as it arrives: each read returns what is there, decoded without splitting a
+    character; a byte that is not UTF-8 is kept as a lone surrogate (``UNDECODABLE``)."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
     read = getattr(stream, "read1", stream.read)  # read1: what has arrived, without waiting for more
     while chunk := read(CHUNK):
         if text := decoder.decode(chunk):
@@ -72,28 +79,28 @@ def _pieces(stream: BinaryIO) -> Iterator[str]:
         yield tail
 
 
-def _run(guard: Guard, pieces: Iterator[str], out: TextIO, err: TextIO, events: bool) -> int:
+def _run(guard: Guard, pieces: Iterator[str], out: BinaryIO, err: TextIO, events: bool) -> int:
     code = EXIT_OK
     for event in guard.feed(pieces):
         if event.kind == "end" and guard.checks == 0:
             # Nothing arrived to judge: like any run that judged nothing, not a success.
             code = EXIT_UNJUDGED
             if not events:
-                print("tactful: guard: the input held no text; nothing was judged", file=err, flush=True)
+                say("tactful: guard: the input held no text; nothing was judged", err)
         if event.kind == "pass":
             try:
-                out.write(event.text)
+                out.write(event.text.encode("utf-8", "surrogateescape"))  # byte for byte as it came
                 out.flush()
             except BrokenPipeError:
                 raise OutputClosed() from None
             continue
         if events:
-            print(json.dumps(_event_json(event, guard), ensure_ascii=False), file=err, flush=True)
+            print(json_safe(json.dumps(_event_json(event, guard), ensure_ascii=False)), file=err, flush=True)
         if event.kind == "stop":
             assert event.moderation is not None
             code = EXIT_FLAGGED if event.moderation.flagged else EXIT_UNJUDGED
             if not events:
-                print(f"tactful: guard: stopped after {event.offset} characters: {_why(event.moderation)}", file=err, flush=True)
+                say(f"tactful: guard: stopped after {event.offset} characters: {_why(event.moderation)}", err)
     return code
 
 
@@ -109,7 +116,8 @@ def _event_json(event: Event, guard: Guard) -> dict[str, Any]:
     data: dict[str, Any] = {"event": event.kind, "offset": event.offset}
     if event.moderation is not None:
         m = event.moderation
-        data.update(judged=guard.checked, flagged=m.flagged, labels=m.labels, scores=m.scores, error=m.error)
+        # Scores as every record writes them (rounded), not as the arithmetic left them.
+        data.update(judged=guard.checked, flagged=m.flagged, labels=m.labels, scores=m.to_json().get("scores"), error=m.error)
     if event.kind == "end":
         data["checks"] = guard.checks
     return data

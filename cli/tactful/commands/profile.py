@@ -20,7 +20,7 @@ from tactful.bank.store import Example, load_bank
 from tactful.commands.common import warn
 from tactful.commands.options import ProfileOpt, value
 from tactful.errors import EXIT_OK, ConfigError, UsageError
-from tactful.io.console import console, styled
+from tactful.io.console import console, say, styled
 from tactful.paths import user_profile_path
 from tactful.profile.edit import (
     Edit,
@@ -180,7 +180,7 @@ def init(target: Path | None, explicit: Path | None, force: bool) -> int:
         raise UsageError(f"two places to write: {target} and --profile {explicit}; give one")
     path = target or explicit or env_profile() or user_profile_path()
     init_profile(path, force)
-    print(f"wrote {path}")
+    say(f"wrote {path}")
     print("next: `tactful profile show`, then `tactful profile block SLUG` or `tactful profile add SLUG --description \"...\"`")
     return EXIT_OK
 
@@ -196,7 +196,7 @@ def path(explicit: Path | None) -> int:
 def edit(explicit: Path | None, change: Edit, done: str) -> int:
     target = editable_path(explicit)
     edit_profile(target, change)
-    print(f"{done} in {target}")
+    say(f"{done} in {target}")
     return EXIT_OK
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
+from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -92,9 +93,15 @@ def _count_lines(path: str) -> int:
 
 
 class ProgressBar:
-    """A rich progress bar on stderr, or nothing at all when ``enabled`` is false."""
+    """A rich progress bar on stderr, or nothing at all when ``enabled`` is false.
 
-    def __init__(self, enabled: bool, total: int | None) -> None:
+    ``above``: the console of a table printed on the terminal while the bar runs. The bar
+    is then drawn by that console, whose live display clears the bar before each row and
+    draws it again below: drawn on stderr instead, the bar's last frame would be glued to
+    the table's header and stale frames left between its rows.
+    """
+
+    def __init__(self, enabled: bool, total: int | None, above: Console | None = None) -> None:
         self.progress: Progress | None = None
         self.task: TaskID | None = None
         if not enabled:
@@ -103,7 +110,7 @@ class ProgressBar:
             TextColumn("classify", style="bold"), BarColumn(), MofNCompleteColumn(),
             TextColumn("{task.fields[rate]}", markup=False),
             TimeRemainingColumn(), TextColumn("{task.fields[counts]}", markup=False),
-            console=console(stderr=True), transient=True,
+            console=above if above is not None and above.is_terminal else console(stderr=True), transient=True,
         )
         self.task = self.progress.add_task("classify", total=total, rate="", counts="")
 

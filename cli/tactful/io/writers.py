@@ -14,9 +14,9 @@ from rich.table import Table
 from rich.text import Text
 
 from tactful.errors import OutputClosed
-from tactful.io.console import printable
+from tactful.io.console import printable, styled
 from tactful.records import Result
-from tactful.textclip import clip
+from tactful.textclip import clip, clip_start
 
 OUTPUT_FORMATS = ("jsonl", "table")
 
@@ -61,10 +61,11 @@ class TableWriter:
     """A table for people, printed row by row as results arrive (a run can take minutes).
 
     Columns get fixed widths from the console width, so that rows printed one at a time
-    line up under the header printed with the first.
+    line up under the header printed with the first. A long id keeps its end, which tells
+    rows apart (``…ments.txt:12``), where its start is the same on every row.
     """
 
-    FIXED = {"id": 10, "flagged": 7, "labels": 14, "scores": 16}
+    FIXED = {"id": 13, "flagged": 7, "labels": 14, "scores": 16}
 
     def __init__(self, console: Console, scores: bool) -> None:
         self.console = console
@@ -72,8 +73,11 @@ class TableWriter:
         self.columns = ["id", "text", "flagged", "labels", *(["scores"] if scores else []), "note"]
         # The text takes two thirds of what the fixed columns leave, the note the rest.
         free = console.width - sum(self.FIXED[c] + 2 for c in self.columns if c in self.FIXED) - 4
+        # The note gets exactly what is left (a floor of its own would push the row past the
+        # console's width, and rich would squeeze the fixed columns instead: "flagg…").
+        text = max(16, free * 2 // 3)
         self.widths = {**{c: self.FIXED[c] for c in self.columns if c in self.FIXED},
-                       "text": max(16, free * 2 // 3), "note": max(16, free - free * 2 // 3)}
+                       "text": text, "note": max(8, free - text)}
         self.rows = 0
 
     def write(self, result: Result) -> None:
@@ -85,9 +89,11 @@ class TableWriter:
         scores = ", ".join(f"{k} {v:.2f}" for k, v in (m.scores or {}).items())
         # Why a record is not as it looks: its error, else the rationale and what was done
         # to the text (cut, camouflage undone, a second look), as JSONL records say.
-        note = Text(printable(m.error), "red") if m.error else Text(printable("; ".join(filter(None, [m.rationale, *m.notes]))))
-        cells = [printable(result.record.id), printable(clip(" ".join(text.split()), 80)), flag,
-                 printable(", ".join(m.labels)), *([scores] if self.scores else []), note]
+        note = styled((m.error, "red")) if m.error else styled("; ".join(filter(None, [m.rationale, *m.notes])))
+        # Strings are made printable by the console (see io.console), Text by styled; the
+        # id before it is cut, so that the cut sees the width it will have.
+        cells = [clip_start(printable(result.record.id), self.widths["id"]), clip(" ".join(text.split()), 80), flag,
+                 ", ".join(m.labels), *([scores] if self.scores else []), note]
         table = Table(box=None, show_header=self.rows == 0, header_style="bold", pad_edge=False)
         for column in self.columns:
             table.add_column(column, width=self.widths[column], overflow="fold" if column in ("text", "note") else "ellipsis")
