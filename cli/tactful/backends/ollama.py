@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -22,10 +23,15 @@ from tactful.backends.base import (
     token_logprobs,
 )
 from tactful.backends.continuation import read_choices
-from tactful.backends.retry import RetryPolicy, ServerLink
+from tactful.backends.retry import RetryPolicy, ServerLink, excerpt, foreign_answer, looks_like_html
 from tactful.errors import BackendError, HostUnavailable, NoProbabilities, Transient
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
+
+# Statuses that pass: a full queue (Ollama's 503), a proxy in front of a restarting server.
+PASSING_STATUSES = frozenset({429, 502, 503, 504})
+# What a 500 says when it passes (a runner still loading, a timeout); any other 500 repeats.
+PASSING_500 = re.compile(r"timed out|timeout|try again|busy|temporar|still loading", re.IGNORECASE)
 
 
 def resolve_host(host: str | None) -> str:
@@ -66,11 +72,12 @@ class OllamaBackend:
         self.client = ollama.Client(host=self.host, timeout=self._timeout, **extra)
         self.link = ServerLink(f"Ollama at {self.host}", timeout, self.retry, self.not_running)
         self._model_id: str | None = None
+        self._version: str | None = None
 
     # ------------------------------------------------------------ chat
 
     def complete(self, request: ChatRequest) -> Completion:
-        response = self._retrying(lambda: self._chat_once(request))
+        response = self._retrying(lambda: self._chat_once(request), _texts(request.messages))
         return Completion(
             content=response.message.content or "",
             prompt_tokens=response.prompt_eval_count,
@@ -105,7 +112,7 @@ class OllamaBackend:
         def next_tokens(prefill: str) -> Mapping[str, float]:
             nonlocal evaluated
             messages: list[Message] = [*request.messages, {"role": "assistant", "content": prefill}]
-            response = self._retrying(lambda: self._chat(messages, 1, True))
+            response = self._retrying(lambda: self._chat(messages, 1, True), _texts(messages))
             evaluated += response.prompt_eval_count or 0
             entries = token_logprobs(getattr(response, "logprobs", None))
             if not entries:
@@ -136,34 +143,46 @@ class OllamaBackend:
 
     def embed(self, texts: list[str]) -> list[list[float]]:
         """One vector per text from this model, through Ollama's /api/embed."""
-        response = self._retrying(lambda: self.client.embed(model=self.model, input=texts))
+        response = self._retrying(lambda: self.client.embed(model=self.model, input=texts), texts)
         return [list(vector) for vector in response.embeddings]
 
     # ------------------------------------------------------------ errors
 
-    def _retrying(self, request: Callable[[], Any]) -> Any:
-        return self.link.retrying(lambda: self.link.call(lambda: self._answer(request)))
+    def _retrying(self, request: Callable[[], Any], sent: Sequence[str] = ()) -> Any:
+        """``request`` retried while its faults pass; no text of ``sent`` is quoted in an error."""
+        return self.link.retrying(lambda: self.link.call(lambda: self._answer(request, sent)))
 
-    def _answer(self, request: Callable[[], Any]) -> Any:
+    def _answer(self, request: Callable[[], Any], sent: Sequence[str]) -> Any:
         """One client call; an error status becomes BackendError or Transient."""
         try:
             return request()
         except ollama.ResponseError as exc:
-            raise self._response_error(exc) from None
+            raise self._response_error(exc, sent) from None
+        except ValueError:  # the client could not parse a 200 answer: JSON of another API, or none
+            raise BackendError(f"Ollama at {self.host} answered in terms that are not Ollama's API: "
+                               f"is this an Ollama server? (check --host)") from None
 
-    def _response_error(self, exc: ollama.ResponseError) -> Exception:
-        if exc.status_code == 404 and "not found" in str(exc.error).lower():
+    def _response_error(self, exc: ollama.ResponseError, sent: Sequence[str]) -> Exception:
+        status, said = exc.status_code, str(exc.error)
+        if looks_like_html(said):  # Ollama's errors are JSON; a page comes from something else
+            return BackendError(foreign_answer(f"the server at {self.host}", status, "text/html", said, "an Ollama server"))
+        quoted = excerpt(said, sent)
+        if status == 404 and "not found" in said.lower():
             return BackendError(
                 f"model '{self.model}' is not available on Ollama at {self.host}: "
                 f"run `ollama pull {self.model}` (or pick another with {self.model_setting})"
             )
-        if exc.status_code in (400, 500) and "image" in str(exc.error).lower():
+        if status in (400, 500) and "image" in said.lower():
             # An older Ollama that lists no capabilities finds out at the first image.
-            return BackendError(f"Ollama at {self.host} could not show model '{self.model}' an image: {exc.error} "
+            return BackendError(f"Ollama at {self.host} could not show model '{self.model}' an image: {quoted} "
                                 f"(choose a vision model with {self.model_setting}, such as {VISION_MODELS})")
-        if exc.status_code in (429, 500, 502, 503, 504):
-            return Transient(f"Ollama answered {exc.status_code}: {exc.error}")
-        return BackendError(f"Ollama at {self.host} refused the request ({exc.status_code}): {exc.error}")
+        if status in PASSING_STATUSES or (status == 500 and PASSING_500.search(said)):
+            return Transient(f"Ollama answered {status}: {quoted}")
+        if status == 500:
+            # Ollama's 500s are mostly fixed failures (a template error, an option of the
+            # wrong type, a runner that crashed): trying again fails the same way.
+            return BackendError(f"Ollama at {self.host} failed on model '{self.model}' (500): {quoted}")
+        return BackendError(f"Ollama at {self.host} refused the request ({status}): {quoted}")
 
     def not_running(self) -> HostUnavailable:
         return HostUnavailable(
@@ -191,15 +210,34 @@ class OllamaBackend:
         return None
 
     def info(self) -> BackendInfo:
-        try:
-            version = httpx.get(f"{self.host}/api/version", timeout=self._timeout).json().get("version")
-            names = [m.model for m in self.client.list().models]
-        except (httpx.HTTPError, ConnectionError, ValueError, ollama.ResponseError):
-            raise self.not_running() from None
+        version = self.version()
+        names = [m.model for m in self._retrying(self.client.list).models]
         present = any(n in (self.model, f"{self.model}:latest") for n in names if n)
         detail = "" if present else f"pull it with `ollama pull {self.model}`"
         return BackendInfo("ollama", self.host, version, self.model, present, detail)
 
+    def version(self) -> str:
+        """The server's version, asked once (the client has no call for /api/version)."""
+        if self._version is None:
+            self._version = self.link.retrying(lambda: self.link.call(self._read_version))
+        return self._version
+
+    def _read_version(self) -> str:
+        response = self.client._client.get("/api/version")
+        if response.status_code in PASSING_STATUSES:
+            raise Transient(f"Ollama answered {response.status_code} to /api/version")
+        try:
+            version = response.json().get("version") if response.status_code == 200 else None
+        except (ValueError, AttributeError):  # not JSON, or JSON that is not an object
+            version = None
+        if not isinstance(version, str):
+            raise BackendError(foreign_answer(f"the server at {self.host}", response.status_code,
+                                              response.headers.get("content-type", ""), response.text, "an Ollama server"))
+        return version
+
     def close(self) -> None:
         self.client._client.close()
 
+
+def _texts(messages: Sequence[Message]) -> list[str]:
+    return [message["content"] for message in messages]
