@@ -24,6 +24,8 @@ NextTokens = Callable[[str], Mapping[str, float]]
 # mass: below it, their share cannot move a decision.
 MAX_DEPTH = 4
 MIN_MASS = 1e-3
+# The values of a boolean, as they follow a key's colon.
+BOOLEANS = (" true", " false")
 
 
 def read_choices(next_tokens: NextTokens, opening: str, choices: Sequence[str]) -> dict[str, float]:
@@ -32,11 +34,24 @@ def read_choices(next_tokens: NextTokens, opening: str, choices: Sequence[str]) 
     Raises AnswerError when no listed alternative starts any choice: the model would not
     answer in the contract's terms, which is what a broken sampled answer meant before.
     """
-    mass = _walk(next_tokens, opening, {choice: choice for choice in choices}, 1.0, 0)
+    mass = _mass(next_tokens, opening, choices)
     total = sum(mass.values())
     if total <= 0:
         raise AnswerError(f"none of the likeliest next tokens after {opening!r} starts {' or '.join(map(repr, choices))}")
     return {choice: mass.get(choice, 0.0) / total for choice in choices}
+
+
+def value_mass(next_tokens: NextTokens, opening: str, choices: Sequence[str]) -> float:
+    """How much of the probability after ``opening`` goes to writing one of ``choices``.
+
+    Near 1 where the server continues the opening and the model answers in its terms;
+    near 0 where the model writes something else, such as a new answer from its start.
+    """
+    return sum(_mass(next_tokens, opening, choices).values())
+
+
+def _mass(next_tokens: NextTokens, opening: str, choices: Sequence[str]) -> dict[str, float]:
+    return _walk(next_tokens, opening, {choice: choice for choice in choices}, 1.0, 0)
 
 
 def _walk(next_tokens: NextTokens, prefill: str, left: Mapping[str, str], weight: float, depth: int) -> dict[str, float]:
