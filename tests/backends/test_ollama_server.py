@@ -187,3 +187,33 @@ def test_a_500_the_fake_scripts_reaches_the_client_as_ollama_sends_it(fake_ollam
     with pytest.raises(ollama.ResponseError) as exc:
         ollama.Client(host=fake_ollama.url).chat(model=MODEL, messages=[{"role": "user", "content": '{"text": "x"}'}])
     assert exc.value.status_code == 500
+
+
+# ------------------------------------------------------------ doctor: what to know before trusting scores
+
+
+def test_doctor_reports_version_continuation_logprobs_and_context(cli, ollama_args, fake_ollama):
+    run = cli("doctor", *ollama_args)
+    assert run.code == 0, run.stdout
+    assert f"backend ollama: {fake_ollama.url} version 0.33.1" in run.stdout
+    assert f"ok  model {MODEL}: log-probabilities: the top 20 come back for each token" in run.stdout
+    assert f"ok  model {MODEL}: continues a partial answer: yes" in run.stdout
+    assert "context: num_ctx 4096 sent, grown for a longer prompt up to 32768" in run.stdout
+
+
+def test_doctor_warns_where_scores_are_read_another_way(cli, ollama_args, fake_ollama):
+    fake_ollama.continues = False
+    run = cli("doctor", *ollama_args)
+    assert run.code == 0, run.stdout
+    assert f"warn  model {MODEL}: continues a partial answer: no (its template opens a new turn after it); " \
+           "the answer is sampled, held to its schema" in run.stdout
+
+
+def test_doctor_on_an_old_server_says_what_it_lacks(cli, ollama_args, fake_ollama):
+    fake_ollama.version = "0.12.3"
+    run = cli("doctor", *ollama_args)
+    assert run.code == 0, run.stdout
+    said = " ".join(run.stdout.split())
+    assert "warn model fake-model:1b: Ollama 0.12.3 cuts a prompt longer than num_ctx silently" in said
+    assert "warn model fake-model:1b: log-probabilities: none, so the sampled answer decides, without scores: " \
+           "Ollama 0.12.3" in said and "they came in 0.12.11" in said

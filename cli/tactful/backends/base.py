@@ -90,6 +90,14 @@ class Probe:
 
 
 @dataclass(frozen=True)
+class Fact:
+    """One thing a user should know before trusting scores, and what tactful does about it."""
+
+    ok: bool  # False: scores are read another way, or not at all (a warning, not a failure)
+    text: str
+
+
+@dataclass(frozen=True)
 class BackendInfo:
     """What `doctor` reports about a backend."""
 
@@ -99,6 +107,7 @@ class BackendInfo:
     model: str
     model_present: bool
     detail: str = ""
+    facts: tuple[Fact, ...] = ()
 
 
 class Embedder(Protocol):

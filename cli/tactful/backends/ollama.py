@@ -18,6 +18,7 @@ from tactful.backends.base import (
     BackendInfo,
     ChatRequest,
     Completion,
+    Fact,
     Message,
     Probe,
     ProbeRequest,
@@ -32,8 +33,9 @@ DEFAULT_HOST = "http://127.0.0.1:11434"
 
 # Statuses that pass: a full queue (Ollama's 503), a proxy in front of a restarting server.
 PASSING_STATUSES = frozenset({429, 502, 503, 504})
-# The first version that returns log-probabilities.
+# The first versions that return log-probabilities, and that understand truncate: false.
 LOGPROBS_SINCE = (0, 12, 11)
+TRUNCATE_SINCE = (0, 12, 4)
 # The self-test (``continues_answer``): a question with a plain answer, asked as a probe asks.
 SELF_TEST: list[Message] = [
     {"role": "system", "content": 'Say whether the text is a question. Answer with JSON only: {"question": true} '
@@ -308,7 +310,29 @@ class OllamaBackend:
         names = [m.model for m in self._retrying(self.client.list).models]
         present = any(n in (self.model, f"{self.model}:latest") for n in names if n)
         detail = "" if present else f"pull it with `ollama pull {self.model}`"
-        return BackendInfo("ollama", self.host, version, self.model, present, detail)
+        facts = self._facts(version) if present else ()
+        return BackendInfo("ollama", self.host, version, self.model, present, detail, facts)
+
+    def _facts(self, version: str) -> tuple[Fact, ...]:
+        """What decides how far scores from this server and model can be trusted (for doctor)."""
+        facts = []
+        if _version_tuple(version) < TRUNCATE_SINCE:
+            facts.append(Fact(False, f"Ollama {version} cuts a prompt longer than num_ctx silently (truncate: false came "
+                                     "in 0.12.4): tactful sizes num_ctx for each prompt and checks the count evaluated"))
+        try:
+            continues = self.continues_answer()
+        except NoProbabilities as exc:
+            facts.append(Fact(False, f"log-probabilities: none, so the sampled answer decides, without scores: {exc}"))
+        else:
+            facts.append(Fact(True, "log-probabilities: the top 20 come back for each token"))
+            facts.append(Fact(True, "continues a partial answer: yes; scores are read right after the answer's opening")
+                         if continues else
+                         Fact(False, "continues a partial answer: no (its template opens a new turn after it); "
+                                     "the answer is sampled, held to its schema, and scores read from its tokens"))
+        limit = self.window.limit()
+        facts.append(Fact(True, f"context: num_ctx {self.window.size} sent, grown for a longer prompt up to {limit} "
+                                "(the model's own); a text that cannot fit is that record's error, never cut"))
+        return tuple(facts)
 
     def version(self) -> str:
         """The server's version, asked once (the client has no call for /api/version)."""
