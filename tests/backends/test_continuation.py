@@ -69,3 +69,25 @@ def test_alternatives_that_write_the_same_text_add_their_probabilities():
     assert {text: math.exp(lp) for text, lp in token.top.items()} == pytest.approx({" true": 0.75, " false": 0.2, "\ufffd": 0.03})
     probabilities = {text: math.exp(lp) for text, lp in token.top.items()}
     assert read_choices(lambda prefill: probabilities, "{", (" true", " false"))[" true"] == pytest.approx(0.75 / 0.95)
+
+
+def test_a_space_a_renderer_trimmed_from_the_prefill_and_the_model_writes_again_still_counts():
+    # Following ' ' (which starts both values), the server is sent '{"flagged": ' but its
+    # renderer trims the space, so the model writes ' true' with its space once more.
+    next_tokens, asked = server({
+        '{"flagged":': {" ": 0.9, " true": 0.05, " false": 0.05},
+        '{"flagged": ': {" true": 0.6, " false": 0.4},
+    })
+    got = read_choices(next_tokens, '{"flagged":', (" true", " false"))
+    assert got == pytest.approx({" true": 0.05 + 0.9 * 0.6, " false": 0.05 + 0.9 * 0.4})
+    assert asked == ['{"flagged":', '{"flagged": ']
+
+
+def test_inside_a_value_a_space_still_counts():
+    # After '{"category": "self' a token ' harm' writes "self harm", which is no slug.
+    next_tokens, _ = server({
+        '{"category":': {' "self': 1.0},
+        '{"category": "self': {"-harm": 0.5, " harm": 0.3, "-help": 0.2},
+    })
+    got = read_choices(next_tokens, '{"category":', (' "self-harm"', ' "self-help"'))
+    assert got == pytest.approx({' "self-harm"': 0.5 / 0.7, ' "self-help"': 0.2 / 0.7})

@@ -58,7 +58,8 @@ def _walk(next_tokens: NextTokens, prefill: str, left: Mapping[str, str], weight
     """Mass per choice below ``prefill``; ``left`` maps each choice to its unwritten rest."""
     mass: dict[str, float] = {}
     for token, p in next_tokens(prefill).items():
-        rests = {choice: rest for choice, r in left.items() if (rest := _after(r, token)) is not None}
+        rests = {choice: rest for choice, r in left.items()
+                 if (rest := _after(r, token, r.lstrip() == choice.lstrip())) is not None}
         if len(rests) == 1 or (rests and all(rest == "" for rest in rests.values())):
             choice = next(iter(rests))
             mass[choice] = mass.get(choice, 0.0) + weight * p
@@ -68,16 +69,20 @@ def _walk(next_tokens: NextTokens, prefill: str, left: Mapping[str, str], weight
     return mass
 
 
-def _after(rest: str, token: str) -> str | None:
+def _after(rest: str, token: str, at_start: bool) -> str | None:
     """What is left of ``rest`` once ``token`` is written, or None if the token leaves it.
 
-    A token that does not begin with whitespace may drop the value's leading space; a
-    token that writes the rest and more (`` true}``) completes it.
+    Before a value (``at_start``) whitespace means nothing in JSON: a token may drop the
+    value's leading space, or bring one back that a server's renderer trimmed from the end
+    of the prefill (the model then writes it again). Inside a value every character counts.
+    A token that writes the rest and more (`` true}``) completes it.
     """
+    if at_start:
+        rest, token = rest.lstrip(), token.lstrip()
+        if not token:  # whitespace only: still before the value
+            return rest
     if not token:
         return None
-    if not token[0].isspace():
-        rest = rest.lstrip()
     if rest.startswith(token):
         return rest[len(token):]
     if rest and token.startswith(rest):
