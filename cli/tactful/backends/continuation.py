@@ -77,12 +77,12 @@ def _after(rest: str, token: str, at_start: bool) -> str | None:
     of the prefill (the model then writes it again). Inside a value every character counts.
     A token that writes the rest and more (`` true}``) completes it.
     """
-    if at_start:
-        rest, token = rest.lstrip(), token.lstrip()
-        if not token:  # whitespace only: still before the value
-            return rest
-    if not token:
+    if not token or (token.isspace() and not rest.startswith(token)):
+        # Whitespace other than the value's own leading space ('\n' before ' true') is left
+        # out: following it would cost a request for a sliver of mass.
         return None
+    if at_start and not token.isspace():
+        rest, token = rest.lstrip(), token.lstrip()
     if rest.startswith(token):
         return rest[len(token):]
     if rest and token.startswith(rest):
