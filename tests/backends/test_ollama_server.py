@@ -172,6 +172,17 @@ def test_ollama_0_12_4_refusing_think_is_asked_again_without_it(cli, ollama_args
 # ------------------------------------------------------------ the stand-in's other answers
 
 
+def test_an_embedding_model_not_pulled_is_one_line_naming_the_setting(cli, ollama_args, fake_ollama, tmp_path):
+    (tmp_path / "bank.jsonl").write_text("".join(json.dumps(example) + "\n" for example in EXAMPLES))
+    profile = tmp_path / "similar.toml"
+    profile.write_text('version = 1\nexamples = "bank.jsonl"\n[model]\nembedding = "no-such-embed"\n'
+                       '[task]\nexample_selection = "similar"\n[categories.toxicity]\nblocked = true\n')
+    run = cli("classify", *ollama_args, "-p", str(profile), input="hello\n")
+    assert run.code == 3
+    assert run.stderr.strip() == (f"tactful: error: model 'no-such-embed' is not available on Ollama at {fake_ollama.url}: "
+                                  "run `ollama pull no-such-embed` (or pick another with model.embedding)")
+
+
 def test_an_unknown_embedding_model_is_a_404(fake_ollama):
     import ollama
 
