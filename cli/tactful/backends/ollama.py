@@ -116,7 +116,7 @@ class OllamaBackend:
             try:
                 response = self._retrying(lambda: self._chat_once(messages, max_tokens, logprobs, schema, num_ctx), texts)
             except _DoesNotFit:  # the server refused what would have been cut (truncate: false)
-                self.window.grow(num_ctx, needed)
+                self.window.grow(num_ctx)  # the estimate was low: the server's count decides
                 continue
             except _ThinkRefused:  # Ollama 0.12.4 refuses think=false for a model without thinking
                 self._send_think = False
@@ -124,7 +124,7 @@ class OllamaBackend:
             if (response.prompt_eval_count or 0) + max_tokens > num_ctx:
                 # The prompt filled the context: a server that ignores truncate: false (older
                 # than 0.12.4) may have dropped messages from it. Ask again in a larger one.
-                self.window.grow(num_ctx, needed)
+                self.window.grow(num_ctx)
                 continue
             return response
 
