@@ -30,6 +30,8 @@ KEYWORDS = {
 
 def item_text(body: dict[str, Any]) -> str:
     """The text tactful framed in the last user message (a whole thread: its messages joined)."""
+    if not any(m["role"] == "user" for m in body["messages"]):
+        return ""  # the server dropped it to fit num_ctx: the model judges no text
     thread = framed(body, "thread")
     if thread is not None:
         return " / ".join(thread)
@@ -45,7 +47,7 @@ def item_context(body: dict[str, Any]) -> list[str]:
 
 def framed(body: dict[str, Any], key: str) -> Any:
     """The value of a ``{"key": ...}`` line of the last user message, or None."""
-    content = next(m["content"] for m in reversed(body["messages"]) if m["role"] == "user")
+    content = next((m["content"] for m in reversed(body["messages"]) if m["role"] == "user"), "")
     match = re.search(rf'^\{{"{key}": (.*)\}}$', content, re.MULTILINE)
     return json.loads(match.group(1)) if match else None
 
@@ -68,7 +70,7 @@ def model_labels(body: dict[str, Any]) -> list[str]:
 
 def item_images(body: dict[str, Any]) -> list[str]:
     """The base64 images shown with the last user message."""
-    return next(m.get("images") or [] for m in reversed(body["messages"]) if m["role"] == "user")
+    return next((m.get("images") or [] for m in reversed(body["messages"]) if m["role"] == "user"), [])
 
 
 def image_is_red(encoded: str) -> bool:
@@ -149,6 +151,27 @@ def model_view(body: dict[str, Any]) -> dict[str, Any]:
     return {**body, "messages": body["messages"][:-1], "format": {"type": "object", "properties": properties}}
 
 
+SELF_TEST_OPENING = '{"question":'
+
+
+def is_self_test(body: dict[str, Any]) -> bool:
+    """The backend's question whether the model continues a partial answer (not a judged text)."""
+    return (prefill_of(body) or "").startswith(SELF_TEST_OPENING)
+
+
+def count_tokens(messages: list[dict[str, Any]]) -> int:
+    """The fake tokenizer's count for a rendered conversation: pieces, and 4 per message."""
+    return sum(len(_PIECES.findall(m["content"])) + 4 for m in messages)
+
+
+def version_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split(".")[:3])
+
+
+def error_response(status: int, message: str) -> Response:
+    return Response(json.dumps({"error": message}), status=status, content_type="application/json")
+
+
 def blocked_from(labels: list[str]) -> set[str]:
     # In binary mode the schema does not name categories; the system prompt does.
     return set(labels) - {"negative-sentiment"}
@@ -165,6 +188,18 @@ class FakeOllama:
     logprobs: bool = True
     # What /api/show lists; None plays an Ollama older than 0.6.4, which lists nothing.
     capabilities: list[str] | None = field(default_factory=lambda: ["completion"])
+    # What /api/version says; it decides which fields the server understands (logprobs
+    # from 0.12.11, truncate from 0.12.4; 0.12.4 itself refuses think for this model).
+    version: str = "0.33.1"
+    # False plays a template that closes the turn after a final assistant message and
+    # opens a new one (gemma4, glm-4.6, the chatml or llama3-instruct of a bare GGUF).
+    continues: bool = True
+    # The model's own context length, and the num_ctx a request without one gets.
+    context_length: int = 32768
+    default_num_ctx: int = 4096
+    embedding_models: list[str] = field(default_factory=lambda: ["fake-embed", "nomic-embed-text"])
+    # What each chat request evaluated: its messages after any truncation at num_ctx.
+    evaluated: list[list[dict[str, Any]]] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -173,13 +208,18 @@ class FakeOllama:
     def install(self) -> None:
         self.server.expect_request("/api/chat", method="POST").respond_with_handler(self._chat)
         self.server.expect_request("/api/tags", method="GET").respond_with_handler(self._tags)
-        self.server.expect_request("/api/version", method="GET").respond_with_json({"version": "0.33.1"})
+        self.server.expect_request("/api/version", method="GET").respond_with_handler(
+            lambda request: Response(json.dumps({"version": self.version}), content_type="application/json"))
         self.server.expect_request("/api/embed", method="POST").respond_with_handler(self._embed)
         self.server.expect_request("/api/show", method="POST").respond_with_handler(self._show)
 
     def chat_requests(self) -> list[dict[str, Any]]:
-        """The requests that judged a text (not the question naming a binary flag's category)."""
-        return [r for r in self.requests if "messages" in r and not is_naming(r)]
+        """The requests that judged a text (not the question naming a binary flag's category,
+        nor the self-test that asks whether the model continues a partial answer)."""
+        return [r for r in self.requests if "messages" in r and not is_naming(r) and not is_self_test(r)]
+
+    def self_test_requests(self) -> list[dict[str, Any]]:
+        return [r for r in self.requests if "messages" in r and is_self_test(r)]
 
     def naming_requests(self) -> list[dict[str, Any]]:
         return [r for r in self.requests if "messages" in r and is_naming(r)]
@@ -197,23 +237,71 @@ class FakeOllama:
         body, unknown = self._received(request)
         if unknown is not None:
             return unknown
+        refused = self._refusal(body)
+        if refused is not None:
+            return refused
+        body, evaluated = self._fitted(body)
+        # A template that opens a new turn: the model answers from its start, the prefill
+        # ignored, as a whole answer under the conversation (no schema: the probe sends none).
+        asked = body if self.continues else model_view(body)
         view = model_view(body)
-        if self.responder is not None:
+        if self.responder is not None and not is_self_test(body):
             out = self.responder(view)
             if isinstance(out, Response):
-                return continued(out, body) if prefill_of(body) is not None and out.status_code == 200 else out
+                return self._continued(out, asked, evaluated) if out.status_code == 200 else out
             content = out
         else:
             content = json.dumps(answer_for_schema(view["format"], model_labels(view)))
-        logprobs = synthetic_logprobs(content, body.get("top_logprobs", 0)) if body.get("logprobs") and self.logprobs else None
-        return continued(chat_response(body["model"], content, logprobs), body)
+        logprobs = synthetic_logprobs(content, body.get("top_logprobs", 0)) if self._gives_logprobs(body) else None
+        return self._continued(chat_response(body["model"], content, logprobs), asked, evaluated)
+
+    def _continued(self, response: Response, body: dict[str, Any], evaluated: int | None) -> Response:
+        out = continued(response, body)
+        if evaluated is not None:  # a truncated prompt: the server counts what it kept
+            answer = json.loads(out.get_data())
+            out = Response(json.dumps({**answer, "prompt_eval_count": evaluated}), content_type="application/json")
+        return out
+
+    def _gives_logprobs(self, body: dict[str, Any]) -> bool:
+        return bool(body.get("logprobs")) and self.logprobs and version_tuple(self.version) >= (0, 12, 11)
+
+    def _refusal(self, body: dict[str, Any]) -> Response | None:
+        """Ollama 0.12.4 asks for the thinking capability whenever ``think`` is set; from
+        0.12.4, ``truncate: false`` makes a prompt longer than num_ctx an error."""
+        thinks = "thinking" in (self.capabilities or [])
+        if self.version == "0.12.4" and "think" in body and not thinks:
+            return error_response(400, f'"registry.ollama.ai/library/{body["model"]}" does not support thinking')
+        too_long = count_tokens(body["messages"]) > self._num_ctx(body)
+        if too_long and body.get("truncate") is False and version_tuple(self.version) >= (0, 12, 4):
+            return error_response(400, "the prompt is longer than the context length currently available to the model; "
+                                       "shorten the prompt, adjust the context length in settings, or use a model with "
+                                       "a longer context length")
+        return None
+
+    def _num_ctx(self, body: dict[str, Any]) -> int:
+        return min((body.get("options") or {}).get("num_ctx") or self.default_num_ctx, self.context_length)
+
+    def _fitted(self, body: dict[str, Any]) -> tuple[dict[str, Any], int | None]:
+        """The request as evaluated in num_ctx tokens: Ollama drops the earliest non-system
+        messages, always keeping the last. Also the kept count, when messages were dropped."""
+        messages, num_ctx = body["messages"], self._num_ctx(body)
+        self.evaluated.append(messages)
+        if count_tokens(messages) <= num_ctx:
+            return body, None
+        system = [m for m in messages if m["role"] == "system"]
+        rest = [m for m in messages if m["role"] != "system"]
+        while len(rest) > 1 and count_tokens(system + rest) > num_ctx:
+            rest = rest[1:]
+        kept = system + rest
+        self.evaluated[-1] = kept
+        return {**body, "messages": kept}, count_tokens(kept)
 
     def _show(self, request: Request) -> Response:
         _, unknown = self._received(request)
         if unknown is not None:
             return unknown
         shown: dict[str, Any] = {"modelfile": "", "parameters": "", "template": "{{ .Prompt }}",
-                                 "details": {"format": "gguf", "family": "fake"}, "model_info": {"general.architecture": "fake"},
+                                 "details": {"format": "gguf", "family": "fake"}, "model_info": {"general.architecture": "fake", "fake.context_length": self.context_length},
                                  "modified_at": "2026-11-01T00:00:00Z"}
         if self.capabilities is not None:
             shown["capabilities"] = self.capabilities
@@ -227,6 +315,8 @@ class FakeOllama:
     def _embed(self, request: Request) -> Response:
         body = json.loads(request.data)
         self.requests.append(body)
+        if body.get("model") not in [*self.models, *self.embedding_models]:
+            return error_response(404, f'model "{body.get("model")}" not found, try pulling it first')
         inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
         return Response(json.dumps({"model": body["model"], "embeddings": [bag_of_words(t) for t in inputs]}),
                         content_type="application/json")
@@ -236,22 +326,40 @@ class FakeOllama:
 _PIECES = re.compile(r" ?\w+| ?[^\w\s]|\s+")
 # How sure the fake model is of each answer value: what a real server reports alongside it.
 CONFIDENCE = 0.9
+# The listed alternatives carry this much of the mass; the rest of the vocabulary has the
+# remainder, so they do not sum to 1, as a softmax over the whole vocabulary does not.
+LISTED = 0.95
+# Tokens that start no answer value of any test's contract (digits, punctuation, capitals,
+# and two byte pieces that both show as U+FFFD: the same text from different token ids).
+FILLERS = [("\n", None), (" 0", None), (" 1", None), ("0", None), ("1", None), (" ?", None), (" !", None),
+           (" .", None), (" ...", None), (" -", None), (" [", None), (" {", None), (" (", None),
+           ("\ufffd", [0xE2]), ("\ufffd", [0xF0]), (" N", None), (" Y", None)]
+FILLER_MASS = 0.002
 
 
 def synthetic_logprobs(content: str, top: int) -> list[dict[str, Any]]:
     """Per-token log-probabilities as Ollama returns them: the answer is the likeliest path.
 
-    At a boolean the other value gets the rest of the mass, so scores are 0.9 or 0.1.
+    At a boolean the other value gets the rest of the mass, so scores are 0.9 or 0.1, and
+    the chosen value is written by two token ids (the same text), so its mass is split in
+    two entries, as a real vocabulary's duplicates are. Up to ``top`` alternatives (20).
     """
     entries = []
     for piece in _PIECES.findall(content):
-        chosen = math.log(CONFIDENCE) if piece.strip() in ("true", "false") else 0.0
-        alternatives = [{"token": piece, "logprob": chosen}]
-        if piece.strip() in ("true", "false"):
-            other = piece.replace("true", "false") if "true" in piece else piece.replace("false", "true")
-            alternatives.append({"token": other, "logprob": math.log(1 - CONFIDENCE)})
-        entries.append({"token": piece, "logprob": chosen, "top_logprobs": alternatives[: max(top, 1)]})
+        alternatives = _alternatives(piece)
+        entries.append({**alternatives[0], "top_logprobs": alternatives[: max(top, 1)]})
     return entries
+
+
+def _alternatives(piece: str) -> list[dict[str, Any]]:
+    if piece.strip() in ("true", "false"):
+        other = piece.replace("true", "false") if "true" in piece else piece.replace("false", "true")
+        listed = [(piece, CONFIDENCE * LISTED * 2 / 3), (piece, CONFIDENCE * LISTED / 3), (other, (1 - CONFIDENCE) * LISTED)]
+    else:
+        listed = [(piece, LISTED)]
+    entries = [{"token": text, "logprob": math.log(p), "bytes": list(text.encode())} for text, p in listed]
+    return entries + [{"token": text, "logprob": math.log(FILLER_MASS), "bytes": raw or list(text.encode())}
+                      for text, raw in FILLERS]
 
 
 def chat_response(model: str, content: str, logprobs: list[dict[str, Any]] | None = None) -> Response:
@@ -268,7 +376,7 @@ def chat_response(model: str, content: str, logprobs: list[dict[str, Any]] | Non
         "eval_count": 6,
         "eval_duration": 400_000,
     }
-    if logprobs is not None:
+    if logprobs:  # omitted when empty: no entry comes for end-of-sequence or a token with no text
         body["logprobs"] = logprobs
     return Response(json.dumps(body), content_type="application/json")
 
@@ -279,9 +387,7 @@ def continued(response: Response, body: dict[str, Any]) -> Response:
     Like a model asked to continue: the tokens after the prefill, at most ``num_predict``.
     Where the answer's tokens do not line up with the prefill, the rest is re-split.
     """
-    prefill = prefill_of(body)
-    if prefill is None:
-        return response
+    prefill = prefill_of(body) or ""
     whole = json.loads(response.get_data())
     content = whole["message"]["content"]
     tokens = whole.get("logprobs")

@@ -34,8 +34,9 @@ Internal, never seen as such:
 - ``AnswerError``: caught by ``Classifier.classify``, which writes it into that record's
   ``error`` field; the run goes on.
 - ``NoProbabilities``: raised by a backend's ``probe`` when the server gives no
-  log-probabilities (Ollama before 0.12.11); the classifier falls back to the sampled
-  answer for the rest of the run and says so once.
+  log-probabilities (Ollama before 0.12.11) or the model does not continue a partial
+  answer (its template opens a new turn); the classifier falls back to the sampled
+  answer for the rest of the run and says why once.
 - ``Transient``: caught by ``backends.retry.with_retries``, which waits and tries again;
   a server backend's ``ServerLink`` turns the last one into a ``HostUnavailable``.
 - ``ImageError``: raised by ``tactful.io.images``; the readers write it into that

@@ -126,8 +126,9 @@ def test_a_sampled_answer_outside_the_contract_is_an_error(cli, ollama_args, fak
     moderation = run.records[0]["moderation"]
     assert moderation["flagged"] is None
     assert moderation["error"].startswith("invalid answer from model: ")
-    # the probe that found no log-probabilities, then the answer asked twice
-    assert len(fake_ollama.chat_requests()) == 3
+    # the self-test found no log-probabilities before the first record; the answer asked twice
+    assert len(fake_ollama.self_test_requests()) == 1
+    assert len(fake_ollama.chat_requests()) == 2
 
 
 def test_the_plain_prompt_variant_is_only_for_benchmarks(cli, ollama_args, fake_ollama):

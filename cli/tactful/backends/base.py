@@ -10,6 +10,7 @@ prompts or banks, so nothing here imports from ``tactful.engine``, ``tactful.ban
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypedDict, runtime_checkable
@@ -89,6 +90,14 @@ class Probe:
 
 
 @dataclass(frozen=True)
+class Fact:
+    """One thing a user should know before trusting scores, and what tactful does about it."""
+
+    ok: bool  # False: scores are read another way, or not at all (a warning, not a failure)
+    text: str
+
+
+@dataclass(frozen=True)
 class BackendInfo:
     """What `doctor` reports about a backend."""
 
@@ -98,6 +107,7 @@ class BackendInfo:
     model: str
     model_present: bool
     detail: str = ""
+    facts: tuple[Fact, ...] = ()
 
 
 class Embedder(Protocol):
@@ -152,14 +162,27 @@ def token_logprobs(entries: Iterable[Any] | None) -> list[TokenLogprob] | None:
     ``token``, ``logprob`` and ``top_logprobs``, a list of ``{token, logprob}``.
     """
     parsed = [
-        TokenLogprob(
-            token=entry["token"],
-            logprob=entry["logprob"],
-            top={alt["token"]: alt["logprob"] for alt in entry.get("top_logprobs") or []},
-        )
+        TokenLogprob(token=entry["token"], logprob=entry["logprob"], top=alternatives(entry.get("top_logprobs") or []))
         for entry in entries or []
     ]
     return parsed or None
+
+
+def alternatives(entries: Iterable[Any]) -> dict[str, float]:
+    """Alternatives by text: two tokens that write the same text (different ids, or byte
+    pieces shown as the same replacement character) are one way to write it, so their
+    probabilities add."""
+    top: dict[str, float] = {}
+    for alt in entries:
+        text, logprob = alt["token"], alt["logprob"]
+        top[text] = _log_add(top[text], logprob) if text in top else logprob
+    return top
+
+
+def _log_add(a: float, b: float) -> float:
+    """log(exp(a) + exp(b)) without overflow or underflow."""
+    high, low = max(a, b), min(a, b)
+    return high if low == -math.inf else high + math.log1p(math.exp(low - high))
 
 
 VISION_MODELS = "llava, llama3.2-vision, gemma3, qwen2.5vl"

@@ -29,7 +29,7 @@ from tactful.backends.base import (
     Message,
     token_logprobs,
 )
-from tactful.backends.retry import RetryPolicy, ServerLink
+from tactful.backends.retry import RetryPolicy, ServerLink, excerpt, foreign_answer, looks_like_html
 from tactful.backends.urls import setting_url
 from tactful.errors import BackendError, ConfigError, HostUnavailable, Transient
 
@@ -151,19 +151,32 @@ class OpenAIBackend:
 
     def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         response = self.link.call(lambda: self.client.post(self.host + path, json=body))
+        return self._json(response, body)
+
+    def _get(self, path: str) -> dict[str, Any]:
+        return self._json(self.link.call(lambda: self.client.get(self.host + path)), {})
+
+    def _json(self, response: httpx.Response, body: dict[str, Any]) -> dict[str, Any]:
+        """The answer's JSON object; an error status or an answer in other terms raises."""
         if response.status_code != 200:
             raise self._status_error(response, body)
         try:
             data = response.json()
         except ValueError:
-            raise Transient(f"the server answered {path} with something that is not JSON") from None
-        if not isinstance(data, dict):
-            raise Transient(f"the server answered {path} with JSON that is not an object")
+            data = None
+        if not isinstance(data, dict):  # a web page or another API: trying again will not change it
+            raise BackendError(self._foreign(response))
         return data
+
+    def _foreign(self, response: httpx.Response) -> str:
+        return foreign_answer(f"the server at {self.host}", response.status_code,
+                              response.headers.get("content-type", ""), response.text, "an OpenAI-compatible server")
 
     def _status_error(self, response: httpx.Response, body: dict[str, Any]) -> Exception:
         status, full = response.status_code, _error_message(response)
-        message = full.splitlines()[0][:300] if full else response.reason_phrase
+        if looks_like_html(response.text) and status not in RETRY_STATUSES:
+            return BackendError(self._foreign(response))
+        message = excerpt(full, _sent_texts(body)) or response.reason_phrase
         if status in (401, 403):
             where = f"${self.api_key_env}" if self.api_key_env else "model.api_key_env (no key was sent)"
             return BackendError(f"the server at {self.host} refused the API key ({status}): check {where}")
@@ -191,13 +204,9 @@ class OpenAIBackend:
     # ------------------------------------------------------------ facts
 
     def _listed_models(self) -> list[str]:
-        try:
-            response = self.link.call(lambda: self.client.get(self.host + "/models"))
-        except Transient:
-            raise self.not_running() from None
-        if response.status_code != 200:
-            raise self._status_error(response, {})
-        return [str(row.get("id")) for row in response.json().get("data", []) if row.get("id")]
+        data = self._retrying(lambda: self._get("/models"))
+        rows = data.get("data")
+        return [str(row.get("id")) for row in rows if isinstance(row, dict) and row.get("id")] if isinstance(rows, list) else []
 
     def model_id(self) -> str:
         """The model as the server reports it (its answers name it), else as listed."""
@@ -236,3 +245,11 @@ def _error_message(response: httpx.Response) -> str:
     if isinstance(error, dict):
         error = error.get("message") or error.get("detail") or error
     return str(error).strip()
+
+
+def _sent_texts(body: dict[str, Any]) -> list[str]:
+    """The texts a request carried (message contents, embedding inputs): never quoted back."""
+    texts = [m["content"] for m in body.get("messages", []) if isinstance(m.get("content"), str)]
+    texts += [p["text"] for m in body.get("messages", []) if isinstance(m.get("content"), list) for p in m["content"] if "text" in p]
+    inputs = body.get("input", [])
+    return texts + ([inputs] if isinstance(inputs, str) else list(inputs))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
@@ -94,3 +95,46 @@ class ServerLink:
             return with_retries(call, self.retry)
         except Transient as exc:
             raise HostUnavailable(f"{self.where} kept failing after {self.retry.attempts} tries: {exc}") from None
+
+
+# How much of a server's answer an error line quotes: enough to name the cause, never a page.
+EXCERPT_CHARS = 120
+# A run of the prompt this long found in an answer is where the quote stops (a server that
+# echoes the prompt in its error must not put the judged text on the user's screen).
+ECHO_CHARS = 16
+_TITLE = re.compile(r"<title[^>]*>([^<]*)</title>", re.IGNORECASE)
+
+
+def excerpt(body: str, sent: Iterable[str] = ()) -> str:
+    """At most a short, single-line quote of a server's answer, cut before any text of ``sent``.
+
+    An HTML page is quoted by its title. Control characters become spaces, so the quote
+    stays one line whatever the server sent.
+    """
+    title = _TITLE.search(body) if looks_like_html(body) else None
+    line = title.group(1) if title else next((row for row in body.splitlines() if row.strip()), "")
+    line = " ".join("".join(c if c.isprintable() else " " for c in line).split())
+    line = line[: EXCERPT_CHARS + ECHO_CHARS]
+    cut = _echo_at(line, [" ".join(text.split()) for text in sent])
+    quoted = line[: min(cut, EXCERPT_CHARS)].rstrip()
+    return quoted + ("…" if len(quoted) < len(line) else "")
+
+
+def _echo_at(line: str, sent: list[str]) -> int:
+    """Where ``line`` starts quoting any of ``sent`` (a run of ECHO_CHARS characters), else its length."""
+    for at in range(max(len(line) - ECHO_CHARS + 1, 0)):
+        window = line[at : at + ECHO_CHARS]
+        if any(window in text for text in sent):
+            return at
+    return len(line)
+
+
+def looks_like_html(body: str) -> bool:
+    return body.lstrip()[:15].lower().startswith(("<!doctype html", "<html", "<head", "<body"))
+
+
+def foreign_answer(where: str, status: int, content_type: str, body: str, expected: str) -> str:
+    """An error line for an answer that is not in the API's terms: what came, what it may be."""
+    kind = content_type.split(";")[0].strip() or ("text/html" if looks_like_html(body) else "no content type")
+    quoted = excerpt(body)
+    return f"{where} answered {status} {kind}{f' ({quoted})' if quoted else ''}: is this {expected}?"

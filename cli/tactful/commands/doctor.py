@@ -14,6 +14,7 @@ from tactful.settings import Overrides, resolve
 
 OK = ("ok", "green")
 BAD = ("FAIL", "red")
+WARN = ("warn", "yellow")
 
 
 def command(profile: ProfileOpt = None, model: ModelOpt = None, host: HostOpt = None, backend: BackendOpt = None) -> int:
@@ -67,4 +68,6 @@ def _report(out: Console, info: BackendInfo | TactfulError) -> int:
         _line(out, BAD, f"model {info.model}: not found; {info.detail}")
         return EXIT_BACKEND
     _line(out, OK, f"model {info.model} {info.detail}".rstrip())
+    for fact in info.facts:  # how scores will be read: a warning where not the usual way, never a failure
+        _line(out, OK if fact.ok else WARN, f"model {info.model}: {fact.text}")
     return EXIT_OK

@@ -196,8 +196,10 @@ class Classifier:
         if self._prober is not None:
             try:
                 return self._probe(request)
-            except NoProbabilities:
-                self._prober = None  # an old server: the sampled answer decides from now on
+            except NoProbabilities as exc:
+                if self._prober is not None:  # the first worker to learn it says why, once
+                    self.warn(f"{exc}: the answer is sampled instead, held to its schema, for the rest of the run")
+                self._prober = None  # the sampled answer decides from now on
         completion = self.backend.complete(request)
         decision = self.contract.parse(completion.content, self._scores(completion))
         if decision.flagged and self.contract.needs_naming:
