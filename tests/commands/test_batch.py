@@ -223,7 +223,7 @@ def test_an_existing_output_is_refused_without_resume_or_force(cli, ollama_args,
     run = cli("classify", *ollama_args, "-o", str(out), input="a\n")
     assert run.code == 2
     assert run.stderr.strip() == (
-        f"tactful: error: {out}: already holds results; add --resume to go on where it stopped, "
+        f"tactful: error: {out}: already exists; add --resume to go on where it stopped, "
         "--force to overwrite it, or choose another --output"
     )
     assert out.read_text() == '{"id": "x"}\n'
@@ -269,7 +269,7 @@ def test_resume_refuses_a_file_it_did_not_write(cli, ollama_args, tmp_path):
     out.write_text("hello\n")
     run = cli("classify", *ollama_args, "-o", str(out), "--resume", input="a\n")
     assert run.code == 2
-    assert f"{out}:1: not a JSON line written by tactful" in run.stderr
+    assert f"{out}:1: not a result line written by tactful" in run.stderr
 
 
 @pytest.mark.parametrize(("how", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGKILL, -9)])
@@ -403,13 +403,14 @@ def test_the_summary_counts_in_english(cli, ollama_args, fake_ollama):
     assert run.stderr.startswith("tactful: 1 record in "), run.stderr
 
 
-def test_resume_on_an_output_that_cannot_be_opened_is_one_line(cli, ollama_args, fake_ollama, tmp_path):
-    # A directory stands in for a read-only file: root (CI) may write read-only files.
+def test_a_directory_is_never_an_output(cli, ollama_args, fake_ollama, tmp_path):
     out = tmp_path / "out.jsonl"
     out.mkdir()
-    run = cli("classify", *ollama_args, "-o", str(out), "--resume", input="a\nb\n")
-    assert run.code == 2
-    assert run.stderr == f"tactful: error: {out}: cannot resume this output: Is a directory\n"
+    for extra in ([], ["--resume"], ["--force"]):
+        run = cli("classify", *ollama_args, "-o", str(out), *extra, input="a\nb\n")
+        assert run.code == 2
+        assert run.stderr == f"tactful: error: {out}: is a directory; --output takes a file name\n"
+    assert fake_ollama.chat_requests() == []
 
 
 def test_after_a_hard_kill_every_written_line_is_in_the_cache(cli, threaded_ollama, tmp_path):

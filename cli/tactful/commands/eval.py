@@ -41,7 +41,9 @@ from tactful.evaluation.calibration import average_precision, reliability, roc_a
 from tactful.evaluation.labels import gold_slugs, gold_value
 from tactful.evaluation.metrics import Report, multi_label_report, single_label_report
 from tactful.io.console import console, styled
+from tactful.io.destinations import claim, profile_files
 from tactful.io.readers import ReadOptions, read_inputs, resolve_paths
+from tactful.io.streams import failing_as
 from tactful.io.threads import DEFAULT_LAST, ThreadOptions, with_thread_context
 from tactful.moderator import Moderator
 from tactful.profile.load import Profile
@@ -64,6 +66,7 @@ def command(
     json_output: Annotated[bool, typer.Option("--json", metavar="", help="Print a machine-readable report instead of tables.")] = False,
     scores: LegacyScoresOpt = False,
     errors: Annotated[Optional[Path], typer.Option("--errors", help="Write misclassified items here, in the example-bank format.")] = None,
+    force: Annotated[bool, typer.Option("--force", metavar="", help="With --errors: overwrite an existing file.")] = False,
     jobs: JobsOpt = 1,
     limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Score only the first N items.")] = None,
     context_field: ContextFieldOpt = None,
@@ -91,7 +94,7 @@ def command(
     overrides = Overrides(profile, model, host, value(backend), value(mode), scores=scores)
     read = ReadOptions(input_format="jsonl", field=field, context_field=context_field, image_field=image_field)
     threads = ThreadOptions(thread_field, reply_to_field, context_size)
-    options = EvalOptions(data, read, label_field, pairs, json_output, errors, jobs, limit, threads)
+    options = EvalOptions(data, read, label_field, pairs, json_output, errors, jobs, limit, threads, force)
     return evaluate(overrides, options, console())
 
 
@@ -106,6 +109,7 @@ class EvalOptions:
     jobs: int = 1
     limit: int | None = None
     threads: ThreadOptions = ThreadOptions()
+    force: bool = False  # --errors may replace an existing file
 
 
 @dataclass
@@ -129,6 +133,9 @@ def evaluate(overrides: Overrides, options: EvalOptions, console: Console) -> in
     unknown = sorted(set(options.mapping.values()) - set(profile.slugs))
     if unknown:
         raise UsageError(f"--map names categories the profile does not have: {', '.join(unknown)}")
+    if options.errors_file is not None:
+        data = resolve_paths([str(options.data)]) if options.data is not None else []
+        claim(options.errors_file, "--errors", [*data, *profile_files(profile)], overwrite=options.force)
     moderator = open_moderator(settings)
     report: dict[str, Any] = {"profile": profile.name, "model": moderator.backend.model, "mode": profile.task.mode}
     code = EXIT_OK
@@ -251,7 +258,7 @@ def _metrics(scored: list[Scored], profile: Profile) -> Report:
 
 def _write_misclassified(path: Path, scored: list[Scored]) -> None:
     """Misclassified items in the example-bank format, ready for `examples import`."""
-    with open(path, "w", encoding="utf-8") as out:
+    with failing_as(str(path)), open(path, "w", encoding="utf-8") as out:
         for item in scored:
             if item.gold != item.predicted:
                 out.write(json.dumps({"id": item.id, "text": item.text, "labels": item.gold_slugs}, ensure_ascii=False) + "\n")
