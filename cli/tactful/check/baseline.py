@@ -31,6 +31,8 @@ def write_baseline(path: Path, findings: Iterable[Finding]) -> int:
 
 def is_baseline(path: Path) -> bool:
     """Whether ``path`` holds a baseline: the one kind of file --write-baseline replaces unasked."""
+    if not path.is_file():  # a device such as /dev/zero would be read without end
+        return False
     try:
         read_baseline(path)
     except TactfulError:
