@@ -91,7 +91,7 @@ def command(
     \b
     Exit codes: 0 nothing at or above the profile's \\[check] fail_level;
     1 a finding at or above it; 2 usage or configuration error; 3 backend
-    unreachable; 4 a unit the model could not judge.
+    unreachable; 4 a unit the model could not judge; 5 output could not be written.
 
     \b
     Examples:

@@ -81,7 +81,7 @@ def command(
     jobs: JobsOpt = 1,
     normalize: Annotated[Optional[bool], typer.Option("--normalize/--no-normalize", metavar="", help="Undo camouflage (invisible characters, look-alikes, leetspeak) before classifying.", show_default=False)] = None,
     retries: RetriesOpt = None,
-    resume: Annotated[bool, typer.Option("--resume", metavar="", help="With --output: skip records that already have a line in the file, append the rest.")] = False,
+    resume: Annotated[bool, typer.Option("--resume", metavar="", help="With --output: check the file holds this input's first results, skip those records, append the rest.")] = False,
     force: Annotated[bool, typer.Option("--force", metavar="", help="With --output: overwrite a file that already holds results.")] = False,
     no_cache: NoCacheOpt = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="No progress bar and no summary on stderr.")] = False,
@@ -107,7 +107,8 @@ def command(
     \b
     Exit codes: 0 done; 1 something flagged (with --fail-on-flagged); 2 usage or
     profile error; 3 backend unreachable; 4 no record could be judged (or any
-    could not, with --fail-on-error); 130/143 stopped by a signal.
+    could not, with --fail-on-error); 5 output could not be written (disk
+    full, stdout closed); 130/143 stopped by a signal.
 
     \b
     Large exports: --jobs for requests in flight, a results cache (off with
