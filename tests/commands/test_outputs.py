@@ -195,10 +195,11 @@ def _closed_stdout(args: list[str], cwd: Path) -> subprocess.CompletedProcess[st
 @needs_dev_full
 @pytest.mark.parametrize("writer", [
     lambda data, profile: ["classify", "-p", str(profile), str(data), "-o", FULL],
+    lambda data, profile: ["classify", "-p", str(profile), str(data), "-f", "table", "-o", FULL],
     lambda data, profile: ["eval", "-p", str(profile), str(data), "--map", "spam=spam", "--errors", FULL],
     lambda data, profile: ["examples", "export", "-p", str(profile), "-o", FULL],
     lambda data, profile: ["check", "-p", str(profile), str(_files(data.parent, profile, data)["md"]), "--write-baseline", FULL],
-], ids=["classify -o", "eval --errors", "examples export -o", "check --write-baseline"])
+], ids=["classify -o", "classify -f table -o", "eval --errors", "examples export -o", "check --write-baseline"])
 def test_an_output_file_that_cannot_be_written_is_one_line_and_exit_5(cli, ollama_args, fake_ollama, profile, data, writer: Callable[[Path, Path], list[str]]):
     args = writer(data, profile)
     run = cli(*args, *([] if args[0] == "examples" else ollama_args))

@@ -134,8 +134,7 @@ def evaluate(overrides: Overrides, options: EvalOptions, console: Console) -> in
     if unknown:
         raise UsageError(f"--map names categories the profile does not have: {', '.join(unknown)}")
     if options.errors_file is not None:
-        data = resolve_paths([str(options.data)]) if options.data is not None else []
-        claim(options.errors_file, "--errors", [*data, *profile_files(profile)], overwrite=options.force)
+        _claim_errors_file(options.errors_file, options, profile)
     moderator = open_moderator(settings)
     report: dict[str, Any] = {"profile": profile.name, "model": moderator.backend.model, "mode": profile.task.mode}
     code = EXIT_OK
@@ -151,6 +150,13 @@ def evaluate(overrides: Overrides, options: EvalOptions, console: Console) -> in
     if options.json_output:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     return code
+
+
+def _claim_errors_file(path: Path, options: EvalOptions, profile: Profile) -> None:
+    """Before any model loads: never the labelled data or the profile's files, and an
+    existing file only with --force (it would hold last run's misjudged items, or anything)."""
+    data = resolve_paths([str(options.data)]) if options.data is not None else []
+    claim(path, "--errors", [*data, *profile_files(profile)], overwrite=options.force)
 
 
 # ---------------------------------------------------------------- labelled data
