@@ -211,9 +211,8 @@ def test_an_output_file_that_cannot_be_written_is_one_line_and_exit_5(cli, ollam
 
 @needs_dev_full
 def test_in_process_stdout_on_a_full_disk(monkeypatch, capsys, profile):
-    with open(FULL, "w") as full:
-        monkeypatch.setattr(sys, "stdout", full)
+    with open(FULL, "w") as full, monkeypatch.context() as patch:
+        patch.setattr(sys, "stdout", full)
         code = main(["profile", "show", "-p", str(profile)])
-        monkeypatch.undo()
     assert code == EXIT_IO
     assert capsys.readouterr().err == "tactful: error: stdout: No space left on device\n"
