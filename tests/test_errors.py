@@ -63,3 +63,16 @@ def test_transient_faults_are_retried_then_raised():
     with pytest.raises(Transient):
         with_retries(flaky, RetryPolicy(attempts=3), sleep=lambda _: None)
     assert len(calls) == 3
+
+
+def test_every_exit_code_is_documented_in_help_and_readme(cli):
+    import re
+
+    from tests.conftest import ROOT
+
+    codes = {value for name, value in vars(errors).items() if name.startswith("EXIT_")}
+    assert errors.EXIT_IO == 5 and errors.IOFailure("x").exit_code == 5
+    section = (ROOT / "README.md").read_text(encoding="utf-8").split("## Exit codes", 1)[1].split("\n## ", 1)[0]
+    assert codes <= {int(code) for code in re.findall(r"^\| (\d+) \|", section, re.MULTILINE)}
+    listed = " ".join(cli("--help").stdout.replace("│", " ").split()).split("Exit codes:", 1)[1]
+    assert all(re.search(rf"(^|;) {code} ", listed) for code in codes), listed

@@ -8,8 +8,11 @@ The hierarchy::
         ├── TactfulError         shown to the user as one line, no traceback
         │   ├── ConfigError      profile, example bank or a cache unusable   exit 2
         │   ├── UsageError       the command line asks the impossible        exit 2
-        │   └── BackendError     the model backend cannot serve              exit 3
-        │       └── HostUnavailable  one server is down or keeps failing
+        │   ├── BackendError     the model backend cannot serve              exit 3
+        │   │   └── HostUnavailable  one server is down or keeps failing
+        │   ├── NothingJudged    a run that judged no record                 exit 4
+        │   └── IOFailure        a file or stream could not be written       exit 5
+        ├── OutputClosed         the reader of stdout went away (a normal end)
         ├── AnswerError          one model answer broke the output contract
         ├── NoProbabilities      the backend reports no log-probabilities
         ├── Transient            a backend fault worth retrying
@@ -20,6 +23,13 @@ Shown to users:
 
 - ``TactfulError``: ``tactful.main`` prints ``tactful: error: MESSAGE`` and exits with
   the error's ``exit_code``.
+- ``IOFailure``: the operating system refused a write (disk full, closed descriptor,
+  no permission, no such directory), or a read of a file tactful writes. Raised where the
+  file is known, so the line names it: ``tactful.io.streams`` wraps stdout and every
+  output file, ``tactful.io.atomic`` the profile and bank. Refusals that tactful itself
+  decides (an output that is an input, an existing file without --force) are UsageErrors.
+- ``OutputClosed``: the reader of stdout left (``| head``); ``tactful.main`` stops
+  quietly with exit 0, as ``grep`` does.
 - ``Stopped``: raised by the handler that ``tactful.io.interrupts.stop_on_signals``
   installs; ``commands/classify.py`` catches it after the output is closed cleanly, says
   how to resume and exits 128 + signal (130 for SIGINT, 143 for SIGTERM). It is a
@@ -57,6 +67,7 @@ EXIT_FLAGGED = 1
 EXIT_USAGE = 2
 EXIT_BACKEND = 3
 EXIT_UNJUDGED = 4  # records that could not be judged: all of them, or any with --fail-on-error
+EXIT_IO = 5  # a file or stream could not be written: never read as "flagged" (1) by a script
 EXIT_INTERRUPTED = 130
 
 
@@ -112,6 +123,12 @@ class NothingJudged(TactfulError):
     """A run that judged nothing: never a success, whatever else it did."""
 
     exit_code = EXIT_UNJUDGED
+
+
+class IOFailure(TactfulError):
+    """The operating system refused to write (or read) a file or stream: ``FILE: OS error``."""
+
+    exit_code = EXIT_IO
 
 
 class OutputClosed(Exception):

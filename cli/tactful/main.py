@@ -25,15 +25,23 @@ from tactful.commands import (
     profile,
 )
 from tactful.commands import eval as eval_
-from tactful.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, OutputClosed, TactfulError
+from tactful.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    IOFailure,
+    OutputClosed,
+    TactfulError,
+)
 from tactful.io.console import printable, say
+from tactful.io.streams import discard_stdout, named_stdout
 
 HELP = """Personal harmful-content detection with a local LLM.
 
 Say in a TOML profile what you do not want to see, add a few examples where the model is wrong, and classify text from files, JSONL exports or stdin. No training, no cloud.
 
 \b
-Exit codes: 0 done; 1 something flagged (classify --fail-on-flagged, check) or an eval policy test failed; 2 usage or configuration error; 3 backend unreachable or model missing; 130 interrupted (Ctrl-C); 143 terminated (SIGTERM).
+Exit codes: 0 done; 1 something flagged (classify --fail-on-flagged, check) or an eval policy test failed; 2 usage or configuration error; 3 backend unreachable or model missing; 4 no record could be judged (classify, check, eval); 5 a file or stream could not be written (disk full, closed descriptor, no permission); 130 interrupted (Ctrl-C); 143 terminated (SIGTERM).
 """
 
 app = typer.Typer(
@@ -78,11 +86,17 @@ app.command("doctor", rich_help_panel="Setup")(doctor.command)
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (tests call this directly)."""
+    with named_stdout():
+        code = _run_command(argv)
+        return _flush_stdout(code)
+
+
+def _run_command(argv: list[str] | None) -> int:
     try:
         # obj: the arguments as typed, for commands that print how to run them again
         result = app(args=argv, prog_name="tactful", standalone_mode=False, obj=argv)
     except TactfulError as exc:
-        say(f"tactful: error: {exc.message}", sys.stderr)  # messages quote file names and file content
+        _error(exc)
         return exc.exit_code
     except typer.Exit as exc:
         return exc.exit_code
@@ -99,9 +113,28 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except (BrokenPipeError, OutputClosed):
         # The reader went away (`tactful classify | head`): stop quietly, as `grep` does.
-        _silence_stdout()
+        discard_stdout()
         return EXIT_OK
     return result if isinstance(result, int) else 0
+
+
+def _flush_stdout(code: int) -> int:
+    """Write out what stdout holds now, so that a full disk is one line and exit 5 here,
+    not a message and exit 120 from the interpreter's last flush."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        discard_stdout()
+    except IOFailure as exc:
+        discard_stdout()
+        if code != exc.exit_code:  # not said already (a write during the run failed first)
+            _error(exc)
+        return exc.exit_code
+    return code
+
+
+def _error(exc: TactfulError) -> None:
+    say(f"tactful: error: {exc.message}", sys.stderr)  # messages quote file names and file content
 
 
 # Typer validates values with pydantic, whose wording is for programmers.
@@ -118,13 +151,6 @@ def _plain_message(exc: Exception) -> None:
         for technical, plain in _VALIDATION_WORDING:
             message = message.replace(technical, plain)
         exc.message = printable(message)  # type: ignore[attr-defined]  # it may quote what was typed
-
-
-def _silence_stdout() -> None:
-    import os
-
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
 
 
 def run() -> None:

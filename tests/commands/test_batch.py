@@ -223,7 +223,7 @@ def test_an_existing_output_is_refused_without_resume_or_force(cli, ollama_args,
     run = cli("classify", *ollama_args, "-o", str(out), input="a\n")
     assert run.code == 2
     assert run.stderr.strip() == (
-        f"tactful: error: {out}: already holds results; add --resume to go on where it stopped, "
+        f"tactful: error: {out}: already exists; add --resume to go on where it stopped, "
         "--force to overwrite it, or choose another --output"
     )
     assert out.read_text() == '{"id": "x"}\n'
@@ -269,7 +269,75 @@ def test_resume_refuses_a_file_it_did_not_write(cli, ollama_args, tmp_path):
     out.write_text("hello\n")
     run = cli("classify", *ollama_args, "-o", str(out), "--resume", input="a\n")
     assert run.code == 2
-    assert f"{out}:1: not a JSON line written by tactful" in run.stderr
+    assert f"{out}:1: not a result line written by tactful" in run.stderr
+
+
+def _posts(path: Path, ids: range, prefix: str = "p") -> Path:
+    path.write_text("".join(json.dumps({"id": f"{prefix}{i}", "text": f"post {i}"}) + "\n" for i in ids))
+    return path
+
+
+@pytest.mark.parametrize(("earlier", "problem"), [
+    ('{"id": "p0", "text": "post 0"}\n', ":1: not a result line written by tactful"),  # no moderation
+    ('{"id": "p0", "moderation": "yes"}\n', ":1: not a result line written by tactful"),
+    ('[1, 2]\n', ":1: not a result line written by tactful"),
+], ids=["no moderation", "moderation not an object", "not an object"])
+def test_resume_refuses_lines_that_are_not_results(cli, ollama_args, fake_ollama, tmp_path, earlier, problem):
+    data = _posts(tmp_path / "posts.jsonl", range(3))
+    out = tmp_path / "out.jsonl"
+    out.write_text(earlier)
+    run = cli("classify", *ollama_args, "-o", str(out), "--resume", str(data))
+    assert run.code == 2
+    assert run.stderr.startswith(f"tactful: error: {out}{problem}") and run.stderr.count("\n") == 1
+    assert out.read_text() == earlier
+    assert fake_ollama.chat_requests() == []
+
+
+def test_resume_refuses_the_results_of_another_input(cli, ollama_args, fake_ollama, tmp_path):
+    out = tmp_path / "out.jsonl"
+    cli("classify", *ollama_args, "--no-cache", "-o", str(out), str(_posts(tmp_path / "other.jsonl", range(2), "q")))
+    earlier = out.read_text()
+    data = _posts(tmp_path / "posts.jsonl", range(5))
+    run = cli("classify", *ollama_args, "--no-cache", "-o", str(out), "--resume", str(data))
+    assert run.code == 2
+    assert run.stderr == (
+        f"tactful: error: {out}:1: not the result of input record 1 ({data}:1), so the file holds another "
+        "input's results; use --force to start again, or choose another --output\n"
+    )
+    assert out.read_text() == earlier
+    assert len(fake_ollama.chat_requests()) == 2  # the first run's only
+
+
+def test_resume_refuses_a_file_with_more_results_than_the_input_has_records(cli, ollama_args, fake_ollama, tmp_path):
+    out = tmp_path / "out.jsonl"
+    cli("classify", *ollama_args, "-o", str(out), str(_posts(tmp_path / "posts.jsonl", range(4))))
+    earlier = out.read_text()
+    shorter = _posts(tmp_path / "posts.jsonl", range(2))
+    run = cli("classify", *ollama_args, "-o", str(out), "--resume", str(shorter))
+    assert run.code == 2
+    assert f"{out}: holds 4 results but the input has 2 records, so it is not this input's output" in run.stderr
+    assert out.read_text() == earlier
+
+
+def test_resume_matches_records_without_ids_by_their_fields(cli, ollama_args, fake_ollama, tmp_path):
+    out = tmp_path / "out.jsonl"
+    first = tmp_path / "first.jsonl"
+    first.write_text("".join(json.dumps({"text": f"post {i}"}) + "\n" for i in range(3)))
+    cli("classify", *ollama_args, "-o", str(out), str(first))
+    out.write_text(out.read_text().splitlines(keepends=True)[0])
+    other = tmp_path / "other.jsonl"
+    other.write_text("".join(json.dumps({"text": f"other {i}"}) + "\n" for i in range(3)))
+    run = cli("classify", *ollama_args, "-o", str(out), "--resume", str(other))
+    assert run.code == 2 and f"{out}:1: not the result of input record 1" in run.stderr
+
+
+def test_resume_checks_a_torn_file_before_cutting_its_last_line(cli, ollama_args, tmp_path):
+    # Not tactful's file: its torn last line must not be cut on the way to refusing it.
+    out = tmp_path / "notes.jsonl"
+    out.write_text('{"note": "mine"}\n{"note": "half')
+    run = cli("classify", *ollama_args, "-o", str(out), "--resume", input="a\n")
+    assert run.code == 2 and f"{out}:1: not a result line" in run.stderr
+    assert out.read_text() == '{"note": "mine"}\n{"note": "half'
 
 
 @pytest.mark.parametrize(("how", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGKILL, -9)])
@@ -403,13 +471,14 @@ def test_the_summary_counts_in_english(cli, ollama_args, fake_ollama):
     assert run.stderr.startswith("tactful: 1 record in "), run.stderr
 
 
-def test_resume_on_an_output_that_cannot_be_opened_is_one_line(cli, ollama_args, fake_ollama, tmp_path):
-    # A directory stands in for a read-only file: root (CI) may write read-only files.
+def test_a_directory_is_never_an_output(cli, ollama_args, fake_ollama, tmp_path):
     out = tmp_path / "out.jsonl"
     out.mkdir()
-    run = cli("classify", *ollama_args, "-o", str(out), "--resume", input="a\nb\n")
-    assert run.code == 2
-    assert run.stderr == f"tactful: error: {out}: cannot resume this output: Is a directory\n"
+    for extra in ([], ["--resume"], ["--force"]):
+        run = cli("classify", *ollama_args, "-o", str(out), *extra, input="a\nb\n")
+        assert run.code == 2
+        assert run.stderr == f"tactful: error: {out}: is a directory; --output takes a file name\n"
+    assert fake_ollama.chat_requests() == []
 
 
 def test_after_a_hard_kill_every_written_line_is_in_the_cache(cli, threaded_ollama, tmp_path):

@@ -150,7 +150,7 @@ def test_a_failed_bank_save_leaves_the_old_bank(cli, profile, monkeypatch):
 
     monkeypatch.setattr(os, "fsync", broken_write)
     run = cli("examples", "add", "-p", profile, "you idiot", "-l", "toxicity")
-    assert run.code == 2 and "cannot write, the file was left as it was: Input/output error" in run.stderr
+    assert run.code == 5 and "cannot write, the file was left as it was: Input/output error" in run.stderr
     assert profile.with_name("forum.examples.jsonl").read_text() == before
     assert sorted(p.name for p in profile.parent.iterdir()) == ["forum.examples.jsonl", "forum.toml"]
 

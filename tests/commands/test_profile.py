@@ -177,7 +177,7 @@ def test_a_failed_save_leaves_the_old_file(cli, garden, monkeypatch):
 
     monkeypatch.setattr(os, "replace", broken_replace)
     run = cli("profile", "block", "hate")
-    assert run.code == 2
+    assert run.code == 5  # a full disk: EXIT_IO
     assert run.stderr == f"tactful: error: {garden}: cannot write, the file was left as it was: No space left on device\n"
     assert garden.read_text() == HAND_WRITTEN
     assert sorted(p.name for p in garden.parent.iterdir()) == ["tactful.toml"]  # no temporary left behind

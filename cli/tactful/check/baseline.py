@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from tactful.check.findings import Finding
-from tactful.errors import ConfigError, UsageError
+from tactful.errors import ConfigError, TactfulError, UsageError
+from tactful.io.atomic import atomic_write_text
 
 VERSION = 1
 Key = tuple[str, str, str]
@@ -24,11 +25,19 @@ def write_baseline(path: Path, findings: Iterable[Finding]) -> int:
         key=lambda e: (e["path"], e["line"], e["category"]),
     )
     document = {"version": VERSION, "tool": "tactful check", "findings": entries}
-    try:
-        path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot write baseline: {exc.strerror}") from None
+    atomic_write_text(path, json.dumps(document, ensure_ascii=False, indent=2) + "\n")
     return len(entries)
+
+
+def is_baseline(path: Path) -> bool:
+    """Whether ``path`` holds a baseline: the one kind of file --write-baseline replaces unasked."""
+    if not path.is_file():  # a device such as /dev/zero would be read without end
+        return False
+    try:
+        read_baseline(path)
+    except TactfulError:
+        return False
+    return True
 
 
 def read_baseline(path: Path) -> set[Key]:

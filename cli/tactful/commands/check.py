@@ -18,7 +18,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from tactful.check.baseline import Key, read_baseline, write_baseline
+from tactful.check.baseline import Key, is_baseline, read_baseline, write_baseline
 from tactful.check.files import file_type, known_type, segment_file
 from tactful.check.findings import Unjudged, findings_for
 from tactful.check.gitdiff import Changes, changed_files, changed_lines
@@ -36,6 +36,7 @@ from tactful.commands.options import (
     value,
 )
 from tactful.errors import EXIT_FLAGGED, EXIT_OK, EXIT_UNJUDGED, UsageError
+from tactful.io.destinations import claim, profile_files
 from tactful.io.readers import STDIN, resolve_paths
 from tactful.profile.load import Profile
 from tactful.records import InputRecord
@@ -90,7 +91,7 @@ def command(
     \b
     Exit codes: 0 nothing at or above the profile's \\[check] fail_level;
     1 a finding at or above it; 2 usage or configuration error; 3 backend
-    unreachable; 4 a unit the model could not judge.
+    unreachable; 4 a unit the model could not judge; 5 output could not be written.
 
     \b
     Examples:
@@ -143,6 +144,8 @@ def check(paths: list[str], overrides: Overrides, options: CheckOptions) -> int:
     profile = settings.profile
     baselined: set[Key] = read_baseline(options.baseline) if options.baseline else set()
     files = _changed(paths, options, profile) if _by_change(options) else resolve_paths(paths)
+    if options.write_baseline is not None:
+        _claim_baseline(options.write_baseline, [*files, *profile_files(profile)])
     work = list(_units(files, profile, options))
     summary = Summary(files=len(files), units=len(work), fail_level=profile.fail_level)
     if work:
@@ -159,6 +162,12 @@ def check(paths: list[str], overrides: Overrides, options: CheckOptions) -> int:
     if summary.failing:
         return EXIT_FLAGGED
     return EXIT_UNJUDGED if summary.unjudged else EXIT_OK
+
+
+def _claim_baseline(path: Path, reads: list[str | Path]) -> None:
+    """Never a checked file or the profile; an existing file only if it is an earlier baseline."""
+    claim(path, "--write-baseline", reads, overwrite=is_baseline(path),
+          remedy="only an earlier baseline is replaced: choose another --write-baseline FILE, or delete this one")
 
 
 def _by_change(options: CheckOptions) -> bool:

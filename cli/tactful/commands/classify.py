@@ -36,8 +36,9 @@ from tactful.commands.options import (
 )
 from tactful.errors import EXIT_OK, Stopped, TactfulError, UsageError, run_exit_code
 from tactful.io.console import console
+from tactful.io.destinations import claim, profile_files, refuse_stdout_onto_input
 from tactful.io.interrupts import stop_on_signals
-from tactful.io.output_file import OutputFile
+from tactful.io.output_file import Finished, OutputFile, read_finished
 from tactful.io.progress import ProgressBar, RunStats, estimate_total
 from tactful.io.readers import STDIN, ReadOptions, read_inputs, resolve_paths
 from tactful.io.threads import DEFAULT_LAST, ThreadOptions, with_thread_context
@@ -80,7 +81,7 @@ def command(
     jobs: JobsOpt = 1,
     normalize: Annotated[Optional[bool], typer.Option("--normalize/--no-normalize", metavar="", help="Undo camouflage (invisible characters, look-alikes, leetspeak) before classifying.", show_default=False)] = None,
     retries: RetriesOpt = None,
-    resume: Annotated[bool, typer.Option("--resume", metavar="", help="With --output: skip records that already have a line in the file, append the rest.")] = False,
+    resume: Annotated[bool, typer.Option("--resume", metavar="", help="With --output: check the file holds this input's first results, skip those records, append the rest.")] = False,
     force: Annotated[bool, typer.Option("--force", metavar="", help="With --output: overwrite a file that already holds results.")] = False,
     no_cache: NoCacheOpt = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="No progress bar and no summary on stderr.")] = False,
@@ -106,7 +107,8 @@ def command(
     \b
     Exit codes: 0 done; 1 something flagged (with --fail-on-flagged); 2 usage or
     profile error; 3 backend unreachable; 4 no record could be judged (or any
-    could not, with --fail-on-error); 130/143 stopped by a signal.
+    could not, with --fail-on-error); 5 output could not be written (disk
+    full, stdout closed); 130/143 stopped by a signal.
 
     \b
     Large exports: --jobs for requests in flight, a results cache (off with
@@ -181,12 +183,13 @@ def classify(paths: list[str], overrides: Overrides, options: ClassifyOptions) -
     records = with_thread_context(read_inputs(files, options.read), options.threads)
     if options.show_prompt:
         return _show_prompt(records, settings)
+    records, finished = _claim_output(options, [*files, *profile_files(settings.profile)], records)
     moderator = open_moderator(settings, use_cache=options.use_cache)
     new_file = options.output is not None and not options.output.exists()
     out = None
     try:
-        out = OutputFile.open(options.output, options.resume, options.force, options.read.id_field) if options.output else None
-        stats = _run(out.pending(records) if out else records, moderator, out, options, files, settings.scores)
+        out = OutputFile.open(options.output, finished) if options.output else None
+        stats = _run(records, moderator, out, options, files, settings.scores)
     except Stopped as stop:
         return stop.exit_code
     except TactfulError:  # a dead backend, or one that cannot judge what came (an image)
@@ -196,12 +199,26 @@ def classify(paths: list[str], overrides: Overrides, options: ClassifyOptions) -
     finally:
         moderator.close()
     # Lines a resumed run found finished were judged by the run before.
-    finished = out.skipped if out else 0
-    code, why = run_exit_code(stats.done - stats.errors + finished, stats.errors, stats.flagged,
+    earlier = out.done if out else 0
+    code, why = run_exit_code(stats.done - stats.errors + earlier, stats.errors, stats.flagged,
                               options.fail_on_flagged, options.fail_on_error)
     if why:
         print(f"tactful: error: {why}", file=sys.stderr, flush=True)
     return code
+
+
+def _claim_output(options: ClassifyOptions, reads: list[str | Path],
+                  records: Iterable[InputRecord]) -> tuple[Iterable[InputRecord], Finished | None]:
+    """Check where results go before anything is written; with --resume, skip what is done."""
+    if options.output is None:
+        refuse_stdout_onto_input(reads)
+        return records, None
+    claim(options.output, "--output", reads, overwrite=options.force or options.resume,
+          remedy="add --resume to go on where it stopped, --force to overwrite it, or choose another --output")
+    if not options.resume:
+        return records, None
+    finished = read_finished(options.output, options.read.id_field)
+    return finished.rest(records, options.output, options.read.id_field), finished
 
 
 # Options that name JSONL fields.
@@ -255,7 +272,7 @@ def _run(records: Iterable[InputRecord], moderator: Moderator, out: OutputFile |
     # Lines in, threads out: with --per-thread the count is not known ahead.
     total = estimate_total(files, options.read) if show_bar and not options.threads.per_thread else None
     if total is not None and out is not None:
-        total = max(total - out.finished.lines, 0)
+        total = max(total - out.done, 0)
     reason = None
     try:
         above = writer.console if isinstance(writer, TableWriter) else None  # the bar stays below the table
@@ -279,7 +296,7 @@ def _run(records: Iterable[InputRecord], moderator: Moderator, out: OutputFile |
         # resume: its own one-line error says it all.
         nothing_done = reason == "stopped" and stats.done == 0
         if not options.quiet and not nothing_done:
-            print(stats.summary(out.skipped if out else 0, moderator.served()), file=sys.stderr, flush=True)
+            print(stats.summary(out.done if out else 0, moderator.served()), file=sys.stderr, flush=True)
         if reason and not nothing_done:
             _stopped(reason, out, options, files)
     return stats

@@ -42,7 +42,9 @@ from tactful.evaluation.calibration import average_precision, reliability, roc_a
 from tactful.evaluation.labels import GoldLabels, gold_value
 from tactful.evaluation.metrics import Report, multi_label_report, single_label_report
 from tactful.io.console import console, styled
+from tactful.io.destinations import claim, profile_files
 from tactful.io.readers import ReadOptions, read_inputs, resolve_paths
+from tactful.io.streams import failing_as
 from tactful.io.threads import DEFAULT_LAST, ThreadOptions, with_thread_context
 from tactful.moderator import Moderator
 from tactful.profile.load import Profile
@@ -66,6 +68,7 @@ def command(
     json_output: Annotated[bool, typer.Option("--json", metavar="", help="Print a machine-readable report instead of tables.")] = False,
     scores: LegacyScoresOpt = False,
     errors: Annotated[Optional[Path], typer.Option("--errors", help="Write misclassified items here, in the example-bank format.")] = None,
+    force: Annotated[bool, typer.Option("--force", metavar="", help="With --errors: overwrite an existing file.")] = False,
     jobs: JobsOpt = 1,
     limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Score only the first N items.")] = None,
     context_field: ContextFieldOpt = None,
@@ -93,7 +96,8 @@ def command(
     overrides = Overrides(profile, model, host, value(backend), value(mode), scores=scores)
     read = ReadOptions(input_format="jsonl", field=field, context_field=context_field, image_field=image_field)
     threads = ThreadOptions(thread_field, reply_to_field, context_size)
-    options = EvalOptions(data, read, label_field, pairs, json_output, errors, jobs, limit, threads, rest_acceptable)
+    options = EvalOptions(data, read, label_field, pairs, json_output, errors, jobs, limit, threads,
+                          rest_acceptable, force)
     return evaluate(overrides, options, console())
 
 
@@ -109,6 +113,7 @@ class EvalOptions:
     limit: int | None = None
     threads: ThreadOptions = ThreadOptions()
     rest_acceptable: bool = False  # gold labels no --map covers mean acceptable content
+    force: bool = False  # --errors may replace an existing file
 
 
 @dataclass
@@ -132,6 +137,8 @@ def evaluate(overrides: Overrides, options: EvalOptions, console: Console) -> in
     # Every gold label is placed before the model is asked anything.
     data = _labelled_data(profile, options) if options.data is not None else None
     tests = _labelled_tests(profile, tests_path) if tests_path is not None else None
+    if options.errors_file is not None:
+        _claim_errors_file(options.errors_file, options, profile)
     moderator = open_moderator(settings)
     report: dict[str, Any] = {"profile": profile.name, "model": moderator.backend.model, "mode": profile.task.mode}
     code = EXIT_OK
@@ -147,6 +154,13 @@ def evaluate(overrides: Overrides, options: EvalOptions, console: Console) -> in
     if options.json_output:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     return code
+
+
+def _claim_errors_file(path: Path, options: EvalOptions, profile: Profile) -> None:
+    """Before any model loads: never the labelled data or the profile's files, and an
+    existing file only with --force (it would hold last run's misjudged items, or anything)."""
+    data = resolve_paths([str(options.data)]) if options.data is not None else []
+    claim(path, "--errors", [*data, *profile_files(profile)], overwrite=options.force)
 
 
 # ---------------------------------------------------------------- labelled data
@@ -280,7 +294,7 @@ def _metrics(scored: list[Scored], profile: Profile) -> Report:
 
 def _write_misclassified(path: Path, scored: list[Scored]) -> None:
     """Misclassified items in the example-bank format, ready for `examples import`."""
-    with open(path, "w", encoding="utf-8") as out:
+    with failing_as(str(path)), open(path, "w", encoding="utf-8") as out:
         for item in scored:
             if item.gold != item.predicted:
                 out.write(json.dumps({"id": item.id, "text": item.text, "labels": item.gold_slugs}, ensure_ascii=False) + "\n")

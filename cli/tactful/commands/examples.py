@@ -24,6 +24,7 @@ from tactful.commands.options import ProfileOpt
 from tactful.errors import EXIT_OK, UsageError
 from tactful.io.atomic import atomic_write_text
 from tactful.io.console import console, say
+from tactful.io.destinations import claim, profile_files
 from tactful.profile.categories import did_you_mean
 from tactful.profile.edit import (
     check_slug,
@@ -188,10 +189,13 @@ def _read_source(source: str) -> list[str]:
 @app.command("export")
 def export(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of stdout.", show_default=False)] = None,
+    force: Annotated[bool, typer.Option("--force", metavar="", help="With --output: overwrite an existing file.")] = False,
     profile_path: ProfileOpt = None,
 ) -> int:
     """Print the bank as JSONL, ready for `examples import` into another profile."""
     profile = _profile(profile_path)
+    if output is not None:
+        claim(output, "--output", [bank_path(profile), *profile_files(profile)], overwrite=force)
     text = bank_jsonl(load_bank(bank_path(profile)))
     if output is None:
         sys.stdout.write(text)

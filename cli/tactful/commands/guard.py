@@ -49,7 +49,7 @@ def command(
     \b
     Exit codes: 0 the whole stream passed; 1 stopped (flagged); 2 usage or profile
     error; 3 backend unreachable; 4 stopped because a check could not be judged
-    (the guard fails closed), or the input held no text.
+    (the guard fails closed), or the input held no text; 5 output could not be written.
     """
     settings = resolve(Overrides(profile, model, host, value(backend), retries=retries))
     options = GuardOptions(every=every, first=first, hold=hold)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,30 +19,47 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from tactful.errors import ConfigError
+from tactful.io.streams import failing_as, io_failure
 from tactful.paths import locks_dir
 
 LOCK_TIMEOUT_S = 30.0
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` all at once; raise ConfigError if it cannot be written."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    """Replace ``path`` with ``text`` all at once; raise IOFailure if it cannot be written.
+
+    A symlink keeps pointing where it did: the file it names is replaced. A device or a
+    pipe (``-o /dev/stdout``) has nothing to replace and is written through.
+    """
+    target = Path(os.path.realpath(path))
+    if _is_stream(target):
+        with failing_as(str(path)), open(target, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        return
+    with failing_as(str(path), "cannot write"):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        _copy_mode(path, temp)
-        os.replace(temp, path)
+        _copy_mode(target, temp)
+        os.replace(temp, target)
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(temp)
-        raise ConfigError(f"{path}: cannot write, the file was left as it was: {exc.strerror or exc}") from None
-    _fsync_directory(path.parent)
+        raise io_failure(str(path), exc, "cannot write, the file was left as it was") from None
+    _fsync_directory(target.parent)
+
+
+def _is_stream(path: Path) -> bool:
+    """A character device or a pipe: written through, never replaced by a file."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
 
 
 def _copy_mode(original: Path, temp: str) -> None:
