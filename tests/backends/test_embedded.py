@@ -102,7 +102,7 @@ def test_show_prompt_is_what_the_engine_receives(cli, monkeypatch):
 
 def test_eval_reports_speed_and_tokens(cli, tmp_path):
     data = tmp_path / "d.jsonl"
-    data.write_text("".join(json.dumps({"text": t, "label": "x"}) + "\n" for t in LINES[:4]))
+    data.write_text("".join(json.dumps({"text": t, "label": "none"}) + "\n" for t in LINES[:4]))
     run = cli("eval", str(data), *ARGS, "--json")
     assert run.code == 0, run.stderr
     speed = json.loads(run.stdout)["data"]["speed"]

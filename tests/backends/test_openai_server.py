@@ -59,7 +59,7 @@ def test_eval_and_check_through_a_real_server(cli, server, tmp_path):
     data = tmp_path / "d.jsonl"
     data.write_text("".join(json.dumps({"text": t, "label": "spam" if i % 2 == 0 else "ham"}) + "\n"
                             for i, t in enumerate(SPAM)))
-    report = cli("eval", "-p", profile, *openai_args(server), str(data), "--map", "spam=spam", "--json")
+    report = cli("eval", "-p", profile, *openai_args(server), str(data), "--map", "spam=spam", "--map", "ham=none", "--json")
     assert report.code == 0, report.stderr
     assert json.loads(report.stdout)["data"]["n"] == len(SPAM)
     doc = tmp_path / "post.md"
