@@ -97,3 +97,21 @@ def test_the_documented_calls_type_check(monkeypatch):
     flagged = sorted({int(line.split(":")[1]) for line in out.splitlines() if ": error:" in line})
     assert all(line.startswith(str(wrong)) for line in out.splitlines()), out
     assert flagged == marked, out
+
+
+# ---------------------------------------------------------------- an injected backend
+
+
+def test_a_backend_given_is_the_one_asked_and_stays_open(fake_ollama):
+    from tactful.backends import open_backend
+    from tactful.settings import Overrides, resolve
+
+    # The profile names a server nobody listens on: only the given backend can answer.
+    settings = resolve(Overrides(model=MODEL, hosts=["http://127.0.0.1:9"]))
+    backend = open_backend(resolve(Overrides(model=MODEL, hosts=[fake_ollama.url])).profile.model)
+    try:
+        for _ in range(2):  # closing the first moderator left the backend open for the second
+            with tactful.Moderator(settings, backend=backend) as moderator:
+                assert [r["moderation"]["flagged"] for r in moderator.classify(["you idiot"])] == [True]
+    finally:
+        backend.close()

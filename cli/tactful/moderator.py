@@ -49,13 +49,17 @@ _log = logging.getLogger("tactful")
 class Moderator:
     """A profile's classifier on its backend, opened once; ``close()`` (or ``with``) when done."""
 
-    def __init__(self, settings: Settings, *, use_cache: bool = False, warn: Warn = _log.warning) -> None:
+    def __init__(self, settings: Settings, *, backend: Backend | None = None, use_cache: bool = False,
+                 warn: Warn = _log.warning) -> None:
+        """The engine for ``settings``; ``backend``, when given, is used instead of the one the
+        profile names, as httpx takes a transport: the caller opened it and closes it."""
         self.settings = settings
-        self.backend = make_backend(settings)
+        self._owns_backend = backend is None
+        self.backend = make_backend(settings) if backend is None else backend
         try:
             self.classifier = make_classifier(settings, self.backend, use_cache=use_cache, warn=warn)
         except BaseException:
-            self.backend.close()
+            self._close_backend()
             raise
         # A host pool counts the records each host answered; a single backend has nothing to count.
         self._pool = self.backend if isinstance(self.backend, HostPool) else None
@@ -127,6 +131,10 @@ class Moderator:
         try:
             self.classifier.close()
         finally:
+            self._close_backend()
+
+    def _close_backend(self) -> None:
+        if self._owns_backend:
             self.backend.close()
 
     def __enter__(self) -> Moderator:
