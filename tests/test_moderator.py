@@ -115,3 +115,29 @@ def test_a_backend_given_is_the_one_asked_and_stays_open(fake_ollama):
                 assert [r["moderation"]["flagged"] for r in moderator.classify(["you idiot"])] == [True]
     finally:
         backend.close()
+
+
+def test_a_variant_without_an_example_leaves_it_out_of_the_prompt_only(tmp_path):
+    import json
+
+    from tactful.backends.prompt_only import PromptOnly
+    from tactful.records import InputRecord
+    from tactful.settings import Overrides, resolve
+
+    bank = [("ex-1", "buy followers now", ["spam"]), ("ex-2", "nice roses", []), ("ex-3", "buy my course", ["spam"])]
+    (tmp_path / "bank.jsonl").write_text("".join(json.dumps({"id": i, "text": t, "labels": l}) + "\n" for i, t, l in bank))
+    profile = write_profile(tmp_path / "p.toml", 'version = 1\nexamples = "bank.jsonl"\n[task]\nexample_selection = "fixed"\n'
+                            'examples_per_category = 1\n[categories.spam]\nblocked = true\n')
+    record = InputRecord("1", "buy followers now", {}, "test")
+
+    def shown(moderator: tactful.Moderator) -> str:
+        return json.dumps(moderator.first_request(record).messages[:-1])  # the prompt before the text
+
+    with tactful.Moderator(resolve(Overrides(profile=profile)), backend=PromptOnly("m")) as moderator:
+        variant = moderator.without_example("ex-1")
+        assert "followers" in shown(moderator) and "roses" in shown(moderator)
+        assert "followers" not in shown(variant) and "roses" in shown(variant)
+        assert variant.fingerprint != moderator.fingerprint
+        assert moderator.without_example("ex-3") is moderator  # not in the prompt: nothing to leave out
+        variant.close()  # closes nothing the moderator uses
+        assert "followers" in shown(moderator)

@@ -1,15 +1,20 @@
 """tactful: personal harmful-content detection with local LLMs.
 
 The Python API is ``tactful.Moderator`` (see ``tactful.moderator``); errors are in
-``tactful.errors``.
+``tactful.errors``. Warnings go to the ``tactful`` logger (``logging.getLogger("tactful")``):
+configure logging to see them; the command line prints them on stderr.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 __all__ = ["Moderator", "__version__"]
+
+# A library installs no handler of its own: the program using it decides where warnings go.
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:
     from tactful.moderator import Moderator

@@ -2,12 +2,15 @@
 
 Every command function returns an exit code; ``main`` turns a ``TactfulError`` into one
 line on stderr and its exit code, so users never see a traceback for a problem they can
-fix.
+fix, and prints what the ``tactful`` logger warns as ``tactful: warning: ...`` lines.
 """
 
 from __future__ import annotations
 
+import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -86,7 +89,7 @@ app.command("doctor", rich_help_panel="Setup")(doctor.command)
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (tests call this directly)."""
-    with named_stdout():
+    with named_stdout(), _warnings_on_stderr():
         code = _run_command(argv)
         return _flush_stdout(code)
 
@@ -131,6 +134,30 @@ def _flush_stdout(code: int) -> int:
             _error(exc)
         return exc.exit_code
     return code
+
+
+class _WarningLine(logging.Handler):
+    """A warning as one line on stderr, as a command says it; whatever it quotes (file
+    names, file content, a model's words) made printable."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            say(f"tactful: warning: {record.getMessage()}", sys.stderr)
+        except Exception:
+            self.handleError(record)
+
+
+@contextmanager
+def _warnings_on_stderr() -> Iterator[None]:
+    """The one handler for the library's warnings, for the run only: a program that calls
+    ``main`` keeps its own logging afterwards."""
+    logger = logging.getLogger("tactful")
+    handler = _WarningLine(logging.WARNING)
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
 
 
 def _error(exc: TactfulError) -> None:

@@ -11,7 +11,15 @@
 an item that cannot be judged comes back with ``flagged: None`` and its ``error``. A
 ``Moderator`` opens its backend once (a loaded model, an HTTP connection pool) and is
 safe to call from several threads, so build one per worker process and call it per
-partition (see README, "Scale-out"). The CLI's classify, check and eval run on it.
+partition (see README, "Scale-out"). Every command that judges runs on it: this is the
+one place the engine (backend, example bank, prompt, classifier, results cache) is put
+together.
+
+``Moderator(settings, backend=...)`` runs on a backend of the caller's (as httpx takes a
+transport): a stand-in for tests, or ``PromptOnly`` to build prompts and send nothing.
+
+Warnings (stale thresholds, a backend without log-probabilities, ...) go to the
+``tactful`` logger, as ``logging.getLogger("tactful")``; the library installs no handler.
 
 Errors (``tactful.errors``): ``ConfigError`` for a bad profile, ``BackendError`` when
 the backend cannot serve (every host down); both are ``TactfulError`` with a one-line
@@ -20,16 +28,17 @@ the backend cannot serve (every host down); both are ``TactfulError`` with a one
 
 from __future__ import annotations
 
+import copy
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import closing
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
+from contextlib import ExitStack, closing
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar
 
-from tactful.backends import Backend, open_backend
+from tactful.backends import Backend, ChatRequest, ChoiceQuery, open_backend
 from tactful.backends.hosts import HostPool, host_count
-from tactful.bank.selection import balanced_examples, fixed_examples, usable_examples
-from tactful.bank.store import load_bank
+from tactful.backends.prompt_only import PromptOnly
+from tactful.bank.selection import balanced_examples, bank_for, fixed_examples
 from tactful.engine.cache import ResultCache
 from tactful.engine.classifier import Classifier
 from tactful.engine.prompt import PromptBuilder
@@ -40,29 +49,38 @@ from tactful.profile.load import Profile
 from tactful.records import InputRecord, Result
 from tactful.settings import Overrides, Settings, resolve
 
-Warn = Callable[[str], None]
 # What ``Moderator.classify`` judges: a text, or an object (a JSONL record) holding one.
 Item: TypeAlias = str | Mapping[str, Any]
-_log = logging.getLogger("tactful")
+T = TypeVar("T")
+_log = logging.getLogger(__name__)
 
 
 class Moderator:
     """A profile's classifier on its backend, opened once; ``close()`` (or ``with``) when done."""
 
     def __init__(self, settings: Settings, *, backend: Backend | None = None, use_cache: bool = False,
-                 warn: Warn = _log.warning) -> None:
-        """The engine for ``settings``; ``backend``, when given, is used instead of the one the
-        profile names, as httpx takes a transport: the caller opened it and closes it."""
+                 check_calibration: bool = True) -> None:
+        """The engine for ``settings``.
+
+        ``backend``, when given, is used instead of the one the profile names, as httpx
+        takes a transport: the caller opened it and closes it (``close()`` leaves it open).
+        ``use_cache`` reads and fills the results cache shared with the CLI;
+        ``check_calibration`` warns when the thresholds were fitted for another model or
+        prompt (calibrate, which fits them anew, turns it off).
+        """
         self.settings = settings
         self._owns_backend = backend is None
-        self.backend = make_backend(settings) if backend is None else backend
-        try:
-            self.classifier = make_classifier(settings, self.backend, use_cache=use_cache, warn=warn)
-        except BaseException:
-            self._close_backend()
-            raise
+        with ExitStack() as undo:  # what is open so far is closed again if assembly fails
+            self._backend = _open_backend(settings) if backend is None else backend
+            if self._owns_backend:
+                undo.callback(self._backend.close)
+            self._classifier = _classifier(settings, self._backend, use_cache)
+            undo.callback(self._classifier.close)
+            if check_calibration:
+                warn_if_stale(settings.profile, self.fingerprint, self._backend)
+            undo.pop_all()
         # A host pool counts the records each host answered; a single backend has nothing to count.
-        self._pool = self.backend if isinstance(self.backend, HostPool) else None
+        self._pool = self._backend if isinstance(self._backend, HostPool) else None
 
     @classmethod
     def from_profile(
@@ -104,22 +122,79 @@ class Moderator:
         with closing(self.results(records, jobs)) as results:
             return [result.to_json() for result in results]
 
-    def results(self, records: Iterable[InputRecord], jobs: int = 1) -> Iterator[Result]:
+    def results(self, records: Iterable[InputRecord], jobs: int = 1) -> Generator[Result, None, None]:
         """Results in input order, ``jobs`` in flight per host; what the commands stream."""
-        return classify_stream(records, self._judge, jobs * self.hosts)
+        return self._stream(records, self.judge, jobs)
 
-    def _judge(self, record: InputRecord) -> Result:
-        result = self.classifier.classify(record)
+    def results_left_out(self, items: Iterable[tuple[InputRecord, str | None]], jobs: int = 1) -> Generator[Result, None, None]:
+        """As ``results``, for records that are bank examples (their id; None for other
+        records): each judged with itself kept out of the prompt, so the model is never
+        shown the answer it is asked for (calibration's leave-one-out)."""
+        def judge(item: tuple[InputRecord, str | None]) -> Result:
+            record, example_id = item
+            return (self if example_id is None else self.without_example(example_id)).judge(record)
+
+        return self._stream(items, judge, jobs)
+
+    def judge(self, record: InputRecord) -> Result:
+        """One record judged (its error, if it could not be read, comes back as its result)."""
+        result = self._classifier.classify(record)
         if self._pool is not None and not result.cached and record.error is None:  # a host answered it
             self._pool.count_record()
         return result
 
+    def without_example(self, example_id: str) -> Moderator:
+        """This moderator with one bank example kept out of the prompt, and no results cache
+        (the reduced prompt serves one text); itself where that example cannot reach the
+        prompt. It shares this one's backend: closing it closes nothing of this one's."""
+        classifier = self._classifier.without_example(example_id)
+        if classifier is self._classifier:
+            return self
+        variant = copy.copy(self)
+        variant._classifier, variant._owns_backend = classifier, False
+        return variant
+
+    def _stream(self, items: Iterable[T], judge: Callable[[T], Result], jobs: int) -> Generator[Result, None, None]:
+        # --jobs is per host: a pool of servers has that many requests in flight on each.
+        return classify_stream(items, judge, jobs * self.hosts)
+
+    # ------------------------------------------------------------ the prompt
+
+    @property
+    def fingerprint(self) -> str:
+        """The fixed prompt's fingerprint, as records and calibrations name it."""
+        return self._classifier.builder.fingerprint
+
+    def first_request(self, record: InputRecord) -> ChatRequest:
+        """The request the backend receives for this record (its text's first part, if split)."""
+        return self._classifier.first_request(record)
+
+    def answer_openings(self) -> tuple[ChoiceQuery, ...] | None:
+        """Where the answer's probabilities are read (each opening, over its values); None
+        where the model writes a rationale, so the sampled answer decides."""
+        contract = self._classifier.contract
+        return None if contract.explain else contract.queries()
+
     # ------------------------------------------------------------ facts
+
+    @property
+    def model(self) -> str:
+        """The model as records name it (the profile's or --model's name)."""
+        return self._backend.model
+
+    def model_id(self) -> str:
+        """The model's name with a digest where the backend knows one (may ask the server, once)."""
+        return self._backend.model_id()
+
+    @property
+    def backend_name(self) -> str:
+        """The kind of backend: "ollama", "openai", "embedded", or "none" (``PromptOnly``)."""
+        return self._backend.name
 
     @property
     def hosts(self) -> int:
         """How many servers answer (1 for a single server or the embedded backend)."""
-        return host_count(self.backend)
+        return host_count(self._backend)
 
     def served(self) -> dict[str, int]:
         """Records each host answered so far, every host listed (empty with one host)."""
@@ -129,13 +204,10 @@ class Moderator:
 
     def close(self) -> None:
         try:
-            self.classifier.close()
+            self._classifier.close()
         finally:
-            self._close_backend()
-
-    def _close_backend(self) -> None:
-        if self._owns_backend:
-            self.backend.close()
+            if self._owns_backend:
+                self._backend.close()
 
     def __enter__(self) -> Moderator:
         return self
@@ -157,18 +229,17 @@ def _record(number: int, item: str | Mapping[str, Any], options: ReadOptions) ->
 # ---------------------------------------------------------------- assembly
 
 
-def make_backend(settings: Settings) -> Backend:
+def _open_backend(settings: Settings) -> Backend:
     return open_backend(settings.profile.model, settings.retry, prompt_states_dir())
 
 
-def make_classifier(settings: Settings, backend: Backend, use_cache: bool = False,
-                    check_calibration: bool = True, warn: Warn = _log.warning) -> Classifier:
+def _classifier(settings: Settings, backend: Backend, use_cache: bool) -> Classifier:
     """The classifier for resolved settings; ``use_cache`` reads and fills the results cache.
 
-    Call ``close()`` on it when done (it closes the cache).
+    Call ``close()`` on it when done (it closes the cache and a per-item selector).
     """
     profile = settings.profile
-    bank = usable_examples(load_bank(profile.examples_path), profile, warn)
+    bank = bank_for(profile)
     strategy = profile.task.example_selection
     select_for_item = None
     if strategy == "similar" and bank:
@@ -182,14 +253,11 @@ def make_classifier(settings: Settings, backend: Backend, use_cache: bool = Fals
         fixed = fixed_examples(bank, profile)
     else:
         fixed = balanced_examples(bank, profile)
-    builder = PromptBuilder(profile, fixed)
-    cache = ResultCache(results_cache_path(), warn) if use_cache else None
-    if check_calibration:
-        warn_if_stale(profile, builder.fingerprint, backend, warn)
-    return Classifier(profile, backend, builder, select_for_item, warn=warn, cache=cache)
+    cache = ResultCache(results_cache_path()) if use_cache else None
+    return Classifier(profile, backend, PromptBuilder(profile, fixed), select_for_item, cache=cache)
 
 
-def warn_if_stale(profile: Profile, fingerprint: str, backend: Backend, warn: Warn) -> None:
+def warn_if_stale(profile: Profile, fingerprint: str, backend: Backend) -> None:
     """Say once when the profile's thresholds were fitted for another model or prompt."""
     fitted = profile.calibration
     if not fitted:
@@ -199,9 +267,10 @@ def warn_if_stale(profile: Profile, fingerprint: str, backend: Backend, warn: Wa
         changed.append(f"{fitted['mode']} mode (this run is in {mode} mode)")
     elif fitted.get("prompt") not in (None, fingerprint):
         changed.append(f"prompt {fitted['prompt']} (now {fingerprint}: categories, examples or mode changed)")
-    if fitted.get("model") is not None and backend.name != "none":
+    # A backend that sends nothing cannot say which model a server would run.
+    if fitted.get("model") is not None and not isinstance(backend, PromptOnly):
         model = backend.model_id()  # may ask the server: once
         if fitted["model"] != model:
             changed.append(f"model {fitted['model']} (now {model})")
     if changed:  # --mode: the command that fits this run's scores, whichever command this is
-        warn(f"the thresholds were calibrated for {' and '.join(changed)}; run `tactful calibrate --mode {mode}`")
+        _log.warning(f"the thresholds were calibrated for {' and '.join(changed)}; run `tactful calibrate --mode {mode}`")

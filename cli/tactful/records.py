@@ -1,4 +1,12 @@
-"""Records flowing through tactful: one input item in, one output record out."""
+"""Records flowing through tactful: one input item in, one output record out.
+
+Three types carry an outcome, each at its own level:
+
+- ``engine.answer.Decision``: what the model decided for one text, and how (the cache keeps it);
+- ``Moderation``: the ``moderation`` object a record carries: the decision, or why there is
+  none, with what made it (model, profile, prompt) and notes;
+- ``Result``: one input record with its moderation and what judging it cost.
+"""
 
 from __future__ import annotations
 
@@ -41,6 +49,8 @@ class InputRecord:
 
 @dataclass
 class Moderation:
+    """The judgement an output record carries (``flagged`` None: not judged, ``error`` says why)."""
+
     flagged: bool | None
     labels: list[str]
     model: str
@@ -75,6 +85,8 @@ class Moderation:
 
 @dataclass
 class Result:
+    """One input record, its moderation, and its cost (tokens; ``cached``: no model was asked)."""
+
     record: InputRecord
     moderation: Moderation
     prompt_tokens: int | None = None

@@ -6,22 +6,29 @@ prefix; ``similar`` chooses per item (see ``similar.py``) and goes after it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import logging
+from collections.abc import Sequence
 
-from tactful.bank.store import Example
+from tactful.bank.store import Example, load_bank
 from tactful.profile.load import Profile
 
 BENIGN = ""
+_log = logging.getLogger(__name__)
 
 
-def usable_examples(bank: Sequence[Example], profile: Profile, warn: Callable[[str], None]) -> list[Example]:
+def bank_for(profile: Profile) -> list[Example]:
+    """The profile's bank as a run uses it: examples it cannot place are left out, with a warning."""
+    bank = load_bank(profile.examples_path)
+    usable = usable_examples(bank, profile)
+    if skipped := len(bank) - len(usable):
+        _log.warning(f"{skipped} bank example(s) use categories this profile does not have and were left out")
+    return usable
+
+
+def usable_examples(bank: Sequence[Example], profile: Profile) -> list[Example]:
     """Bank examples whose labels all name categories of this profile."""
     known = set(profile.slugs)
-    usable = [ex for ex in bank if set(ex.labels) <= known]
-    skipped = len(bank) - len(usable)
-    if skipped:
-        warn(f"{skipped} bank example(s) use categories this profile does not have and were left out")
-    return usable
+    return [ex for ex in bank if set(ex.labels) <= known]
 
 
 def primary_label(example: Example) -> str:

@@ -9,10 +9,11 @@ out of it, so the model never sees the answer it is asked for.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import itertools
-from collections.abc import Callable, Iterator
+import logging
+from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,10 +22,8 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from tactful.backends.hosts import host_count
 from tactful.bank.selection import usable_examples
-from tactful.bank.store import Example, load_bank
-from tactful.commands.common import make_backend, make_classifier, warn
+from tactful.bank.store import load_bank
 from tactful.commands.options import (
     BackendOpt,
     ContextFieldOpt,
@@ -42,9 +41,6 @@ from tactful.commands.options import (
     parse_mapping,
     value,
 )
-from tactful.engine.classifier import Classifier
-from tactful.engine.prompt import PromptBuilder
-from tactful.engine.stream import classify_stream
 from tactful.errors import EXIT_OK, UsageError
 from tactful.evaluation.calibration import (
     Quality,
@@ -57,6 +53,7 @@ from tactful.evaluation.calibration import (
 from tactful.evaluation.labels import GoldLabels, gold_value
 from tactful.io.console import console
 from tactful.io.readers import ReadOptions, read_inputs, resolve_paths
+from tactful.moderator import Moderator
 from tactful.profile.edit import Edit, edit_profile
 from tactful.profile.load import Profile
 from tactful.profile.toml_edit import parse_document, remove_table, set_value
@@ -64,6 +61,7 @@ from tactful.records import InputRecord
 from tactful.settings import Overrides, Settings, resolve
 
 BINARY_KEY = "flagged"
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -162,7 +160,7 @@ def command(
     refused = _refusals(usable)
     if dry_run:
         for reason in refused:
-            warn(f"not written without --force: {reason}")
+            _log.warning(f"not written without --force: {reason}")
         out.print("dry run: the profile was not changed")
         return EXIT_OK
     if refused and not force:
@@ -181,8 +179,8 @@ def _labelled(profile: Profile, data: list[Path], read: ReadOptions, label_field
               labels: GoldLabels, limit: int | None) -> Iterator[Labelled]:
     """The bank, the policy tests and DATA; stops on gold labels nothing places, file by file."""
     # As classify does: an example labelled with a category the profile lost is left out,
-    # not read as acceptable (the classifier, built later, gives the warning once).
-    for example in usable_examples(load_bank(profile.examples_path), profile, lambda _: None):
+    # not read as acceptable (the moderator, built later, gives the warning once).
+    for example in usable_examples(load_bank(profile.examples_path), profile):
         yield Labelled(InputRecord(example.id, example.text, {}, f"bank {example.id}"), list(example.labels), example.id)
     if profile.tests_path is not None and profile.tests_path.is_file():
         # Policy tests name the profile's own slugs: --map is for DATA's vocabulary.
@@ -198,7 +196,7 @@ def _from_jsonl(paths: list[str], read: ReadOptions, label_field: str, labels: G
         raw = gold_value(record.data, label_field)
         gold = None if raw is None else labels.slugs(raw)
         if record.error is not None or record.text is None or gold is None:
-            warn(f"{record.located(record.error or f'no text or no usable gold label in {label_field!r}')} (skipped)")
+            _log.warning(f"{record.located(record.error or f'no text or no usable gold label in {label_field!r}')} (skipped)")
             continue
         found.append(Labelled(record, gold))
     labels.check(", ".join(paths))
@@ -209,47 +207,24 @@ def _from_jsonl(paths: list[str], read: ReadOptions, label_field: str, labels: G
 
 
 def _score_and_fit(settings: Settings, items: list[Labelled], jobs: int) -> tuple[list[Fitted], str, str]:
-    backend = make_backend(settings)
-    classifier = make_classifier(settings, backend, check_calibration=False)
-    try:
-        scores = _scores(classifier, settings.profile, items, jobs)
-        return _fit(settings.profile, items, scores), classifier.builder.fingerprint, backend.model_id()
-    finally:
-        classifier.close()
-        backend.close()
+    # The thresholds are about to be fitted anew: no warning that they are stale.
+    with Moderator(settings, check_calibration=False) as moderator:
+        scores = _scores(moderator, items, jobs)
+        return _fit(settings.profile, items, scores), moderator.fingerprint, moderator.model_id()
 
 
-def _scores(classifier: Classifier, profile: Profile, items: list[Labelled], jobs: int) -> list[dict[str, float] | None]:
-    # Leave-one-out where the example could reach the prompt: always with "similar".
-    in_prompt = {ex.id for ex in classifier.builder.fixed_examples}
-    if classifier.select_examples is not None:
-        in_prompt |= {item.example_id for item in items if item.example_id}
-
-    def judge(item: Labelled) -> dict[str, float] | None:
-        judge_with = _without(classifier, profile, item.example_id) if item.example_id in in_prompt else classifier
-        result = judge_with.classify(item.record)
-        if result.moderation.error is not None:
-            warn(f"{item.record.located(result.moderation.error)} (skipped)")
-        elif result.moderation.scores is None:
-            raise UsageError(f"the {classifier.backend.name} backend returned no log-probabilities: calibrate needs scores")
-        return result.moderation.scores
-
-    # --jobs in flight on each host, as classify does
-    return list(classify_stream(items, judge, jobs * host_count(classifier.backend)))
-
-
-def _without(classifier: Classifier, profile: Profile, example_id: str | None) -> Classifier:
-    """The same classifier with one bank example left out of the prompt (leave-one-out)."""
-    rest: list[Example] = [ex for ex in classifier.builder.fixed_examples if ex.id != example_id]
-    select = classifier.select_examples
-    if select is not None:  # "similar" would pick the text itself as its nearest example
-        select = functools.partial(_other_examples, select, example_id)
-    # No results cache: the reduced prompt is only for this one text.
-    return dataclasses.replace(classifier, builder=PromptBuilder(profile, rest), select_examples=select, cache=None)
-
-
-def _other_examples(select: Callable[[str], list[Example]], example_id: str | None, text: str) -> list[Example]:
-    return [ex for ex in select(text) if ex.id != example_id]
+def _scores(moderator: Moderator, items: list[Labelled], jobs: int) -> list[dict[str, float] | None]:
+    """Each text's scores (None: not judged), bank examples with themselves left out of the prompt."""
+    scores = []
+    left_out = ((item.record, item.example_id or None) for item in items)
+    with closing(moderator.results_left_out(left_out, jobs)) as results:
+        for item, result in zip(items, results):
+            if result.moderation.error is not None:
+                _log.warning(f"{item.record.located(result.moderation.error)} (skipped)")
+            elif result.moderation.scores is None:
+                raise UsageError(f"the {moderator.backend_name} backend returned no log-probabilities: calibrate needs scores")
+            scores.append(result.moderation.scores)
+    return scores
 
 
 def _fit(profile: Profile, items: list[Labelled], scores: list[dict[str, float] | None]) -> list[Fitted]:

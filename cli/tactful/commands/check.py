@@ -9,6 +9,7 @@ every finding names its category.
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,7 +25,6 @@ from tactful.check.findings import Unjudged, findings_for
 from tactful.check.gitdiff import Changes, changed_files, changed_lines
 from tactful.check.report import Summary, write_report
 from tactful.check.segment import Unit
-from tactful.commands.common import open_moderator, warn
 from tactful.commands.options import (
     BackendOpt,
     HostOpt,
@@ -38,10 +38,13 @@ from tactful.commands.options import (
 from tactful.errors import EXIT_FLAGGED, EXIT_OK, EXIT_UNJUDGED, UsageError
 from tactful.io.destinations import claim, profile_files
 from tactful.io.readers import STDIN, resolve_paths
+from tactful.moderator import Moderator
 from tactful.profile.load import Profile
 from tactful.records import InputRecord
 from tactful.settings import Overrides, Settings, resolve
 from tactful.textclip import plural
+
+_log = logging.getLogger(__name__)
 
 
 class FileType(str, Enum):
@@ -154,7 +157,7 @@ def check(paths: list[str], overrides: Overrides, options: CheckOptions) -> int:
         count = write_baseline(options.write_baseline, summary.findings)
         print(f"tactful: wrote {plural(count, 'finding')} to {options.write_baseline}", file=sys.stderr)
         if summary.unjudged:
-            warn(f"{plural(len(summary.unjudged), 'unit')} could not be judged and are not in the baseline")
+            _log.warning(f"{plural(len(summary.unjudged), 'unit')} could not be judged and are not in the baseline")
         return EXIT_OK
     summary.baselined = sum(f.key in baselined for f in summary.findings)
     summary.findings = [f for f in summary.findings if f.key not in baselined]
@@ -207,7 +210,7 @@ def _units(files: list[str], profile: Profile, options: CheckOptions) -> Iterato
 
 def _judge(work: list[Work], settings: Settings, options: CheckOptions, summary: Summary) -> None:
     profile = settings.profile
-    moderator = open_moderator(settings, use_cache=options.use_cache)
+    moderator = Moderator(settings, use_cache=options.use_cache)
     try:
         results = moderator.results((w.record() for w in work), options.jobs)
         for item, result in zip(work, results):

@@ -14,8 +14,7 @@ from typing import IO, Annotated, Any, Optional
 
 import typer
 
-from tactful.backends.base import BackendInfo, ChatRequest, Completion
-from tactful.commands.common import make_classifier, open_moderator
+from tactful.backends.prompt_only import PromptOnly
 from tactful.commands.options import (
     BackendOpt,
     ContextFieldOpt,
@@ -184,7 +183,7 @@ def classify(paths: list[str], overrides: Overrides, options: ClassifyOptions) -
     if options.show_prompt:
         return _show_prompt(records, settings)
     records, finished = _claim_output(options, [*files, *profile_files(settings.profile)], records)
-    moderator = open_moderator(settings, use_cache=options.use_cache)
+    moderator = Moderator(settings, use_cache=options.use_cache)
     new_file = options.output is not None and not options.output.exists()
     out = None
     try:
@@ -323,22 +322,20 @@ def resume_command(argv: Iterable[str]) -> str:
 def _show_prompt(records: Iterable[InputRecord], settings: Settings) -> int:
     """Print the exact request for the first readable input, without calling a model."""
     profile = settings.profile
-    classifier = make_classifier(settings, backend=PromptOnly(profile.model.name))
     first = next((r for r in records if r.text is not None), InputRecord("", "", {}, ""))
-    try:
-        request = classifier.first_request(first)
-    finally:
-        classifier.close()
-    shown: dict[str, object] = {
-        "model": profile.model.name,
-        "backend": profile.model.backend,
-        "prompt": classifier.builder.fingerprint,
-        "format": request.schema,
-        "messages": [_shown(message, first) for message in request.messages],
-    }
-    if not classifier.contract.explain:
+    with Moderator(settings, backend=PromptOnly(profile.model.name)) as moderator:
+        request = moderator.first_request(first)
+        openings = moderator.answer_openings()
+        shown: dict[str, object] = {
+            "model": profile.model.name,
+            "backend": profile.model.backend,
+            "prompt": moderator.fingerprint,
+            "format": request.schema,
+            "messages": [_shown(message, first) for message in request.messages],
+        }
+    if openings is not None:
         # Where the answer's probabilities are read: after each opening, over its values.
-        shown["probed"] = [{"opening": q.opening, "values": list(q.choices)} for q in classifier.contract.queries()]
+        shown["probed"] = [{"opening": q.opening, "values": list(q.choices)} for q in openings]
     json.dump(shown, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
     return EXIT_OK
@@ -351,30 +348,6 @@ def _shown(message: Mapping[str, Any], record: InputRecord) -> dict[str, Any]:
     picture = record.image
     described = f"<{picture.mime}, {picture.width}x{picture.height}, {len(picture.data)} bytes, sent as base64>"
     return {**message, "images": [described]}
-
-
-class PromptOnly:
-    """The backend for --show-prompt: prompts are built, nothing is ever sent."""
-
-    name = "none"
-
-    def __init__(self, model: str) -> None:
-        self.model = model
-
-    def complete(self, request: ChatRequest) -> Completion:
-        raise UsageError("--show-prompt only prints the request; it never sends one")
-
-    def model_id(self) -> str:
-        return self.model
-
-    def embed(self, texts: list[str]) -> list[list[float]]:
-        raise UsageError("--show-prompt only prints the request; it never embeds")
-
-    def info(self) -> BackendInfo:
-        return BackendInfo("none", "", None, self.model, False, "--show-prompt sends nothing")
-
-    def close(self) -> None:
-        """Nothing was opened."""
 
 
 def _writer(options: ClassifyOptions, stream: IO[str], scores: bool) -> ResultWriter:

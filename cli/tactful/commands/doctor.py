@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from tactful.backends import Backend, BackendInfo
+from tactful.backends import Backend, BackendInfo, open_backend
 from tactful.backends.hosts import HostPool
-from tactful.commands.common import make_backend
 from tactful.commands.options import BackendOpt, HostOpt, ModelOpt, ProfileOpt, value
 from tactful.errors import EXIT_BACKEND, EXIT_OK, EXIT_USAGE, ConfigError, TactfulError
 from tactful.io.console import console, styled
@@ -39,7 +38,7 @@ def doctor(overrides: Overrides, out: Console) -> int:
     blocked = ", ".join(c.slug for c in profile.blocked) or "nothing"
     _line(out, OK, f"categories: {len(profile.categories)}, blocked: {blocked}; mode {profile.task.mode}")
     try:
-        backend = make_backend(settings)
+        backend = open_backend(settings.profile.model, settings.retry)  # only asked what it serves
     except TactfulError as exc:
         _line(out, BAD, f"backend {profile.model.backend}: {exc.message}")
         return EXIT_BACKEND

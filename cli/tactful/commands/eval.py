@@ -15,7 +15,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from tactful.commands.common import open_moderator
 from tactful.commands.options import (
     BackendOpt,
     ContextFieldOpt,
@@ -139,8 +138,8 @@ def evaluate(overrides: Overrides, options: EvalOptions, console: Console) -> in
     tests = _labelled_tests(profile, tests_path) if tests_path is not None else None
     if options.errors_file is not None:
         _claim_errors_file(options.errors_file, options, profile)
-    moderator = open_moderator(settings)
-    report: dict[str, Any] = {"profile": profile.name, "model": moderator.backend.model, "mode": profile.task.mode}
+    moderator = Moderator(settings)
+    report: dict[str, Any] = {"profile": profile.name, "model": moderator.model, "mode": profile.task.mode}
     code = EXIT_OK
     try:
         if data is not None:

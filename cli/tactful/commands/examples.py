@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -19,7 +20,6 @@ from tactful.bank.edit import (
     read_examples,
 )
 from tactful.bank.store import Example, load_bank
-from tactful.commands.common import warn
 from tactful.commands.options import ProfileOpt
 from tactful.errors import EXIT_OK, UsageError
 from tactful.io.atomic import atomic_write_text
@@ -50,6 +50,8 @@ Examples:
     no_args_is_help=True,
     rich_markup_mode="rich",
 )
+
+_log = logging.getLogger(__name__)
 
 
 def _profile(explicit: Path | None) -> Profile:
@@ -166,7 +168,7 @@ def import_(
     lines = _read_source(source)
     incoming, problems = read_examples(lines, "stdin" if source == "-" else source, profile.slugs, require_labels=True)
     for problem in problems:
-        warn(f"{problem} (line skipped)")
+        _log.warning(f"{problem} (line skipped)")
     merge = _store(profile, incoming)
     say(
         f"imported {len(merge.added)} example(s) into {bank_path(profile)}; "

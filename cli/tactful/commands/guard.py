@@ -11,11 +11,11 @@ from typing import Annotated, Any, BinaryIO, TextIO
 
 import typer
 
-from tactful.commands.common import open_moderator
 from tactful.commands.options import BackendOpt, HostOpt, ModelOpt, ProfileOpt, RetriesOpt, value
 from tactful.errors import EXIT_FLAGGED, EXIT_OK, EXIT_UNJUDGED, OutputClosed
 from tactful.guard import Event, Guard, GuardOptions
 from tactful.io.console import json_safe, say
+from tactful.moderator import Moderator
 from tactful.records import InputRecord, Moderation
 from tactful.settings import Overrides, resolve
 
@@ -55,11 +55,11 @@ def command(
     options = GuardOptions(every=every, first=first, hold=hold)
     if sys.stdin.isatty() and not events:
         print("tactful: guard: reading stdin; Ctrl-D to end", file=sys.stderr, flush=True)
-    moderator = open_moderator(settings)
+    moderator = Moderator(settings)
     try:
         def judge(text: str) -> Moderation:
             decoded = UNDECODABLE.sub("\ufffd", text)
-            return moderator.classifier.classify(InputRecord("stream", decoded, {}, "stdin")).moderation
+            return moderator.judge(InputRecord("stream", decoded, {}, "stdin")).moderation
 
         guard = Guard(judge, options)
         return _run(guard, _pieces(sys.stdin.buffer), sys.stdout.buffer, sys.stderr, events)

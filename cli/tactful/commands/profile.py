@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -17,7 +18,6 @@ from rich.text import Text
 
 from tactful.bank.edit import bank_path, read_examples
 from tactful.bank.store import Example, load_bank
-from tactful.commands.common import warn
 from tactful.commands.options import ProfileOpt, value
 from tactful.errors import EXIT_OK, ConfigError, UsageError
 from tactful.io.console import console, say, styled
@@ -42,6 +42,8 @@ from tactful.profile.load import (
     read_profile_file,
 )
 from tactful.profile.schema import MODEL, TASK, Field
+
+_log = logging.getLogger(__name__)
 
 app = typer.Typer(
     help="""Create, inspect and edit the profile: what is blocked, and how to ask the model.
@@ -189,7 +191,7 @@ def path(explicit: Path | None) -> int:
     location = locate_profile(explicit)
     print(location.path or user_profile_path())
     if location.path is None:
-        warn("no profile yet: tactful uses its built-in default; `tactful profile init` creates one at this path")
+        _log.warning("no profile yet: tactful uses its built-in default; `tactful profile init` creates one at this path")
     return EXIT_OK
 
 
@@ -215,7 +217,7 @@ def remove(explicit: Path | None, slug: str) -> int:
     bank = load_profile(locate_profile(explicit)).examples_path
     labelled = sum(slug in ex.labels for ex in load_bank(bank))
     if labelled:
-        warn(f"{labelled} example(s) in {bank} are labelled {slug}; classify leaves them out until you remove them or add {slug} back")
+        _log.warning(f"{labelled} example(s) in {bank} are labelled {slug}; classify leaves them out until you remove them or add {slug} back")
     return code
 
 
@@ -245,7 +247,7 @@ def validate(explicit: Path | None) -> int:
     if not profile.blocked:
         # A warning, not an error: a profile that blocks nothing still labels texts
         # (multilabel mode names every category), but it never flags one.
-        warn(f"{profile.path}: no category is blocked, so nothing will be flagged "
+        _log.warning(f"{profile.path}: no category is blocked, so nothing will be flagged "
              "(`tactful profile block SLUG` blocks one)")
         print(f"valid, with 1 warning: {summary}")
         return EXIT_OK

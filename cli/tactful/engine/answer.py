@@ -24,6 +24,8 @@ BY_ANSWER = "answer"  # the sampled answer decided: the backend gave no probabil
 
 @dataclass(frozen=True)
 class Decision:
+    """What the model's answer or probabilities decide for one text (what the results cache keeps)."""
+
     flagged: bool
     labels: list[str]
     scores: dict[str, float] | None = None

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from tactful.engine.answer import Decision
 from tactful.errors import ConfigError
 
 SCHEMA_VERSION = 1
+_log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 30_000
 
 
@@ -48,9 +49,8 @@ class CacheStats:
 class ResultCache:
     """A thread-safe handle on the SQLite file (one connection, guarded by a lock)."""
 
-    def __init__(self, path: Path, warn: Callable[[str], None] = lambda message: None) -> None:
+    def __init__(self, path: Path) -> None:
         self.path = path
-        self.warn = warn
         self._lock = threading.Lock()
         self._closed = False
         try:
@@ -96,7 +96,7 @@ class ResultCache:
                 self._db.execute("INSERT OR REPLACE INTO results (key, model, decision, created) VALUES (?, ?, ?, ?)",
                                  (key, model, blob, time.time()))
             except sqlite3.Error as exc:  # the result is still written out; only its reuse is lost
-                self.warn(f"{self.path}: a result was not cached: {exc}")
+                _log.warning(f"{self.path}: a result was not cached: {exc}")
 
     def stats(self) -> CacheStats:
         with self._lock:

@@ -1,13 +1,19 @@
 """The classifier: one record in, one result out (prompt, backend, answer, decision).
 
-Streams of records are run by ``tactful.engine.stream``.
+Streams of records are run by ``tactful.engine.stream``. Warnings go to the logger
+``tactful.engine.classifier``.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
+from typing import TypeAlias
 
 from tactful.backends.base import (
     Backend,
@@ -30,16 +36,18 @@ from tactful.profile.load import Profile
 from tactful.records import InputRecord, Moderation, Result
 
 ExampleSelector = Callable[[str], list[Example]]
+# What asking the model cost for one text (tokens in and out); None where the results
+# cache or a twin in flight supplied the decision.
+Cost: TypeAlias = Completion | None
+_log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Verdict:
-    """The decision on one whole text, what it cost, and whether the cache supplied it."""
+class Strategy(Enum):
+    """How the classifier reads a decision: the best way the backend offers at the start;
+    a run falls back from probabilities to the sampled answer once, never the other way."""
 
-    decision: Decision
-    prompt_tokens: int = 0
-    output_tokens: int = 0
-    cached: bool = False
+    PROBABILITY = "probe"  # the answer values' probabilities, read at the answer position
+    ANSWER = "answer"  # a sampled answer held to its schema (scored from its log-probabilities where given)
 
 
 @dataclass
@@ -48,12 +56,11 @@ class Classifier:
     backend: Backend
     builder: PromptBuilder
     select_examples: ExampleSelector | None = None  # per-item examples ("similar")
-    warn: Callable[[str], None] = lambda message: None
     cache: ResultCache | None = None  # decisions already made, shared between runs
 
     def __post_init__(self) -> None:
         self._warned_no_logprobs = False
-        self._inflight: SingleFlight[Verdict] = SingleFlight()
+        self._inflight: SingleFlight[tuple[Decision, Cost]] = SingleFlight()
         self._identity: dict[str, object] | None = None
         self.contract = self.builder.contract
         self.max_tokens = 400 if self.contract.explain else 32 + 8 * len(self.contract.all_slugs)
@@ -64,10 +71,12 @@ class Classifier:
         self._image_lock = threading.Lock()
         self._images_checked = False
         self._image_bias: ImageBias | None = None
-        self._prober: Prober | None = None
+        self._prober: Prober | None = None  # the backend, where it reads probabilities for this contract
         if isinstance(self.backend, Prober) and not self.contract.explain:
             if self.contract.mode != "multilabel" or self.backend.keeps_context:
                 self._prober = self.backend
+        self.strategy = Strategy.ANSWER if self._prober is None else Strategy.PROBABILITY
+        self._strategy_lock = threading.Lock()
 
     def prompt_for(self, text: str, parts: ItemParts = NO_PARTS) -> Prompt:
         examples = self.select_examples(text) if self.select_examples else []
@@ -94,10 +103,9 @@ class Classifier:
         if record.image is not None:
             self._ready_for_images()
         try:
-            verdict = self.judge(prepared.chunks, parts)
+            d, cost = self.judge(prepared.chunks, parts)
         except AnswerError as exc:
             return Result(record, self.moderation(flagged=None, labels=[], error=f"invalid answer from model: {exc}", notes=prepared.notes))
-        d = verdict.decision
         notes = prepared.notes
         if record.image is not None and self._image_bias is not None and d.decided_by == BY_PROBABILITY:
             notes = [*notes, IMAGE_NOTE]
@@ -106,9 +114,11 @@ class Classifier:
             notes=notes, normalized=prepared.normalized, decided_by=d.decided_by,
             context=len(parts.context),
         )
-        return Result(record, moderation, verdict.prompt_tokens, verdict.output_tokens, verdict.cached)
+        if cost is None:
+            return Result(record, moderation, 0, 0, cached=True)
+        return Result(record, moderation, cost.prompt_tokens or 0, cost.output_tokens or 0)
 
-    def judge(self, chunks: list[str], parts: ItemParts = NO_PARTS) -> Verdict:
+    def judge(self, chunks: list[str], parts: ItemParts = NO_PARTS) -> tuple[Decision, Cost]:
         """The decision on a prepared text: from the cache, from a twin in flight, or asked.
 
         The cache key holds everything after the fixed prefix: context and image included.
@@ -119,9 +129,9 @@ class Classifier:
         key = self.cache_key(requests)
         hit = self.cache.get(key)
         if hit is not None:
-            return Verdict(hit, cached=True)
-        verdict, shared = self._inflight.run(key, lambda: self._ask_and_store(key, requests))
-        return Verdict(verdict.decision, cached=True) if shared else verdict
+            return hit, None
+        (decision, cost), shared = self._inflight.run(key, lambda: self._ask_and_store(key, requests))
+        return decision, None if shared else cost
 
     def cache_key(self, requests: list[ChatRequest]) -> str:
         # What follows the fixed prefix (per-item examples, the framed text) is what varies;
@@ -135,7 +145,7 @@ class Classifier:
         if self._identity is None:
             identity: dict[str, object] = {
                 "backend": self.backend.name, "model": self.backend.model_id(),
-                "prompt": self.builder.fingerprint, "engine": "probe" if self._prober else "answer",
+                "prompt": self.builder.fingerprint, "engine": self.strategy.value,
                 "options": dict(self.profile.model.options),
                 # Probabilities meet the thresholds in the decision, so a recalibrated
                 # profile decides anew.
@@ -144,16 +154,17 @@ class Classifier:
             self._identity = identity  # published whole: workers read it without a lock
         return self._identity
 
-    def _ask_and_store(self, key: str, requests: list[ChatRequest]) -> Verdict:
+    def _ask_and_store(self, key: str, requests: list[ChatRequest]) -> tuple[Decision, Cost]:
         assert self.cache is not None
         hit = self.cache.get(key)  # a twin may have finished between our lookup and now
         if hit is not None:
-            return Verdict(hit, cached=True)
-        verdict = self._ask(requests)
-        self.cache.put(key, str(self.identity()["model"]), verdict.decision)
-        return verdict
+            return hit, None
+        decision, cost = self._ask(requests)
+        self.cache.put(key, str(self.identity()["model"]), decision)
+        return decision, cost
 
-    def _ask(self, requests: list[ChatRequest]) -> Verdict:
+    def _ask(self, requests: list[ChatRequest]) -> tuple[Decision, Completion]:
+        """The decision on every part of a text, and what all the parts cost together."""
         decisions: list[Decision] = []
         prompt_tokens = output_tokens = 0
         for request in requests:
@@ -161,7 +172,7 @@ class Classifier:
             decisions.append(decision)
             prompt_tokens += completion.prompt_tokens or 0
             output_tokens += completion.output_tokens or 0
-        return Verdict(merge_decisions(decisions), prompt_tokens, output_tokens)
+        return merge_decisions(decisions), Completion("", prompt_tokens, output_tokens)
 
     def request_for(self, text: str, parts: ItemParts = NO_PARTS) -> ChatRequest:
         prompt = self.prompt_for(text, parts)
@@ -184,6 +195,19 @@ class Classifier:
         except AnswerError:
             return self._attempt(request)
 
+    def without_example(self, example_id: str) -> Classifier:
+        """This classifier with one bank example kept out of the prompt (leave-one-out) and no
+        results cache; itself where the example cannot reach the prompt."""
+        fixed = self.builder.fixed_examples
+        if self.select_examples is None and all(ex.id != example_id for ex in fixed):
+            return self
+        select = self.select_examples
+        if select is not None:  # "similar" would pick the text itself as its nearest example
+            select = functools.partial(_other_examples, select, example_id)
+        rest = [ex for ex in fixed if ex.id != example_id]
+        # No results cache: the reduced prompt is only for this one text.
+        return dataclasses.replace(self, builder=PromptBuilder(self.profile, rest), select_examples=select, cache=None)
+
     def close(self) -> None:
         if self.cache is not None:
             self.cache.close()
@@ -193,13 +217,11 @@ class Classifier:
             close_selector()
 
     def _attempt(self, request: ChatRequest) -> tuple[Decision, Completion]:
-        if self._prober is not None:
+        if self.strategy is Strategy.PROBABILITY:
             try:
                 return self._probe(request)
             except NoProbabilities as exc:
-                if self._prober is not None:  # the first worker to learn it says why, once
-                    self.warn(f"{exc}: the answer is sampled instead, held to its schema, for the rest of the run")
-                self._prober = None  # the sampled answer decides from now on
+                self._fall_back(exc)
         completion = self.backend.complete(request)
         decision = self.contract.parse(completion.content, self._scores(completion))
         if decision.flagged and self.contract.needs_naming:
@@ -210,11 +232,20 @@ class Classifier:
             completion = _plus(completion, named)
         if decision.decided_by == BY_ANSWER and not self._warned_no_logprobs:
             self._warned_no_logprobs = True
-            self.warn(
+            _log.warning(
                 f"the {self.backend.name} backend gave no usable log-probabilities: "
                 "the sampled answer decides, without scores (records say decided_by: answer)"
             )
         return decision, completion
+
+    def _fall_back(self, reason: NoProbabilities) -> None:
+        """From probabilities to the sampled answer, for the rest of the run; the first
+        worker to learn that the backend cannot give them says why, once."""
+        with self._strategy_lock:
+            if self.strategy is Strategy.ANSWER:
+                return
+            self.strategy = Strategy.ANSWER
+        _log.warning(f"{reason}: the answer is sampled instead, held to its schema, for the rest of the run")
 
     def _probe(self, request: ChatRequest) -> tuple[Decision, Completion]:
         """The decision from the answer values' probabilities, read in one forward pass."""
@@ -257,7 +288,7 @@ class Classifier:
             if self._images_checked:
                 return
             require_images(self.backend)
-            if self._prober is not None:
+            if self.strategy is Strategy.PROBABILITY:
                 from tactful.io.images import content_free_image
 
                 try:
@@ -267,7 +298,7 @@ class Classifier:
                     distributions = []  # no leaning to measure: image scores stay as read
                 if distributions:
                     self._image_bias = ImageBias(tuple(distributions))
-                    self.warn(f"the model's leaning on a content-free image ({self._image_bias.describe()}) "
+                    _log.warning(f"the model's leaning on a content-free image ({self._image_bias.describe()}) "
                               "is divided out of every image's scores")
             self._images_checked = True
 
@@ -293,6 +324,10 @@ class Classifier:
         if not completion.logprobs:
             return None
         return scores_from_logprobs(completion.content, completion.logprobs, self.contract)
+
+
+def _other_examples(select: ExampleSelector, example_id: str, text: str) -> list[Example]:
+    return [ex for ex in select(text) if ex.id != example_id]
 
 
 IMAGE_NOTE = "image: scores corrected for the model's leaning on a content-free image"
