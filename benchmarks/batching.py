@@ -26,8 +26,9 @@ sys.path.insert(0, str(ROOT))
 from tactful.backends.cpu_variants import load_cpu_variants  # noqa: E402
 from tactful.backends.llama_probe import _chat_formatter, _common_prefix  # noqa: E402
 from tactful.backends.model_store import PINNED, pinned_path  # noqa: E402
-from tactful.commands.classify import PromptOnly  # noqa: E402
-from tactful.commands.common import make_classifier  # noqa: E402
+from tactful.backends.prompt_only import PromptOnly  # noqa: E402
+from tactful.moderator import Moderator  # noqa: E402
+from tactful.records import InputRecord  # noqa: E402
 from tactful.settings import Overrides, resolve  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "bench" / "sms-spam" / "dev.jsonl"
@@ -38,16 +39,19 @@ def prompts(texts: list[str], model: str) -> list[list[int]]:
     import llama_cpp
 
     settings = resolve(Overrides(backend="embedded", model=model))
-    classifier = make_classifier(settings, PromptOnly(model), check_calibration=False)
-    opening = classifier.contract.queries()[0].opening
+    moderator = Moderator(settings, backend=PromptOnly(model), check_calibration=False)
+    openings = moderator.answer_openings()
+    assert openings is not None  # no rationale: the probabilities decide
+    opening = openings[0].opening
     llm = llama_cpp.Llama(model_path=str(pinned_path(PINNED[model])), n_ctx=256, verbose=False)
     render = _chat_formatter(llm)
     out = []
     for text in texts:
-        prompt = str(render(messages=classifier.request_for(text).messages).prompt) + opening
+        messages = moderator.first_request(InputRecord("", text, {}, "bench")).messages
+        prompt = str(render(messages=messages).prompt) + opening
         out.append(list(llm.tokenize(prompt.encode(), add_bos=False, special=True)))
     choices = [llm.tokenize(c.encode(), add_bos=False, special=True) for c in (" true", " false")]
-    classifier.close()
+    moderator.close()
     global TRUE, FALSE
     TRUE, FALSE = choices[0][0], choices[1][0]
     return out

@@ -35,7 +35,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tactful import Moderator  # noqa: E402
+from tactful.backends import Backend, open_backend  # noqa: E402
 from tactful.backends.model_store import PINNED, pinned_path  # noqa: E402
+from tactful.records import InputRecord  # noqa: E402
+from tactful.settings import Overrides, Settings, resolve  # noqa: E402
 
 from tests.llama_server import llama_server  # noqa: E402  (the launcher the tests use)
 
@@ -69,9 +72,9 @@ def timed_run(profile: Path, hosts: list[str], jobs: int, texts: list[str]) -> t
 
 def request_bodies(profile: Path, host: str, texts: list[str]) -> list[dict[str, Any]]:
     """The exact bodies the openai backend posts for these texts (the form this server takes)."""
-    with Moderator.from_profile(profile, backend="openai", hosts=[host]) as moderator:
-        backend = moderator.backend
-        return [backend.request_body(moderator.classifier.request_for(text), "json_object")  # type: ignore[attr-defined]
+    settings = _one_server(profile, host)
+    with _opened(settings) as backend, Moderator(settings, backend=backend) as moderator:
+        return [backend.request_body(moderator.first_request(InputRecord("", text, {}, "bench")), "json_object")  # type: ignore[attr-defined]
                 for text in texts]
 
 
@@ -92,8 +95,9 @@ def tool_overhead(profile: Path, host: str, texts: list[str]) -> tuple[float, fl
     prompt building, parsing, scores, ordering, record output. (A difference against the
     bare loop would be drowned by the server's own drift, a third of its speed here.)
     """
-    with Moderator.from_profile(profile, backend="openai", hosts=[host]) as moderator:
-        client = moderator.backend.client  # type: ignore[attr-defined]
+    settings = _one_server(profile, host)
+    with _opened(settings) as backend, Moderator(settings, backend=backend) as moderator:
+        client = backend.client  # type: ignore[attr-defined]
         inner = client.post
         spent = [0.0]
 
@@ -110,6 +114,15 @@ def tool_overhead(profile: Path, host: str, texts: list[str]) -> tuple[float, fl
         records = moderator.classify(texts[1:])
         elapsed = time.perf_counter() - started
     return (elapsed - spent[0]) / len(records), spent[0] / len(records)
+
+
+def _one_server(profile: Path, host: str) -> Settings:
+    return resolve(Overrides(profile=profile, backend="openai", hosts=[host]))
+
+
+def _opened(settings: Settings) -> contextlib.closing[Backend]:
+    """The openai backend the moderator runs on, opened here so that its HTTP client can be timed."""
+    return contextlib.closing(open_backend(settings.profile.model, settings.retry))
 
 
 def main() -> int:

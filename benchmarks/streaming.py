@@ -58,15 +58,15 @@ def run_one(moderator: Moderator, text: str, harmful: bool) -> Outcome:
     spent = {"calls": 0, "tokens": 0}
 
     def judge(so_far: str) -> Moderation:
-        result = moderator.classifier.classify(InputRecord("stream", so_far, {}, "bench"))
+        result = moderator.judge(InputRecord("stream", so_far, {}, "bench"))
         spent["calls"] += 1
         spent["tokens"] += result.prompt_tokens or 0
         return result.moderation
 
     # Whole first; then an unrelated text, so that neither way of judging finds the other's
     # tokens in the model's state (the embedded backend reuses the longest shared prefix).
-    whole = moderator.classifier.classify(InputRecord("whole", text, {}, "bench"))
-    moderator.classifier.classify(InputRecord("reset", "Noted.", {}, "bench"))
+    whole = moderator.judge(InputRecord("whole", text, {}, "bench"))
+    moderator.judge(InputRecord("reset", "Noted.", {}, "bench"))
     guard = Guard(judge, GuardOptions())
     events = list(guard.feed(text[i:i + PIECE] for i in range(0, len(text), PIECE)))
     stopped = events[-1].kind == "stop"

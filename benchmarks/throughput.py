@@ -47,12 +47,10 @@ sys.path.insert(0, str(ROOT))  # for tests.fake_ollama
 
 from tactful.backends import open_backend  # noqa: E402
 from tactful.backends.base import Backend, BackendInfo, ChatRequest, Completion, Probe, ProbeRequest  # noqa: E402
-from tactful.commands.common import make_classifier  # noqa: E402
 from tactful.engine.cache import ResultCache  # noqa: E402
-from tactful.engine.classifier import Classifier  # noqa: E402
-from tactful.engine.prompt import Prompt, PromptBuilder, user_turn  # noqa: E402
-from tactful.engine.stream import classify_stream  # noqa: E402
+from tactful.engine.prompt import NO_PARTS, ItemParts, Prompt, PromptBuilder, user_turn  # noqa: E402
 from tactful.io.writers import JsonlWriter  # noqa: E402
+from tactful.moderator import Moderator  # noqa: E402
 from tactful.paths import ENV_MODELS_DIR, models_dir  # noqa: E402
 from tactful.profile.load import Profile  # noqa: E402
 from tactful.records import InputRecord  # noqa: E402
@@ -109,7 +107,7 @@ def timed_backend(inner: Backend) -> TimedBackend:
 class TextFirstBuilder(PromptBuilder):
     """The naive layout: the text opens the only message, the instructions follow it."""
 
-    def build(self, text: str, item_examples: Sequence[object] = ()) -> Prompt:
+    def build(self, text: str, item_examples: Sequence[object] = (), parts: ItemParts = NO_PARTS) -> Prompt:
         instructions = "\n\n".join(m["content"] for m in self.fixed_messages)
         content = user_turn(text)["content"] + "\n\n" + instructions
         return Prompt([{"role": "user", "content": content}], self.schema, self.fingerprint)
@@ -144,13 +142,13 @@ HEADER = (
 )
 
 
-def measure(name: str, classifier: Classifier, timed: TimedBackend, records: list[InputRecord], jobs: int) -> Row:
+def measure(name: str, moderator: Moderator, timed: TimedBackend, records: list[InputRecord], jobs: int) -> Row:
     timed.seconds = 0.0
     prompt = output = cached = 0
     start = time.perf_counter()
     with open(os.devnull, "w", encoding="utf-8") as sink:
         writer = JsonlWriter(sink)
-        for result in classify_stream(iter(records), classifier.classify, jobs):
+        for result in moderator.results(iter(records), jobs):
             writer.write(result)
             prompt += result.prompt_tokens or 0
             output += result.output_tokens or 0
@@ -162,17 +160,23 @@ def measure(name: str, classifier: Classifier, timed: TimedBackend, records: lis
 def compare_layouts(profile: Profile, records: list[InputRecord], jobs: int, cache_dir: Path) -> None:
     timed = timed_backend(open_backend(profile.model))
     naive_profile = profile.with_overrides(explain=True)
-    naive = make_classifier(_settings(naive_profile), timed)  # type: ignore[arg-type]
-    naive.builder = TextFirstBuilder(naive_profile, [])
-    tactful = make_classifier(_settings(profile), timed)  # type: ignore[arg-type]
-    tactful.cache = ResultCache(cache_dir / "results.sqlite")
+    naive = Moderator(_settings(naive_profile), backend=timed)  # type: ignore[arg-type]
+    with_layout(naive, TextFirstBuilder(naive_profile, []))
+    tactful = Moderator(_settings(profile), backend=timed)  # type: ignore[arg-type]
+    tactful._classifier.cache = ResultCache(cache_dir / "results.sqlite")  # the bench's own cache file
     print(HEADER)
     try:
-        for name, classifier in (("naive", naive), ("tactful", tactful), ("cached", tactful)):
-            print(measure(name, classifier, timed, records, jobs).line(), flush=True)
+        for name, moderator in (("naive", naive), ("tactful", tactful), ("cached", tactful)):
+            print(measure(name, moderator, timed, records, jobs).line(), flush=True)
     finally:
         tactful.close()
         timed.close()
+
+
+def with_layout(moderator: Moderator, builder: PromptBuilder) -> None:
+    """The moderator's classifier made to lay out its prompt another way (the engine's
+    internals: a benchmark compares what no command offers)."""
+    moderator._classifier.builder = builder
 
 
 # ---------------------------------------------------------------- the distance to the limit (embedded)
@@ -205,19 +209,19 @@ def limit_comparison(profile: Profile, records: list[InputRecord]) -> None:
     line, limit = per_text("(a) bare probe: the text's tokens", bare_s, bare_t)
     print(line, flush=True)
     settings = _settings(profile)
-    tactful = make_classifier(settings, backend, check_calibration=False)
-    naive = make_classifier(settings, backend, check_calibration=False)
-    naive.builder = TextFirstBuilder(profile, [])
+    tactful = Moderator(settings, backend=backend, check_calibration=False)
+    naive = Moderator(settings, backend=backend, check_calibration=False)
+    with_layout(naive, TextFirstBuilder(profile, []))
     means = {}
     # The text-first layout evaluates its whole prompt for every text (~10 s each here): a
     # dozen texts show its steady state.
-    for name, classifier, subset in (("(b) tactful classify", tactful, records),
+    for name, moderator, subset in (("(b) tactful classify", tactful, records),
                                      ("(c) text-first prompt, one pass", naive, records[:12])):
         llm.reset()
         seconds, tokens = [], []
         for record in subset:
             start = time.perf_counter()
-            result = classifier.classify(record)
+            result = moderator.judge(record)
             seconds.append(time.perf_counter() - start)
             tokens.append(result.prompt_tokens or 0)
         line, means[name] = per_text(name, seconds, tokens)
@@ -402,7 +406,9 @@ def _profile(args: argparse.Namespace, url: str | None) -> Profile:
     profile = resolve(Overrides(profile=args.profile)).profile
     backend = "ollama" if args.backend == "fake" else args.backend
     name = "fake-model:1b" if args.backend == "fake" else (args.model or profile.model.name)
-    return replace(profile, model=replace(profile.model, backend=backend, name=name, host=url or args.host or profile.model.host))
+    host = url or args.host or profile.model.host
+    # hosts as well: resolved settings list the server there, and it is the one used.
+    return replace(profile, model=replace(profile.model, backend=backend, name=name, host=host, hosts=(host,) if host else ()))
 
 
 if __name__ == "__main__":
