@@ -348,6 +348,56 @@ def test_staged_with_no_files_finds_them_and_skips_deletions_and_code(cli, ollam
     assert listed.code == 1, listed.stderr
 
 
+def test_staged_judges_the_index_not_the_working_copy(cli, ollama_args, fake_ollama, repo):
+    # Staged: an insult on line 5 of the index's copy. Working copy: clean, and longer above.
+    write("docs/a.md", "# Title\n\nold idiot paragraph\n\nstaged loser here\n")
+    git("add", "docs/a.md")
+    write("docs/a.md", "# Title\n\nintro\n\nold idiot paragraph\n\nstaged remark here\n")
+    for args in (["docs/a.md"], []):
+        run = cli("check", *ollama_args, "--staged", *args)
+        assert run.code == 1, run.stderr
+        assert run.stdout.splitlines()[0].startswith("docs/a.md:5:1: toxicity ")
+    assert judged(fake_ollama) == ["staged loser here"]  # the second run's from the cache
+
+
+def test_staged_ignores_an_insult_only_in_the_working_copy(cli, ollama_args, fake_ollama, repo):
+    write("docs/a.md", "# Title\n\nold idiot paragraph\n\nkept paragraph, edited\n")
+    git("add", "docs/a.md")
+    write("docs/a.md", "# Title\n\nold idiot paragraph\n\nkept paragraph, you moron\n")
+    run = cli("check", *ollama_args, "--staged", "docs/a.md")
+    assert run.code == 0, run.stdout
+    assert judged(fake_ollama) == ["kept paragraph, edited"]
+
+
+def test_staged_added_renamed_and_deleted_files_are_read_from_the_index(cli, ollama_args, fake_ollama, repo):
+    write("docs/gone.md", "deleted stupid text\n")
+    git("add", "docs/gone.md")
+    git("commit", "-qm", "gone")
+    git("rm", "-q", "--cached", "docs/gone.md")  # deleted in the index, kept on disk
+    write("docs/new.md", "intro\n\nadded loser\n")
+    git("add", "docs/new.md")
+    Path("docs/new.md").unlink()  # gone from the working copy, still in the commit
+    git("mv", "docs/a.md", "docs/moved.md")
+    write("docs/moved.md", "# Title\n\nworking copy only\n")  # not staged
+    for args in ([], ["docs/new.md", "docs/moved.md", "docs/gone.md"]):
+        run = cli("check", *ollama_args, "--staged", *args)
+        assert run.code == 1, run.stderr
+        # A renamed file is new at its new path: judged whole, as staged.
+        assert sorted(line.split(" ", 2)[:2] for line in run.stdout.splitlines()[:-1]) == [
+            ["docs/moved.md:3:1:", "toxicity"],
+            ["docs/new.md:3:1:", "toxicity"],
+        ]
+        assert "units judged in 2 files" in run.stdout
+
+
+def test_staged_file_that_is_not_utf8_is_a_usage_error(cli, ollama_args, fake_ollama, repo):
+    Path("docs/latin1.md").write_bytes(b"h\xe9llo\n")
+    git("add", "docs/latin1.md")
+    run = cli("check", *ollama_args, "--staged")
+    assert run.code == 2
+    assert run.stderr.startswith("tactful: error: docs/latin1.md: not valid UTF-8 (byte 1)"), run.stderr
+
+
 def test_nothing_staged_passes(cli, ollama_args, fake_ollama, repo):
     run = cli("check", *ollama_args, "--staged")
     assert run.code == 0, run.stderr
