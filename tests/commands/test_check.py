@@ -123,7 +123,21 @@ def test_json_report(cli, ollama_args, fake_ollama):
     assert finding["category"] == "toxicity" and finding["severity"] == "medium"
     assert finding["reason"] == "matched keywords"  # the model's rationale, with --explain
     assert finding["failing"] is True and finding["score"] == 0.9 and len(finding["hash"]) == 16
-    assert report["summary"] == {"files": 1, "units": 2, "findings": 1, "failing": 1, "fail_level": "low", "baselined": 0}
+    assert report["summary"] == {"files": 1, "units": 2, "findings": 1, "failing": 1, "fail_level": "low", "baselined": 0, "truncated": 0}
+
+
+def test_a_long_unit_is_judged_whole_or_its_truncation_counted(cli, ollama_args, fake_ollama):
+    write_profile(Path("tactful.toml"), 'version = 1\n[task]\nmax_chars = 100\n[categories.toxicity]\n')
+    write("a.md", "a calm remark " * 10 + "you idiot\n")
+    whole = cli("check", *ollama_args, "a.md")
+    assert whole.code == 1, whole.stderr  # the insult after 140 characters was read
+    assert "truncated" not in whole.stdout
+    write_profile(Path("tactful.toml"), 'version = 1\n[task]\nmax_chars = 100\nlong_text = "truncate"\n[categories.toxicity]\n')
+    cut = cli("check", *ollama_args, "a.md")
+    assert cut.code == 0
+    assert cut.stdout == "tactful: 0 findings (0 at or above fail level low), 1 unit truncated to task.max_chars; 1 unit judged in 1 file\n"
+    report = json.loads(cli("check", *ollama_args, "--format", "json", "a.md").stdout)
+    assert report["summary"]["truncated"] == 1
 
 
 # ---------------------------------------------------------------- ignores

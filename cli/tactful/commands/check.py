@@ -218,6 +218,7 @@ def _judge(work: list[Work], settings: Settings, options: CheckOptions, summary:
     try:
         results = moderator.results((w.record() for w in work), options.jobs)
         for item, result in zip(work, results):
+            summary.truncated += result.moderation.truncated
             if result.moderation.error is not None:
                 summary.unjudged.append(Unjudged(item.path, item.unit.line, item.unit.col, result.moderation.error))
             else:

@@ -103,7 +103,7 @@ class Classifier:
             notes = [*notes, IMAGE_NOTE]
         moderation = self.moderation(
             flagged=d.flagged, labels=d.labels, scores=d.scores, rationale=d.rationale,
-            notes=notes, normalized=prepared.normalized, decided_by=d.decided_by,
+            notes=notes, normalized=prepared.normalized, truncated=prepared.truncated, decided_by=d.decided_by,
             context=len(parts.context),
         )
         return Result(record, moderation, verdict.prompt_tokens, verdict.output_tokens, verdict.cached)
