@@ -140,6 +140,20 @@ def test_a_long_unit_is_judged_whole_or_its_truncation_counted(cli, ollama_args,
     assert report["summary"]["truncated"] == 1
 
 
+def test_a_long_unit_edited_at_its_end_is_asked_again_only_about_the_last_windows(cli, ollama_args, fake_ollama):
+    write_profile(Path("tactful.toml"), 'version = 1\n[task]\nmax_chars = 100\n[categories.toxicity]\n')
+    paragraph = " ".join(f"calm remark number {n}." for n in range(60))
+    write("a.md", paragraph + "\n")
+    assert cli("check", *ollama_args, "a.md").code == 0
+    first = len(fake_ollama.chat_requests())
+    assert first > 10  # one request a window
+    write("a.md", paragraph + " And you are an idiot.\n")
+    edited = cli("check", *ollama_args, "a.md")
+    assert edited.code == 1
+    # Windows are cut from the start: all but the last ones are the same, and cached.
+    assert len(fake_ollama.chat_requests()) - first <= 3
+
+
 # ---------------------------------------------------------------- ignores
 
 IGNORES = """\
