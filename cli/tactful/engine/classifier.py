@@ -112,8 +112,8 @@ class Classifier:
         """The decision on a prepared text: each part (a window, a second look) from the
         cache, from a twin in flight, or asked; then merged.
 
-        Parts are cached one by one, so a text that grows (a guard's stream, an edited
-        post) is asked again only about the windows that changed.
+        Parts are cached one by one, so a long text edited at its end (a post, a paragraph
+        under `tactful check`) is asked again only about the windows that changed.
         """
         verdicts = [self._judge_part(self.request_for(chunk, parts)) for chunk in chunks]
         if len(verdicts) == 1:
