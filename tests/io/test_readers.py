@@ -130,7 +130,8 @@ def test_nul_bytes_are_text_like_any_other(cli, ollama_args, fake_ollama):
 
 
 def test_a_5_mb_line_is_judged_whole_in_overlapping_windows(cli, ollama_args, fake_ollama):
-    line = ("the cat sat on a mat. " * 230_000 + "and you are an idiot").encode()
+    # Every window differs (a repeated one would be asked once, then come from the cache).
+    line = (" ".join(f"calm remark {n}." for n in range(270_000)) + " and you are an idiot").encode()
     run = cli("classify", *ollama_args, input=line + b"\nshort one\n")
     first, second = check_run(run, line + b"\nshort one\n")
     assert first["moderation"]["flagged"] is True  # the insult at the very end was read
