@@ -111,7 +111,7 @@ class Classifier:
             notes = [*notes, IMAGE_NOTE]
         moderation = self.moderation(
             flagged=d.flagged, labels=d.labels, scores=d.scores, rationale=d.rationale,
-            notes=notes, normalized=prepared.normalized, decided_by=d.decided_by,
+            notes=notes, normalized=prepared.normalized, truncated=prepared.truncated, decided_by=d.decided_by,
             context=len(parts.context),
         )
         if cost is None:
@@ -119,26 +119,34 @@ class Classifier:
         return Result(record, moderation, cost.prompt_tokens or 0, cost.output_tokens or 0)
 
     def judge(self, chunks: list[str], parts: ItemParts = NO_PARTS) -> tuple[Decision, Cost]:
-        """The decision on a prepared text: from the cache, from a twin in flight, or asked.
+        """The decision on a prepared text: each part (a window, a second look) from the
+        cache, from a twin in flight, or asked; then merged, with what the parts asked cost
+        together (None: none was asked).
 
-        The cache key holds everything after the fixed prefix: context and image included.
+        Parts are cached one by one, so a long text edited at its end (a post, a paragraph
+        under `tactful check`) is asked again only about the windows that changed.
         """
-        requests = [self.request_for(chunk, parts) for chunk in chunks]
+        judged = [self._judge_part(self.request_for(chunk, parts)) for chunk in chunks]
+        if len(judged) == 1:
+            return judged[0]
+        asked = [cost for _, cost in judged if cost is not None]
+        return merge_decisions([decision for decision, _ in judged]), functools.reduce(_plus, asked) if asked else None
+
+    def _judge_part(self, request: ChatRequest) -> tuple[Decision, Cost]:
         if self.cache is None:
-            return self._ask(requests)
-        key = self.cache_key(requests)
+            return self.decide_request(request)
+        key = self.cache_key(request)
         hit = self.cache.get(key)
         if hit is not None:
             return hit, None
-        (decision, cost), shared = self._inflight.run(key, lambda: self._ask_and_store(key, requests))
+        (decision, cost), shared = self._inflight.run(key, lambda: self._ask_and_store(key, request))
         return decision, None if shared else cost
 
-    def cache_key(self, requests: list[ChatRequest]) -> str:
-        # What follows the fixed prefix (per-item examples, the framed text) is what varies;
-        # the fingerprint stands for the prefix and the schema.
+    def cache_key(self, request: ChatRequest) -> str:
+        # What follows the fixed prefix (per-item examples, the framed text) is what varies,
+        # context and image included; the fingerprint stands for the prefix and the schema.
         fixed = len(self.builder.fixed_messages)
-        sent = [request.messages[fixed:] for request in requests]
-        return cache_key(self.identity(), sent)
+        return cache_key(self.identity(), [request.messages[fixed:]])
 
     def identity(self) -> dict[str, object]:
         """Everything besides the item that decides an answer (asks the backend once)."""
@@ -154,25 +162,14 @@ class Classifier:
             self._identity = identity  # published whole: workers read it without a lock
         return self._identity
 
-    def _ask_and_store(self, key: str, requests: list[ChatRequest]) -> tuple[Decision, Cost]:
+    def _ask_and_store(self, key: str, request: ChatRequest) -> tuple[Decision, Cost]:
         assert self.cache is not None
         hit = self.cache.get(key)  # a twin may have finished between our lookup and now
         if hit is not None:
             return hit, None
-        decision, cost = self._ask(requests)
+        decision, completion = self.decide_request(request)
         self.cache.put(key, str(self.identity()["model"]), decision)
-        return decision, cost
-
-    def _ask(self, requests: list[ChatRequest]) -> tuple[Decision, Completion]:
-        """The decision on every part of a text, and what all the parts cost together."""
-        decisions: list[Decision] = []
-        prompt_tokens = output_tokens = 0
-        for request in requests:
-            decision, completion = self.decide_request(request)
-            decisions.append(decision)
-            prompt_tokens += completion.prompt_tokens or 0
-            output_tokens += completion.output_tokens or 0
-        return merge_decisions(decisions), Completion("", prompt_tokens, output_tokens)
+        return decision, completion
 
     def request_for(self, text: str, parts: ItemParts = NO_PARTS) -> ChatRequest:
         prompt = self.prompt_for(text, parts)
