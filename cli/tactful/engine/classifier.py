@@ -335,7 +335,7 @@ def shows_image(request: ChatRequest) -> bool:
 
 
 def _plus(first: Completion, second: Completion) -> Completion:
-    """``first`` with the tokens of a follow-up request added to its cost."""
+    """``first`` with the tokens of another request added to its cost (a follow-up question, another part)."""
     def total(a: int | None, b: int | None) -> int | None:
         return None if a is None and b is None else (a or 0) + (b or 0)
 
