@@ -100,7 +100,8 @@ def command(
       tactful check --write-baseline .tactful-baseline.json docs/*.md
       tactful check --baseline .tactful-baseline.json docs/*.md
     """
-    overrides = Overrides(profile, model, host, value(backend), explain=explain, retries=retries, scores=scores)
+    overrides = Overrides(profile=profile, model=model, hosts=host, backend=value(backend), explain=explain,
+                          retries=retries, scores=scores)
     options = CheckOptions(
         file_type=value(file_type),
         output_format=output_format.value,

@@ -19,7 +19,7 @@ WARN = ("warn", "yellow")
 
 def command(profile: ProfileOpt = None, model: ModelOpt = None, host: HostOpt = None, backend: BackendOpt = None) -> int:
     """Check that the profile is valid, the backend reachable and the model present."""
-    return doctor(Overrides(profile, model, host, value(backend)), console())
+    return doctor(Overrides(profile=profile, model=model, hosts=host, backend=value(backend)), console())
 
 
 def _line(out: Console, mark: tuple[str, str], *parts: str | tuple[str, str]) -> None:

@@ -93,7 +93,7 @@ def command(
       tactful eval            # policy tests only
     """
     pairs = parse_mapping(mapping)
-    overrides = Overrides(profile, model, host, value(backend), value(mode), scores=scores)
+    overrides = Overrides(profile=profile, model=model, hosts=host, backend=value(backend), mode=value(mode), scores=scores)
     read = ReadOptions(input_format="jsonl", field=field, context_field=context_field, image_field=image_field)
     threads = ThreadOptions(thread_field, reply_to_field, context_size)
     options = EvalOptions(data, read, label_field, pairs, json_output, errors, jobs, limit, threads,

@@ -51,7 +51,7 @@ def command(
     error; 3 backend unreachable; 4 stopped because a check could not be judged
     (the guard fails closed), or the input held no text; 5 output could not be written.
     """
-    settings = resolve(Overrides(profile, model, host, value(backend), retries=retries))
+    settings = resolve(Overrides(profile=profile, model=model, hosts=host, backend=value(backend), retries=retries))
     options = GuardOptions(every=every, first=first, hold=hold)
     if sys.stdin.isatty() and not events:
         print("tactful: guard: reading stdin; Ctrl-D to end", file=sys.stderr, flush=True)
