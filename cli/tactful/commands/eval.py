@@ -34,7 +34,6 @@ from tactful.commands.options import (
     TextFieldOpt,
     ThreadFieldOpt,
     parse_mapping,
-    value,
 )
 from tactful.engine.answer import NONE_LABEL
 from tactful.errors import EXIT_FLAGGED, EXIT_OK, NothingJudged, UsageError
@@ -93,7 +92,7 @@ def command(
       tactful eval            # policy tests only
     """
     pairs = parse_mapping(mapping)
-    overrides = Overrides(profile=profile, model=model, hosts=host, backend=value(backend), mode=value(mode), scores=scores)
+    overrides = Overrides(profile=profile, model=model, hosts=host, backend=backend, mode=mode, scores=scores)
     read = ReadOptions(input_format="jsonl", field=field, context_field=context_field, image_field=image_field)
     threads = ThreadOptions(thread_field, reply_to_field, context_size)
     options = EvalOptions(data, read, label_field, pairs, json_output, errors, jobs, limit, threads,

@@ -12,16 +12,25 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 Kind = Literal["str", "bool", "int", "float", "table", "list"]  # list: of strings
 
-SEVERITIES = ("low", "medium", "high")
-MODES = ("binary", "multiclass", "multilabel")
-SELECTIONS = ("fixed", "balanced", "similar")
-BACKENDS = ("ollama", "embedded", "openai")
-LONG_TEXT = ("truncate", "split", "error")
-CHECK_TYPES = ("markdown", "text")
+# Each set of choices is written once, as a type: the command line's options take these
+# types as they are, and the tuples below are their values.
+Severity = Literal["low", "medium", "high"]
+Mode = Literal["binary", "multiclass", "multilabel"]
+Selection = Literal["fixed", "balanced", "similar"]
+Backend = Literal["ollama", "embedded", "openai"]
+LongText = Literal["truncate", "split", "error"]
+CheckType = Literal["markdown", "text"]
+
+SEVERITIES: tuple[Severity, ...] = get_args(Severity)
+MODES: tuple[Mode, ...] = get_args(Mode)
+SELECTIONS: tuple[Selection, ...] = get_args(Selection)
+BACKENDS: tuple[Backend, ...] = get_args(Backend)
+LONG_TEXT: tuple[LongText, ...] = get_args(LongText)
+CHECK_TYPES: tuple[CheckType, ...] = get_args(CheckType)
 DEFAULT_MODEL = "qwen2.5:3b"
 
 # The section name of a category's keys; "<slug>" stands for any category slug.
