@@ -121,6 +121,15 @@ def test_a_settings_class_declares_its_keys_and_the_table_is_derived():
     assert sample.anything == {} and sample.anything is not _Sample(required="set").anything  # one dict each
 
 
+def test_a_key_of_a_type_no_profile_holds_is_refused_when_declared():
+    @dataclass(frozen=True)
+    class Wrong:
+        numbers: list[int] = key((), "TOML arrays of strings only")
+
+    with pytest.raises(TypeError, match="a profile key cannot be of type list"):
+        fields_of(Wrong, "wrong")
+
+
 def test_the_settings_classes_are_the_declaration_of_their_sections():
     for cls, fields in ((ModelSettings, MODEL), (TaskSettings, TASK), (Category, CATEGORY)):
         assert fields == fields_of(cls, fields[0].section)

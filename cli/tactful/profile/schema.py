@@ -136,6 +136,8 @@ def _kind_of(annotation: Any) -> tuple[Kind, tuple[str, ...] | None, bool]:
     if origin is Mapping:
         entries = args[1] if args else Any
         return "table", get_args(entries) if get_origin(entries) is Literal else None, False
+    if annotation not in _KINDS:  # a mistake in a declaration: fail on import, naming it
+        raise TypeError(f"a profile key cannot be of type {annotation!r}")
     return _KINDS[annotation], None, False
 
 
