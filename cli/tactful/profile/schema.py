@@ -180,7 +180,8 @@ class TaskSettings:
     normalize: bool = key(True, "undo camouflage: invisible characters, look-alike letters")
     second_look: bool = key(True, "judge a text that addresses the moderator again without those passages")
     max_chars: int = key(6000, "texts longer than this are handled by long_text", low=100)
-    long_text: LongText = key("truncate", "what to do with a text over max_chars")
+    long_text: LongText = key("split", "a text over max_chars: split: whole, in overlapping windows "
+                                       "(a model call each); truncate: its start; error")
 
 
 @dataclass(frozen=True)
