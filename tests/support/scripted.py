@@ -33,6 +33,8 @@ from tactful.backends.base import (
 )
 from tactful.errors import AnswerError
 
+from tests.fake_ollama import item_text
+
 # What the model does when asked about one text: writes this content, returns this
 # completion, or fails with this exception.
 Outcome = Union[str, Completion, Exception]
@@ -49,17 +51,7 @@ BOOLEANS = (" true", " false")
 def seen_text(messages: Sequence[Message]) -> str:
     """The text a model is asked to judge: the framed ``text`` of the last user message
     (a whole thread: its messages joined by " / "), found by its JSON, not by wording."""
-    user = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
-    for line in user.splitlines():
-        try:
-            value = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(value, dict) and "thread" in value:
-            return " / ".join(value["thread"])
-        if isinstance(value, dict) and "text" in value:
-            return str(value["text"])
-    raise AssertionError(f"no framed text in the last user message: {user!r}")
+    return item_text({"messages": list(messages)})
 
 
 @dataclass
