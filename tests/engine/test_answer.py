@@ -9,8 +9,11 @@ import json
 
 import pytest
 from tactful.backends.base import ChoiceQuery
+from tactful.bank.store import Example
 from tactful.engine.answer import BY_ANSWER, BY_PROBABILITY, Contract, Decision
+from tactful.engine.prompt import PromptBuilder
 from tactful.errors import AnswerError
+from tactful.profile.load import parse_profile
 
 BLOCKED = ("toxicity", "spam")
 ALLOWED = ("negative-sentiment",)
@@ -153,3 +156,34 @@ def test_naming_keeps_a_flag_unnamed_when_the_answer_breaks_its_schema():
     assert c.named(flag, {json.dumps("toxicity"): 0.3, json.dumps("spam"): 0.7}).labels == ["spam"]
     unflagged = Decision(False, [], {"flagged": 0.1})
     assert c.named(unflagged, {json.dumps("spam"): 1.0}) == unflagged
+
+
+PROFILE = """version = 1
+[task]
+mode = "{mode}"
+explain = true
+[categories.negative-sentiment]
+blocked = false
+[categories.toxicity]
+threshold = 0.8
+[categories.spam]
+"""
+
+
+def test_a_profile_gives_its_contract_in_its_own_order():
+    c = Contract.for_profile(parse_profile(PROFILE.format(mode="multilabel"), None))
+    assert (c.mode, c.blocked, c.allowed, c.explain) == ("multilabel", BLOCKED, ALLOWED, True)
+    assert c.thresholds == {"negative-sentiment": 0.5, "toxicity": 0.8, "spam": 0.5} and c.all_slugs == ORDER
+
+
+@pytest.mark.parametrize("mode", ["binary", "multiclass", "multilabel"])
+def test_the_prompt_sends_the_contracts_schema_and_its_examples_answer_in_it(mode):
+    profile = parse_profile(PROFILE.format(mode=mode), None)
+    examples = [Example("e1", "you idiot", ("toxicity",), "insult"), Example("e2", "so sad", ("negative-sentiment",), None)]
+    builder = PromptBuilder(profile, examples)
+    prompt = builder.build("hello")
+    assert prompt.schema == builder.contract.schema() == Contract.for_profile(profile).schema()
+    answers = [m["content"] for m in prompt.messages if m["role"] == "assistant"]
+    decisions = [builder.contract.parse(answer) for answer in answers]
+    assert [d.flagged for d in decisions] == [True, False]
+    assert [d.rationale for d in decisions] == ["insult", ""]
