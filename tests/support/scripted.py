@@ -45,7 +45,6 @@ Script = Union[Outcome, Sequence[Outcome]]
 Table = Union[Mapping[str, Union[float, Mapping[str, float]]], Exception]
 
 _LAST_KEY = re.compile(r'"((?:[^"\\]|\\.)*)"\s*:\s*$')
-BOOLEANS = (" true", " false")
 
 
 def seen_text(messages: Sequence[Message]) -> str:
