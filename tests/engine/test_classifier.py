@@ -1,5 +1,6 @@
-"""The classifier over a scripted backend: which strategy decides, retries, the merge of a
-text judged in parts, and the cache. No server: the backend answers by the judged text."""
+"""The classifier over a scripted backend: which strategy decides, retries, one decision for
+a text judged in windows (flagged if any window is, scores at their highest), and the
+cache. No server: the backend answers by the judged text."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from tactful.engine.answer import BY_ANSWER, BY_PROBABILITY, Decision
 from tactful.engine.cache import ResultCache
 from tactful.engine.classifier import Classifier, merge_decisions
 from tactful.engine.prompt import PromptBuilder
+from tactful.engine.textprep import windows
 from tactful.errors import HostUnavailable, NoProbabilities, Transient
 from tactful.profile.load import Profile, parse_profile
 from tactful.records import InputRecord
@@ -126,28 +128,41 @@ def test_a_flag_is_named_by_a_sampled_answer_and_both_requests_are_counted():
 # ------------------------------------------------------------ a text judged in parts
 
 
-def test_a_long_text_is_judged_in_parts_and_flagged_if_any_part_is():
-    parts = ["calm words " * 10, "you idiot " * 5]
-    backend = ScriptedBackend(answers={parts[0].strip(): '{"flagged": false, "rationale": "calm"}',
-                                       parts[1].strip(): '{"flagged": true, "rationale": "insult"}'})
+def test_a_long_text_is_judged_in_windows_and_flagged_if_any_window_is():
+    text = ("calm words " * 10 + "you idiot " * 5).strip()
+    chunks = list(windows(text, 110))
+    backend = ScriptedBackend(answers={chunk: '{"flagged": true, "rationale": "insult"}' if "idiot" in chunk
+                                       else '{"flagged": false, "rationale": "calm"}' for chunk in chunks})
     prof = profile(blocked=("toxicity",), task='explain = true\nmax_chars = 110\nlong_text = "split"\n')
-    result = classifier(backend, prof).classify(record("".join(parts).strip()))
+    result = classifier(backend, prof).classify(record(text))
     m = result.moderation
-    assert backend.texts == [p.strip() for p in parts]
-    assert (m.flagged, m.labels, m.rationale) == (True, ["toxicity"], "calm / insult")
-    assert m.notes == ["split into 2 parts of at most 110 characters"]
-    assert (result.prompt_tokens, result.output_tokens) == (20, 6)
+    assert len(chunks) > 1 and backend.texts == chunks
+    assert (m.flagged, m.labels) == (True, ["toxicity"]) and "insult" in (m.rationale or "")
+    assert m.notes == [f"judged whole in {len(chunks)} overlapping windows of at most 110 characters"]
+    assert (result.prompt_tokens, result.output_tokens) == (10 * len(chunks), 3 * len(chunks))
 
 
-def test_merging_keeps_each_label_once_the_highest_score_and_every_reason():
-    parts = [Decision(False, [], {"toxicity": 0.2, "spam": 0.7}, "ad", BY_PROBABILITY),
-             Decision(True, ["toxicity", "spam"], {"toxicity": 0.9, "spam": 0.1}, None, BY_PROBABILITY),
-             Decision(True, ["spam"], {"toxicity": 0.1, "spam": 0.6}, "sells", BY_PROBABILITY)]
-    assert merge_decisions(parts) == Decision(True, ["toxicity", "spam"], {"toxicity": 0.9, "spam": 0.7},
-                                              "ad / sells", BY_PROBABILITY)
-    assert merge_decisions(parts[:1]) is parts[0]
-    unscored = merge_decisions([parts[0], Decision(False, [])])
-    assert unscored.scores is None and not unscored.flagged  # a part without scores: no maximum to take
+def test_windows_merge_to_every_reason_and_the_first_windows_way_of_deciding():
+    merged = merge_decisions([Decision(False, [], None, "ad", BY_ANSWER), Decision(True, ["spam"], None, None, BY_ANSWER),
+                              Decision(True, ["spam"], None, "sells", BY_ANSWER)])
+    assert (merged.labels, merged.rationale, merged.decided_by) == (["spam"], "ad / sells", BY_ANSWER)
+    assert merge_decisions([merged]) is merged
+
+
+def test_windows_merge_to_any_flag_and_the_highest_scores() -> None:
+    windows = [
+        Decision(False, [], {"toxicity": 0.1, "spam": 0.3}, decided_by=BY_PROBABILITY),
+        Decision(True, ["toxicity"], {"toxicity": 0.9, "spam": 0.2}, decided_by=BY_PROBABILITY),
+        Decision(True, ["spam"], {"toxicity": 0.4, "spam": 0.7}, decided_by=BY_PROBABILITY),
+    ]
+    merged = merge_decisions(windows)
+    assert merged.flagged and merged.labels == ["toxicity", "spam"]
+    assert merged.scores == {"toxicity": 0.9, "spam": 0.7}
+
+
+def test_a_window_without_scores_leaves_the_text_without_them() -> None:
+    merged = merge_decisions([Decision(False, [], {"flagged": 0.2}), Decision(False, [], None)])
+    assert not merged.flagged and merged.scores is None
 
 
 # ------------------------------------------------------------ the results cache
