@@ -3,6 +3,9 @@
 It answers /api/chat the way Ollama does (non-streaming JSON, counters included), and
 records every request so tests can check what tactful sent. Its "model" is a keyword
 rule over the text it is asked about, so labels are predictable and depend on the text.
+Like a model, it reads what it is shown, not how the prompt words it: the judged text
+from the JSON frame of the last user message, the blocked categories from the system
+prompt's definitions, the answer's shape from the schema or the partial answer.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,10 +49,19 @@ def item_context(body: dict[str, Any]) -> list[str]:
 
 
 def framed(body: dict[str, Any], key: str) -> Any:
-    """The value of a ``{"key": ...}`` line of the last user message, or None."""
+    """The value of ``key`` in a line of the last user message that is a JSON object, or None.
+
+    The frame is what the model reads as data, whatever the words around it say.
+    """
     content = next((m["content"] for m in reversed(body["messages"]) if m["role"] == "user"), "")
-    match = re.search(rf'^\{{"{key}": (.*)\}}$', content, re.MULTILINE)
-    return json.loads(match.group(1)) if match else None
+    for line in content.split("\n"):  # not splitlines: a text may hold U+2028
+        try:
+            value = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(value, dict) and key in value:
+            return value[key]
+    return None
 
 
 # The fake model reads context one way: a reply that only agrees ("agreed", "+1") means
@@ -102,11 +114,13 @@ def keyword_labels(text: str) -> list[str]:
     return [slug for slug, words in KEYWORDS.items() if any(w in low for w in words)]
 
 
-def answer_for_schema(schema: dict[str, Any], labels: list[str]) -> dict[str, Any]:
+def answer_for_schema(schema: dict[str, Any], labels: list[str], blocked: Collection[str] | None = None) -> dict[str, Any]:
+    """The fake model's answer in the schema's terms; ``blocked``: what the prompt blocks
+    (binary mode's schema does not name categories), by default all but negative-sentiment."""
     props = schema["properties"]
     answer: dict[str, Any] = {}
     if "flagged" in props:
-        answer["flagged"] = bool(set(labels) & blocked_from(labels))
+        answer["flagged"] = bool(set(labels) & (set(labels) - {"negative-sentiment"} if blocked is None else set(blocked)))
     elif "category" in props:
         allowed = props["category"]["enum"]
         answer["category"] = next((l for l in labels if l in allowed), "none")
@@ -120,7 +134,7 @@ def answer_for_schema(schema: dict[str, Any], labels: list[str]) -> dict[str, An
 def is_naming(body: dict[str, Any]) -> bool:
     """Binary mode's follow-up for a flagged text: which blocked category (no "none")."""
     if prefill_of(body) is not None:  # a probe: asked for a category in a binary-mode prompt
-        return prefill_of(body).startswith('{"category":') and '{"flagged": true}' in body["messages"][0]["content"]
+        return prefill_of(body).startswith('{"category":') and asks_flagged(body)
     enum = ((body.get("format") or {}).get("properties") or {}).get("category", {}).get("enum", [])
     return bool(enum) and "none" not in enum
 
@@ -136,7 +150,7 @@ def model_view(body: dict[str, Any]) -> dict[str, Any]:
 
     The fake model decides a whole answer, then continues the partial one from it. Its
     schema is read from the opening: ``{"flagged":`` binary, ``{"category":`` one category
-    (among the blocked ones the system prompt lists), else one boolean per key.
+    (among the blocked ones the system prompt defines), else one boolean per key.
     """
     prefill = prefill_of(body)
     if prefill is None:
@@ -144,7 +158,7 @@ def model_view(body: dict[str, Any]) -> dict[str, Any]:
     if prefill.startswith('{"flagged":'):
         properties: dict[str, Any] = {"flagged": {"type": "boolean"}}
     elif prefill.startswith('{"category":'):
-        enum = re.findall(r"^- ([a-z0-9-]+):", body["messages"][0]["content"].split("Acceptable categories")[0], re.M)
+        enum = blocked_offered(body) or []
         properties = {"category": {"type": "string", "enum": enum if is_naming(body) else [*enum, "none"]}}
     else:
         properties = {key: {"type": "boolean"} for key in re.findall(r'"([a-z0-9-]+)":', prefill)}
@@ -172,9 +186,38 @@ def error_response(status: int, message: str) -> Response:
     return Response(json.dumps({"error": message}), status=status, content_type="application/json")
 
 
-def blocked_from(labels: list[str]) -> set[str]:
-    # In binary mode the schema does not name categories; the system prompt does.
-    return set(labels) - {"negative-sentiment"}
+def system_prompt(body: dict[str, Any]) -> str:
+    return next((m["content"] for m in body["messages"] if m["role"] == "system"), "")
+
+
+def asks_flagged(body: dict[str, Any]) -> bool:
+    """Whether the instructions ask for a yes/no ``flagged`` answer (binary mode): they must
+    name the key the model is to write, however they put it."""
+    return '"flagged"' in system_prompt(body)
+
+
+# A category's definition in the system prompt: "- slug: what it covers".
+_DEFINITION = re.compile(r"^- ([a-z0-9][a-z0-9-]*): ")
+
+
+def blocked_offered(body: dict[str, Any]) -> list[str] | None:
+    """The blocked categories the system prompt defines; None where it lists none at all
+    (a bare request, as a test sends by hand).
+
+    Read from the layout, not the wording: each run of "- " lines is one list, definitions
+    are "- slug: ..." lines, and the first list holds the blocked ones (the prompt defines
+    what is blocked before what is acceptable; with nothing blocked it holds no slug).
+    """
+    runs: list[list[str]] = []
+    in_run = False
+    for line in system_prompt(body).split("\n"):
+        if line.startswith("- "):
+            if not in_run:
+                runs.append([])
+            match = _DEFINITION.match(line)
+            runs[-1] += [match.group(1)] if match else []
+        in_run = line.startswith("- ")
+    return runs[0] if runs else None
 
 
 @dataclass
@@ -251,7 +294,7 @@ class FakeOllama:
                 return self._continued(out, asked, evaluated) if out.status_code == 200 else out
             content = out
         else:
-            content = json.dumps(answer_for_schema(view["format"], model_labels(view)))
+            content = json.dumps(answer_for_schema(view["format"], model_labels(view), blocked_offered(view)))
         logprobs = synthetic_logprobs(content, body.get("top_logprobs", 0)) if self._gives_logprobs(body) else None
         return self._continued(chat_response(body["model"], content, logprobs), asked, evaluated)
 

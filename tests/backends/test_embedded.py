@@ -9,34 +9,15 @@ skipping.
 from __future__ import annotations
 
 import json
-import os
 import re
 
 import pytest
 from tactful.backends.model_store import PINNED, pinned_path
 
 from tests.conftest import SAMPLES
+from tests.support.realmodel import ARGS, LINES, MODEL, REAL_MODEL
 
-MODEL = "smollm2-135m"
-
-
-def _missing() -> str | None:
-    try:
-        import llama_cpp  # noqa: F401
-    except ImportError:
-        return "llama-cpp-python is not installed (pip install -e '.[embedded]')"
-    if not pinned_path(PINNED[MODEL]).is_file():
-        return f"{MODEL} is not fetched (tactful models fetch {MODEL})"
-    return None
-
-
-reason = _missing()
-if reason and os.environ.get("TACTFUL_REQUIRE_REAL_MODEL") == "1":
-    raise RuntimeError(f"real-model tests required but {reason}")
-pytestmark = [pytest.mark.realmodel, pytest.mark.skipif(reason is not None, reason=reason or "")]
-
-ARGS = ["--backend", "embedded", "--model", MODEL]
-LINES = (SAMPLES / "comments.txt").read_text().splitlines()
+pytestmark = REAL_MODEL
 
 
 @pytest.mark.parametrize("mode", ["binary", "multiclass", "multilabel"])

@@ -14,10 +14,10 @@ import pytest
 from tactful.backends import open_backend, open_embedder
 from tactful.profile.load import ModelSettings
 
-from tests.backends.test_embedded import MODEL, reason
-from tests.bank.test_selection import BANK, ITEM, write_profile
+from tests.support.bank import BANK, ITEM, write_profile
+from tests.support.realmodel import MODEL, REAL_MODEL
 
-pytestmark = [pytest.mark.realmodel, pytest.mark.skipif(reason is not None, reason=reason or "")]
+pytestmark = REAL_MODEL
 
 SETTINGS = ModelSettings(backend="embedded", name=MODEL, embedding=MODEL)
 N_EMBD = 576  # SmolLM2-135M's hidden size

@@ -12,11 +12,9 @@ import os
 import subprocess
 import sys
 
-import pytest
+from tests.support.realmodel import ARGS, REAL_MODEL
 
-from tests.backends.test_embedded import ARGS, reason
-
-pytestmark = [pytest.mark.realmodel, pytest.mark.skipif(reason is not None, reason=reason or "")]
+pytestmark = REAL_MODEL
 
 
 def doctor(**env: str) -> subprocess.CompletedProcess[str]:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.backends.test_embedded import ARGS, LINES, pytestmark  # noqa: F401  (real-model marks)
+from tests.support.realmodel import ARGS, LINES, REAL_MODEL
+
+pytestmark = REAL_MODEL
 
 
 def states(tmp_path: Path) -> list[Path]:

@@ -18,7 +18,7 @@ from tactful.backends.ollama import OllamaBackend
 from tactful.errors import ConfigError
 from tactful.profile.load import ModelSettings
 
-from tests.bank.test_selection import write_profile
+from tests.support.bank import write_profile
 
 
 def test_the_backends_import_nothing_above_them():

@@ -4,19 +4,11 @@ without rationales, against the fake Ollama server (chat and /api/embed)."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from tests.fake_ollama import MODEL
-
-BANK = [
-    {"id": "t1", "text": "you absolute idiot", "labels": ["toxicity"], "rationale": "Insults the reader."},
-    {"id": "t2", "text": "what a stupid loser", "labels": ["toxicity"]},
-    {"id": "s1", "text": "click here to win a prize", "labels": ["spam"], "rationale": "Prize bait with a link."},
-    {"id": "b1", "text": "thanks for the docs", "labels": [], "rationale": "Polite thanks."},
-    {"id": "b2", "text": "the release train is late", "labels": []},
-]
+from tests.support.bank import BANK, ITEM, write_profile
 
 
 def framed(text: str) -> dict[str, str]:
@@ -34,17 +26,6 @@ def answer(flagged: bool, rationale: str | None = None) -> dict[str, str]:
     return {"role": "assistant", "content": body}
 
 
-def write_profile(selection: str, embedding: str | None = "fake-embed") -> Path:
-    work = Path.cwd()
-    (work / "bank.jsonl").write_text("".join(json.dumps(ex) + "\n" for ex in BANK))
-    model = f'[model]\nembedding = "{embedding}"\n' if embedding else ""
-    (work / "tactful.toml").write_text(
-        f'version = 1\nexamples = "bank.jsonl"\n{model}[task]\nexamples_per_category = 1\n'
-        f'example_selection = "{selection}"\n[categories.toxicity]\n[categories.spam]\n'
-    )
-    return work / "tactful.toml"
-
-
 def classify(cli, ollama_args, fake_ollama, text: str, *extra: str) -> list[dict[str, str]]:
     run = cli("classify", *ollama_args, *extra, input=text + "\n")
     assert run.code == 0, run.stderr
@@ -58,9 +39,6 @@ def conversation(request: dict) -> list[dict[str, str]]:
         return messages
     assert messages[-1] == {"role": "assistant", "content": '{"flagged":'}
     return messages[:-1]
-
-
-ITEM = "stupid idiot, click to win"
 
 
 def test_fixed_takes_the_bank_in_order_inside_the_cached_prefix(cli, ollama_args, fake_ollama):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-from tests.conftest import write_profile
 from tests.fake_ollama import chat_response
 
 
@@ -32,17 +31,6 @@ def test_binary_score_and_request(cli, ollama_args, fake_ollama):
     assert moderation["flagged"] is True
     body = fake_ollama.chat_requests()[0]
     assert body["logprobs"] is True and body["top_logprobs"] == 20
-
-
-def test_threshold_decides(cli, ollama_args, fake_ollama, tmp_path):
-    profile = write_profile(tmp_path / "p.toml", "version = 1\n[categories.spam]\nthreshold = 0.8\n")
-    fake_ollama.responder = scripted(
-        [token('{"flagged":'), token(" true", {" true": 0.7, " false": 0.3}), token("}")]
-    )
-    run = cli("classify", *ollama_args, "-p", profile, "--scores", input="hello\n")
-    moderation = run.records[0]["moderation"]
-    assert moderation["scores"] == {"flagged": 0.7}
-    assert moderation["flagged"] is False  # 0.7 is under the category's threshold
 
 
 def test_multiclass_scores_split_by_slug_prefix(cli, ollama_args, fake_ollama):
