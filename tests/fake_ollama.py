@@ -167,6 +167,31 @@ def model_view(body: dict[str, Any]) -> dict[str, Any]:
 
 SELF_TEST_OPENING = '{"question":'
 
+# What a qwen3.5 model was trained to answer after with thinking off.
+EMPTY_THINK = "<think>\n\n</think>\n\n"
+# How sure the qwen3.5 model is of its answers on a prompt without that block: off its
+# training, it still answers, but hardly better than a guess.
+OFF_TEMPLATE_CONFIDENCE = 0.6
+
+
+def qwen35_answer_turn(body: dict[str, Any]) -> str:
+    """What Ollama's qwen3.5 renderer writes after the last ``<|im_start|>assistant\n``.
+
+    As model/renderers/qwen35.go (v0.17.6 to v0.33): thinking is on unless ``think`` is
+    false (left out, the server turns it on for a thinking model; the renderer's default
+    is on). A new answer opens with ``<think>\n`` thinking, else with the empty block. A
+    final assistant message is trimmed, a ``<think>...</think>`` in it dropped, and written
+    after the empty block only while thinking is on.
+    """
+    thinking = body.get("think") is not False
+    prefill = prefill_of(body)
+    if prefill is None:
+        return "<think>\n" if thinking else EMPTY_THINK
+    content = prefill.strip()
+    if "</think>" in content:
+        content = content.split("</think>", 1)[1].lstrip("\n")
+    return (EMPTY_THINK if thinking else "") + content
+
 
 def is_self_test(body: dict[str, Any]) -> bool:
     """The backend's question whether the model continues a partial answer (not a judged text)."""
@@ -243,6 +268,11 @@ class FakeOllama:
     embedding_models: list[str] = field(default_factory=lambda: ["fake-embed", "nomic-embed-text"])
     # What each chat request evaluated: its messages after any truncation at num_ctx.
     evaluated: list[list[dict[str, Any]]] = field(default_factory=list)
+    # "qwen3.5" plays a model Ollama renders with its qwen3.5 renderer (a RENDERER line in
+    # /api/show's Modelfile): its answers are sure only after the empty think block.
+    renderer: str | None = None
+    # The answer turn each chat request rendered, where a renderer is played.
+    rendered: list[str] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -287,19 +317,27 @@ class FakeOllama:
         # A template that opens a new turn: the model answers from its start, the prefill
         # ignored, as a whole answer under the conversation (no schema: the probe sends none).
         asked = body if self.continues else model_view(body)
-        view = model_view(body)
+        view, confidence = model_view(body), self._confidence(body)
         if self.responder is not None and not is_self_test(body):
             out = self.responder(view)
             if isinstance(out, Response):
-                return self._continued(out, asked, evaluated) if out.status_code == 200 else out
+                return self._continued(out, asked, evaluated, confidence) if out.status_code == 200 else out
             content = out
         else:
             content = json.dumps(answer_for_schema(view["format"], model_labels(view), blocked_offered(view)))
-        logprobs = synthetic_logprobs(content, body.get("top_logprobs", 0)) if self._gives_logprobs(body) else None
-        return self._continued(chat_response(body["model"], content, logprobs), asked, evaluated)
+        logprobs = synthetic_logprobs(content, body.get("top_logprobs", 0), confidence) if self._gives_logprobs(body) else None
+        return self._continued(chat_response(body["model"], content, logprobs), asked, evaluated, confidence)
 
-    def _continued(self, response: Response, body: dict[str, Any], evaluated: int | None) -> Response:
-        out = continued(response, body)
+    def _confidence(self, body: dict[str, Any]) -> float:
+        """How sure the model is of its answer on the prompt the server rendered for ``body``."""
+        if self.renderer != "qwen3.5":
+            return CONFIDENCE
+        turn = qwen35_answer_turn(body)
+        self.rendered.append(turn)
+        return CONFIDENCE if turn.startswith(EMPTY_THINK) else OFF_TEMPLATE_CONFIDENCE
+
+    def _continued(self, response: Response, body: dict[str, Any], evaluated: int | None, confidence: float) -> Response:
+        out = continued(response, body, confidence)
         if evaluated is not None:  # a truncated prompt: the server counts what it kept
             answer = json.loads(out.get_data())
             out = Response(json.dumps({**answer, "prompt_eval_count": evaluated}), content_type="application/json")
@@ -343,7 +381,8 @@ class FakeOllama:
         _, unknown = self._received(request)
         if unknown is not None:
             return unknown
-        shown: dict[str, Any] = {"modelfile": "", "parameters": "", "template": "{{ .Prompt }}",
+        modelfile = f"FROM {MODEL}\nRENDERER {self.renderer}\nPARSER {self.renderer}\n" if self.renderer else ""
+        shown: dict[str, Any] = {"modelfile": modelfile, "parameters": "", "template": "{{ .Prompt }}",
                                  "details": {"format": "gguf", "family": "fake"}, "model_info": {"general.architecture": "fake", "fake.context_length": self.context_length},
                                  "modified_at": "2026-11-01T00:00:00Z"}
         if self.capabilities is not None:
@@ -380,24 +419,25 @@ FILLERS = [("\n", None), (" 0", None), (" 1", None), ("0", None), ("1", None), (
 FILLER_MASS = 0.002
 
 
-def synthetic_logprobs(content: str, top: int) -> list[dict[str, Any]]:
+def synthetic_logprobs(content: str, top: int, confidence: float = CONFIDENCE) -> list[dict[str, Any]]:
     """Per-token log-probabilities as Ollama returns them: the answer is the likeliest path.
 
-    At a boolean the other value gets the rest of the mass, so scores are 0.9 or 0.1, and
-    the chosen value is written by two token ids (the same text), so its mass is split in
-    two entries, as a real vocabulary's duplicates are. Up to ``top`` alternatives (20).
+    At a boolean the other value gets the rest of the mass, so scores are ``confidence``
+    (0.9) or its complement, and the chosen value is written by two token ids (the same
+    text), so its mass is split in two entries, as a real vocabulary's duplicates are. Up
+    to ``top`` alternatives (20).
     """
     entries = []
     for piece in _PIECES.findall(content):
-        alternatives = _alternatives(piece)
+        alternatives = _alternatives(piece, confidence)
         entries.append({**alternatives[0], "top_logprobs": alternatives[: max(top, 1)]})
     return entries
 
 
-def _alternatives(piece: str) -> list[dict[str, Any]]:
+def _alternatives(piece: str, confidence: float) -> list[dict[str, Any]]:
     if piece.strip() in ("true", "false"):
         other = piece.replace("true", "false") if "true" in piece else piece.replace("false", "true")
-        listed = [(piece, CONFIDENCE * LISTED * 2 / 3), (piece, CONFIDENCE * LISTED / 3), (other, (1 - CONFIDENCE) * LISTED)]
+        listed = [(piece, confidence * LISTED * 2 / 3), (piece, confidence * LISTED / 3), (other, (1 - confidence) * LISTED)]
     else:
         listed = [(piece, LISTED)]
     entries = [{"token": text, "logprob": math.log(p), "bytes": list(text.encode())} for text, p in listed]
@@ -424,7 +464,7 @@ def chat_response(model: str, content: str, logprobs: list[dict[str, Any]] | Non
     return Response(json.dumps(body), content_type="application/json")
 
 
-def continued(response: Response, body: dict[str, Any]) -> Response:
+def continued(response: Response, body: dict[str, Any], confidence: float = CONFIDENCE) -> Response:
     """The answer in ``response`` continued from the request's partial answer, if it has one.
 
     Like a model asked to continue: the tokens after the prefill, at most ``num_predict``.
@@ -438,7 +478,7 @@ def continued(response: Response, body: dict[str, Any]) -> Response:
     rest = content[len(prefill):] if content.startswith(prefill) else content
     after = _tokens_after(tokens, prefill) if tokens is not None else None
     if tokens is not None and after is None:
-        after = synthetic_logprobs(rest, body.get("top_logprobs", 0))
+        after = synthetic_logprobs(rest, body.get("top_logprobs", 0), confidence)
     if after is not None:
         after = after[:limit]
         rest = "".join(t["token"] for t in after)

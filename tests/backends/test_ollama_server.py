@@ -1,6 +1,7 @@
 """The Ollama backend against a stand-in that behaves as the real server does where
 tactful depends on it (issue 24): templates that do not continue a partial answer, silent
-truncation at num_ctx, end-of-sequence with no log-probability, fixed 500s, old versions."""
+truncation at num_ctx, the qwen3.5 renderer's think block, end-of-sequence with no
+log-probability, fixed 500s, old versions."""
 
 from __future__ import annotations
 
@@ -10,7 +11,14 @@ import math
 import pytest
 from werkzeug import Response
 
-from tests.fake_ollama import MODEL, count_tokens, error_response, item_text
+from tests.fake_ollama import (
+    EMPTY_THINK,
+    MODEL,
+    count_tokens,
+    error_response,
+    item_text,
+    qwen35_answer_turn,
+)
 
 NO_WAIT = {"TACTFUL_RETRY_BASE_DELAY": "0"}
 
@@ -96,6 +104,49 @@ def test_a_server_that_ignores_truncate_false_is_caught_by_what_it_evaluated(cli
     assert run.code == 0, run.stderr
     assert run.records[0]["moderation"]["flagged"] is True
     assert fake_ollama.evaluated[-1] == fake_ollama.chat_requests()[-1]["messages"]
+
+
+# ------------------------------------------------------------ 3: the prompt the model expects
+
+
+def qwen35_model(fake_ollama):  # type: ignore[no-untyped-def]
+    """The stand-in as a qwen3.5 model: Ollama's qwen3.5 renderer, and thinking."""
+    fake_ollama.renderer = "qwen3.5"
+    fake_ollama.capabilities = ["completion", "vision", "thinking", "tools"]
+    return fake_ollama
+
+
+def test_a_qwen35_model_is_read_after_the_empty_think_block_it_answers_after(cli, ollama_args, fake_ollama):
+    qwen35_model(fake_ollama)
+    run = cli("classify", *ollama_args, input="you idiot\nhello\n")
+    assert run.code == 0, run.stderr
+    # Every partial answer (the self-test's, each text's, the flagged one's category) was
+    # rendered after the block ...
+    assert len(fake_ollama.rendered) == len([body for body in fake_ollama.requests if "messages" in body]) > 3
+    assert all(turn.startswith(EMPTY_THINK + '{"') for turn in fake_ollama.rendered), fake_ollama.rendered
+    # ... so the scores are the model's own, not its guesses off the prompt it knows.
+    assert [r["moderation"]["scores"]["flagged"] for r in run.records] == pytest.approx([0.9, 0.1])
+
+
+def test_a_qwen35_models_sampled_answers_keep_thinking_off(cli, ollama_args, fake_ollama):
+    qwen35_model(fake_ollama).continues = False
+    run = cli("classify", *ollama_args, input="you idiot\n")
+    assert run.code == 0, run.stderr
+    judged = fake_ollama.chat_requests()
+    assert [body["think"] for body in judged] == [False]  # it opens its answer after the block itself
+    assert fake_ollama.rendered[-1] == EMPTY_THINK
+
+
+def test_the_stand_in_renders_as_ollamas_qwen35_renderer():
+    # model/renderers/qwen35.go: the block before a partial answer only while thinking is
+    # on (left out, it is on); a block written into the partial answer is dropped.
+    user = {"role": "user", "content": "hi"}
+    prefill = {"role": "assistant", "content": '{"flagged": '}
+    assert qwen35_answer_turn({"messages": [user], "think": False}) == EMPTY_THINK
+    assert qwen35_answer_turn({"messages": [user, prefill], "think": False}) == '{"flagged":'
+    assert qwen35_answer_turn({"messages": [user, prefill]}) == EMPTY_THINK + '{"flagged":'
+    inside = {"role": "assistant", "content": EMPTY_THINK + '{"flagged":'}
+    assert qwen35_answer_turn({"messages": [user, inside], "think": False}) == '{"flagged":'
 
 
 # ------------------------------------------------------------ 4: fixed 500s fail at once
@@ -218,6 +269,15 @@ def test_doctor_warns_where_scores_are_read_another_way(cli, ollama_args, fake_o
     assert run.code == 0, run.stdout
     assert f"warn  model {MODEL}: continues a partial answer: no (its template opens a new turn after it); " \
            "the answer is sampled, held to its schema" in run.stdout
+
+
+def test_doctor_says_a_qwen35_model_is_read_after_its_think_block(cli, ollama_args, fake_ollama):
+    qwen35_model(fake_ollama)
+    run = cli("doctor", *ollama_args)
+    assert run.code == 0, run.stdout
+    said = " ".join(run.stdout.split())
+    assert f"ok model {MODEL}: renderer qwen3.5: with thinking off it leaves out the empty think block before a " \
+           "partial answer; tactful leaves think unset there, so scores are read after the block" in said
 
 
 def test_doctor_on_an_old_server_says_what_it_lacks(cli, ollama_args, fake_ollama):

@@ -46,6 +46,12 @@ SELF_TEST_OPENING = '{"question":'
 CONTINUES_MASS = 0.5
 # What a 500 says when it passes (a runner still loading, a timeout); any other 500 repeats.
 PASSING_500 = re.compile(r"timed out|timeout|try again|busy|temporar|still loading", re.IGNORECASE)
+# Ollama's built-in renderers that, with thinking off, open the model's answer after an empty
+# think block ("<think>\n\n</think>\n\n") yet write a final assistant message without it
+# unless thinking is on (model/renderers/qwen35.go, since Ollama 0.17.6). /api/show names a
+# model's renderer only in its Modelfile, as a RENDERER line.
+THINK_BLOCK_RENDERERS = frozenset({"qwen3.5"})
+RENDERER_LINE = re.compile(r"^RENDERER\s+(\S+)\s*$", re.MULTILINE)
 
 
 def resolve_host(host: str | None) -> str:
@@ -89,6 +95,7 @@ class OllamaBackend:
         self._lock = threading.Lock()
         self._continues: bool | None = None
         self._send_think = True
+        self._renderer: str | None = None
         start = int((options or {}).get("num_ctx") or DEFAULT_NUM_CTX)
         self.window = ContextWindow(start, self.context_length, model)
 
@@ -109,9 +116,10 @@ class OllamaBackend:
         texts = _texts(messages)
         needed = estimate_tokens(texts, sum(len(m.get("images") or []) for m in messages)) + max_tokens
         while True:
-            num_ctx = self.window.size_for(needed)
+            num_ctx, think = self.window.size_for(needed), self._think(messages)
             try:
-                response = self._retrying(lambda: self._chat_once(messages, max_tokens, logprobs, schema, num_ctx), texts)
+                response = self._retrying(lambda: self._chat_once(messages, max_tokens, logprobs, schema, num_ctx, think),
+                                          texts)
             except _DoesNotFit:  # the server refused what would have been cut (truncate: false)
                 self.window.grow(num_ctx)  # the estimate was low: the server's count decides
                 continue
@@ -126,19 +134,28 @@ class OllamaBackend:
             return response
 
     def _chat_once(self, messages: list[Message], max_tokens: int, logprobs: bool, schema: dict[str, Any] | None,
-                   num_ctx: int) -> Any:
+                   num_ctx: int, think: bool | None) -> Any:
         body: dict[str, Any] = {
             "model": self.model, "messages": messages, "stream": False, "truncate": False,
             "options": {**self.options, "num_predict": max_tokens, "num_ctx": num_ctx},
         }
-        if self._send_think:
-            body["think"] = False
+        if think is not None:
+            body["think"] = think
         if schema is not None:
             body["format"] = schema
         if logprobs:
             body.update(logprobs=True, top_logprobs=TOP_LOGPROBS)
         # The client's chat() has no `truncate`; its request helper parses and raises as chat() does.
         return self.client._request(ollama.ChatResponse, "POST", "/api/chat", json=body)
+
+    def _think(self, messages: list[Message]) -> bool | None:
+        """``think`` for a request: False (classify without thinking), or None to leave it out,
+        where the server refuses it or a partial answer must follow the empty think block of a
+        THINK_BLOCK_RENDERERS model (``renderer``)."""
+        prefilled = messages[-1]["role"] == "assistant"
+        if not self._send_think or (prefilled and self.renderer() in THINK_BLOCK_RENDERERS):
+            return None
+        return False
 
     # ------------------------------------------------------------ probabilities
 
@@ -294,6 +311,22 @@ class OllamaBackend:
                 return entry.digest
         return None
 
+    def renderer(self) -> str:
+        """The name of Ollama's built-in renderer for this model, or "" for a template: asked once.
+
+        It matters before a partial answer: a renderer in THINK_BLOCK_RENDERERS writes the
+        empty think block the model answers after only while thinking is on, and strips one
+        written into the message itself. So ``think`` is left out of such requests: the
+        server turns it on for a thinking model, and the renderer's own default is on, so the
+        partial answer follows the block as the model was trained to see it (the output
+        parser then reads what follows a partial answer as content, not thinking).
+        """
+        if self._renderer is None:
+            shown = self._retrying(lambda: self.client.show(self.model))
+            found = RENDERER_LINE.search(getattr(shown, "modelfile", None) or "")
+            self._renderer = found.group(1) if found else ""
+        return self._renderer
+
     def context_length(self) -> int | None:
         """The longest context the model was trained for (``<arch>.context_length``), if shown."""
         shown = self._retrying(lambda: self.client.show(self.model))
@@ -326,6 +359,10 @@ class OllamaBackend:
                          if continues else
                          Fact(False, "continues a partial answer: no (its template opens a new turn after it); "
                                      "the answer is sampled, held to its schema, and scores read from its tokens"))
+        if self.renderer() in THINK_BLOCK_RENDERERS:
+            facts.append(Fact(True, f"renderer {self.renderer()}: with thinking off it leaves out the empty think block "
+                                    "before a partial answer; tactful leaves think unset there, so scores are read "
+                                    "after the block, where the model answers"))
         limit = self.window.limit()
         facts.append(Fact(True, f"context: num_ctx {self.window.size} sent, grown for a longer prompt up to {limit} "
                                 "(the model's own); a text that cannot fit is that record's error, never cut"))
