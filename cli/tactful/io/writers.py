@@ -10,7 +10,6 @@ from typing import IO, Protocol
 
 import jsonlines
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from tactful.errors import OutputClosed
@@ -94,6 +93,8 @@ class TableWriter:
         # id before it is cut, so that the cut sees the width it will have.
         cells = [clip_start(printable(result.record.id), self.widths["id"]), clip(" ".join(text.split()), 80), flag,
                  ", ".join(m.labels), *([scores] if self.scores else []), note]
+        from rich.table import Table  # here: JSONL runs, the default, never draw one
+
         table = Table(box=None, show_header=self.rows == 0, header_style="bold", pad_edge=False)
         for column in self.columns:
             table.add_column(column, width=self.widths[column], overflow="fold" if column in ("text", "note") else "ellipsis")
