@@ -109,7 +109,7 @@ def answer_for_schema(schema: dict[str, Any], labels: list[str]) -> dict[str, An
         answer["flagged"] = bool(set(labels) & blocked_from(labels))
     elif "category" in props:
         allowed = props["category"]["enum"]
-        answer["category"] = next((l for l in labels if l in allowed), "none")
+        answer["category"] = next((label for label in labels if label in allowed), "none")
     else:
         answer = {slug: slug in labels for slug in props if slug != "rationale"}
     if "rationale" in props:

@@ -89,8 +89,8 @@ def test_the_documented_calls_type_check(monkeypatch):
     mypy = pytest.importorskip("mypy.api", reason="mypy is in the dev extra")
     monkeypatch.setenv("MYPYPATH", str(ROOT / "cli"))  # the source, whatever the install (an editable one hides it)
     wrong = ROOT / "tests" / "api_misuse.py"
-    out, err, code = mypy.run(["--strict", "--no-incremental", "--follow-imports=silent", "--python-version=3.10",
-                               "--no-error-summary", str(ROOT / "tests" / "api_calls.py"), str(wrong)])
+    out, err, _ = mypy.run(["--strict", "--no-incremental", "--follow-imports=silent", "--python-version=3.10",
+                            "--no-error-summary", str(ROOT / "tests" / "api_calls.py"), str(wrong)])
     assert err == ""
     # Only the misuse file has errors, one on each line it marks: the checker has teeth.
     marked = [n for n, line in enumerate(wrong.read_text().splitlines(), 1) if line.endswith("# wrong")]

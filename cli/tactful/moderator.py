@@ -21,7 +21,7 @@ the backend cannot serve (every host down); both are ``TactfulError`` with a one
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from contextlib import closing
 from pathlib import Path
 from typing import Any, TypeAlias
@@ -100,7 +100,7 @@ class Moderator:
         with closing(self.results(records, jobs)) as results:
             return [result.to_json() for result in results]
 
-    def results(self, records: Iterable[InputRecord], jobs: int = 1) -> Iterator[Result]:
+    def results(self, records: Iterable[InputRecord], jobs: int = 1) -> Generator[Result, None, None]:
         """Results in input order, ``jobs`` in flight per host; what the commands stream."""
         return classify_stream(records, self._judge, jobs * self.hosts)
 

@@ -185,9 +185,9 @@ def test_per_token_embeddings_are_mean_pooled_to_a_unit_vector():
 
 def test_embedding_without_model_embedding_names_the_setting():
     backend = EmbeddedBackend("chat.gguf", Path("chat.gguf"))  # loads nothing until asked
-    with pytest.raises(ConfigError, match="set model.embedding"):
+    with pytest.raises(ConfigError, match=r"set model\.embedding"):
         backend.embed(["hello"])
-    with pytest.raises(ConfigError, match="set model.embedding"):
+    with pytest.raises(ConfigError, match=r"set model\.embedding"):
         open_embedder(ModelSettings(backend="ollama", embedding=None))
 
 

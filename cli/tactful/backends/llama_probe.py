@@ -18,10 +18,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tactful.backends.base import ChoiceQuery, Message, Probe, ProbeRequest
 from tactful.backends.prompt_state import PromptStates
+
+if TYPE_CHECKING:  # numpy comes with llama-cpp-python, imported where the logits are read
+    import numpy as np
+    import numpy.typing as npt
 
 
 @dataclass
@@ -106,7 +110,7 @@ class LlamaProber:
         for token, child in node.children.items():
             self._walk([*path, token], child, logp + logprobs[token], out)
 
-    def _logprobs_after(self, tokens: list[int]) -> Sequence[float]:
+    def _logprobs_after(self, tokens: list[int]) -> npt.NDArray[np.float64]:
         """Log-softmax of the next-token logits after ``tokens``, reusing the cached prefix."""
         import numpy as np
 

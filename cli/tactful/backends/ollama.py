@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import threading
@@ -111,7 +112,7 @@ class OllamaBackend:
         while True:
             num_ctx = self.window.size_for(needed)
             try:
-                response = self._retrying(lambda: self._chat_once(messages, max_tokens, logprobs, schema, num_ctx), texts)
+                response = self._retrying(functools.partial(self._chat_once, messages, max_tokens, logprobs, schema, num_ctx), texts)
             except _DoesNotFit:  # the server refused what would have been cut (truncate: false)
                 self.window.grow(num_ctx)  # the estimate was low: the server's count decides
                 continue

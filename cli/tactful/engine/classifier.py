@@ -65,9 +65,9 @@ class Classifier:
         self._images_checked = False
         self._image_bias: ImageBias | None = None
         self._prober: Prober | None = None
-        if isinstance(self.backend, Prober) and not self.contract.explain:
-            if self.contract.mode != "multilabel" or self.backend.keeps_context:
-                self._prober = self.backend
+        if (isinstance(self.backend, Prober) and not self.contract.explain
+                and (self.contract.mode != "multilabel" or self.backend.keeps_context)):
+            self._prober = self.backend
 
     def prompt_for(self, text: str, parts: ItemParts = NO_PARTS) -> Prompt:
         examples = self.select_examples(text) if self.select_examples else []
