@@ -339,7 +339,7 @@ class OllamaBackend:
         return self._version
 
     def _read_version(self) -> str:
-        response = self.client._client.get("/api/version")
+        response = self.client._client.get("/api/version")  # private: the client has no version call
         if response.status_code in PASSING_STATUSES:
             raise Transient(f"Ollama answered {response.status_code} to /api/version")
         try:
@@ -352,7 +352,7 @@ class OllamaBackend:
         return version
 
     def close(self) -> None:
-        self.client._client.close()
+        self.client.close()
 
 
 def _texts(messages: Sequence[Message]) -> list[str]:
