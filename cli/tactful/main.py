@@ -111,7 +111,7 @@ class LazyGroup(TyperGroup):
         self.commands = LazyCommands(self.rich_markup_mode)
 
     def list_commands(self, ctx: Context) -> list[str]:
-        return list(self.commands)  # TyperGroup's reads .items(): every module, even for a typo
+        return list(self.commands)  # the names: TyperGroup's reads .items(), building every command
 
 
 app = typer.Typer(
