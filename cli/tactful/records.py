@@ -52,6 +52,7 @@ class Moderation:
     notes: list[str] = field(default_factory=list)
     explain: bool = False
     normalized: bool = False
+    truncated: bool = False  # only the text's start was judged (task.long_text = "truncate"); notes say so
     decided_by: str | None = None  # "probability" or "answer"; None when nothing was judged
     context: int = 0  # earlier messages of the thread the model read with the text
 

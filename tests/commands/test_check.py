@@ -123,7 +123,35 @@ def test_json_report(cli, ollama_args, fake_ollama):
     assert finding["category"] == "toxicity" and finding["severity"] == "medium"
     assert finding["reason"] == "matched keywords"  # the model's rationale, with --explain
     assert finding["failing"] is True and finding["score"] == 0.9 and len(finding["hash"]) == 16
-    assert report["summary"] == {"files": 1, "units": 2, "findings": 1, "failing": 1, "fail_level": "low", "baselined": 0}
+    assert report["summary"] == {"files": 1, "units": 2, "findings": 1, "failing": 1, "fail_level": "low", "baselined": 0, "truncated": 0}
+
+
+def test_a_long_unit_is_judged_whole_or_its_truncation_counted(cli, ollama_args, fake_ollama):
+    write_profile(Path("tactful.toml"), 'version = 1\n[task]\nmax_chars = 100\n[categories.toxicity]\n')
+    write("a.md", "a calm remark " * 10 + "you idiot\n")
+    whole = cli("check", *ollama_args, "a.md")
+    assert whole.code == 1, whole.stderr  # the insult after 140 characters was read
+    assert "truncated" not in whole.stdout
+    write_profile(Path("tactful.toml"), 'version = 1\n[task]\nmax_chars = 100\nlong_text = "truncate"\n[categories.toxicity]\n')
+    cut = cli("check", *ollama_args, "a.md")
+    assert cut.code == 0
+    assert cut.stdout == "tactful: 0 findings (0 at or above fail level low), 1 unit truncated to task.max_chars; 1 unit judged in 1 file\n"
+    report = json.loads(cli("check", *ollama_args, "--format", "json", "a.md").stdout)
+    assert report["summary"]["truncated"] == 1
+
+
+def test_a_long_unit_edited_at_its_end_is_asked_again_only_about_the_last_windows(cli, ollama_args, fake_ollama):
+    write_profile(Path("tactful.toml"), 'version = 1\n[task]\nmax_chars = 100\n[categories.toxicity]\n')
+    paragraph = " ".join(f"calm remark number {n}." for n in range(60))
+    write("a.md", paragraph + "\n")
+    assert cli("check", *ollama_args, "a.md").code == 0
+    first = len(fake_ollama.chat_requests())
+    assert first > 10  # one request a window
+    write("a.md", paragraph + " And you are an idiot.\n")
+    edited = cli("check", *ollama_args, "a.md")
+    assert edited.code == 1
+    # Windows are cut from the start: all but the last ones are the same, and cached.
+    assert len(fake_ollama.chat_requests()) - first <= 3
 
 
 # ---------------------------------------------------------------- ignores
@@ -346,6 +374,56 @@ def test_staged_with_no_files_finds_them_and_skips_deletions_and_code(cli, ollam
     # The help's own form, with the deleted file named on the command line, works too.
     listed = cli("check", *ollama_args, "--staged", "docs/a.md", "docs/b.md", "script.py")
     assert listed.code == 1, listed.stderr
+
+
+def test_staged_judges_the_index_not_the_working_copy(cli, ollama_args, fake_ollama, repo):
+    # Staged: an insult on line 5 of the index's copy. Working copy: clean, and longer above.
+    write("docs/a.md", "# Title\n\nold idiot paragraph\n\nstaged loser here\n")
+    git("add", "docs/a.md")
+    write("docs/a.md", "# Title\n\nintro\n\nold idiot paragraph\n\nstaged remark here\n")
+    for args in (["docs/a.md"], []):
+        run = cli("check", *ollama_args, "--staged", *args)
+        assert run.code == 1, run.stderr
+        assert run.stdout.splitlines()[0].startswith("docs/a.md:5:1: toxicity ")
+    assert judged(fake_ollama) == ["staged loser here"]  # the second run's from the cache
+
+
+def test_staged_ignores_an_insult_only_in_the_working_copy(cli, ollama_args, fake_ollama, repo):
+    write("docs/a.md", "# Title\n\nold idiot paragraph\n\nkept paragraph, edited\n")
+    git("add", "docs/a.md")
+    write("docs/a.md", "# Title\n\nold idiot paragraph\n\nkept paragraph, you moron\n")
+    run = cli("check", *ollama_args, "--staged", "docs/a.md")
+    assert run.code == 0, run.stdout
+    assert judged(fake_ollama) == ["kept paragraph, edited"]
+
+
+def test_staged_added_renamed_and_deleted_files_are_read_from_the_index(cli, ollama_args, fake_ollama, repo):
+    write("docs/gone.md", "deleted stupid text\n")
+    git("add", "docs/gone.md")
+    git("commit", "-qm", "gone")
+    git("rm", "-q", "--cached", "docs/gone.md")  # deleted in the index, kept on disk
+    write("docs/new.md", "intro\n\nadded loser\n")
+    git("add", "docs/new.md")
+    Path("docs/new.md").unlink()  # gone from the working copy, still in the commit
+    git("mv", "docs/a.md", "docs/moved.md")
+    write("docs/moved.md", "# Title\n\nworking copy only\n")  # not staged
+    for args in ([], ["docs/new.md", "docs/moved.md", "docs/gone.md"]):
+        run = cli("check", *ollama_args, "--staged", *args)
+        assert run.code == 1, run.stderr
+        # A renamed file is new at its new path: judged whole, as staged.
+        assert sorted(line.split(" ", 2)[:2] for line in run.stdout.splitlines()[:-1]) == [
+            ["docs/moved.md:3:1:", "toxicity"],
+            ["docs/new.md:3:1:", "toxicity"],
+        ]
+        assert "units judged in 2 files" in run.stdout
+
+
+def test_staged_file_that_is_not_utf8_is_a_usage_error(cli, ollama_args, fake_ollama, repo):
+    Path("docs/latin1.md").write_bytes(b"h\xe9llo\n")
+    git("add", "docs/latin1.md")
+    run = cli("check", *ollama_args, "--staged")
+    assert run.code == 2
+    assert run.stderr.startswith("tactful: error: docs/latin1.md: not valid UTF-8 (byte 1)"), run.stderr
 
 
 def test_nothing_staged_passes(cli, ollama_args, fake_ollama, repo):

@@ -285,7 +285,7 @@ def test_table_notes_say_what_was_done_to_the_text(cli, ollama_args, fake_ollama
     profile.write_text('version = 1\n[task]\nmax_chars = 100\n[categories.spam]\nblocked = true\n')
     run = cli("classify", *ollama_args, "-p", profile, "--format", "table", input="a" * 150 + "\n", env={"COLUMNS": "300"})
     assert run.code == 0, run.stderr
-    assert "truncated from 150 to 100 characters" in run.stdout
+    assert "judged whole in 2 overlapping windows of at most 100 characters" in run.stdout
 
 
 def test_bad_option_values_are_said_in_plain_words(cli):

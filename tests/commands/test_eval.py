@@ -50,6 +50,19 @@ def test_errors_file_is_importable_bank_format(cli, ollama_args, tmp_path):
     assert "macro-F1" in run.stdout and "confusion" in run.stdout
 
 
+def test_truncated_texts_are_counted(cli, ollama_args, tmp_path):
+    profile = write_profile(tmp_path / "p.toml", 'version = 1\n[task]\nmax_chars = 100\nlong_text = "truncate"\n[categories.toxicity]\n')
+    data = write_jsonl(tmp_path / "d.jsonl", [
+        {"text": "a calm remark " * 10 + "you idiot", "labels": ["toxicity"]},  # the insult is cut off
+        {"text": "hello", "labels": []},
+    ])
+    run = cli("eval", str(data), *ollama_args, "-p", str(profile))
+    assert run.code == 0, run.stderr
+    assert "; 1 truncated to task.max_chars" in run.stdout
+    report = cli("eval", str(data), *ollama_args, "-p", str(profile), "--json")
+    assert json.loads(report.stdout)["data"]["speed"]["truncated"] == 1
+
+
 def test_multiclass_and_multilabel(cli, ollama_args, tmp_path):
     rows = [
         {"text": "you idiot", "label": ["toxic"]},

@@ -129,14 +129,34 @@ def test_nul_bytes_are_text_like_any_other(cli, ollama_args, fake_ollama):
     assert output_records(run.stdout)[0]["text"] == "you\x00idiot"
 
 
-def test_a_10_mb_line_is_truncated_with_a_note(cli, ollama_args, fake_ollama):
-    line = ("you idiot " * 1_000_000).encode()
+def test_a_5_mb_line_is_judged_whole_in_overlapping_windows(cli, ollama_args, fake_ollama):
+    # Every window differs (a repeated one would be asked once, then come from the cache).
+    line = (" ".join(f"calm remark {n}." for n in range(270_000)) + " and you are an idiot").encode()
     run = cli("classify", *ollama_args, input=line + b"\nshort one\n")
+    first, second = check_run(run, line + b"\nshort one\n")
+    assert first["moderation"]["flagged"] is True  # the insult at the very end was read
+    assert first["moderation"]["scores"] == {"flagged": 0.9}  # its window's, the highest
+    windows = len(fake_ollama.chat_requests()) - 1
+    assert first["moderation"]["notes"] == [f"judged whole in {windows} overlapping windows of at most 6000 characters"]
+    # Overlapping by a quarter: about a third more model calls than 6000-character parts.
+    assert len(line) / 6000 < windows < len(line) / 4400
+    assert all(len(item_text(r)) <= 6000 for r in fake_ollama.chat_requests())
+    assert second["moderation"]["error"] is None
+    assert "truncated" not in run.stderr
+
+
+def test_a_10_mb_line_is_truncated_with_a_note_and_counted_when_the_profile_says_so(cli, ollama_args, fake_ollama, tmp_path):
+    profile = tmp_path / "p.toml"
+    profile.write_text('version = 1\n[task]\nlong_text = "truncate"\n[categories.toxicity]\nblocked = true\n')
+    line = ("you idiot " * 1_000_000).encode()
+    run = cli("classify", *ollama_args, "-p", str(profile), input=line + b"\nshort one\n")
     first, second = check_run(run, line + b"\nshort one\n")
     assert first["moderation"]["flagged"] is True
     assert first["moderation"]["notes"] == ["truncated from 10000000 to 6000 characters"]
     assert len(item_text(fake_ollama.chat_requests()[0])) == 6000
     assert second["moderation"]["error"] is None
+    # The run's summary says a text was not judged whole, not only its record.
+    assert "1 truncated to task.max_chars" in run.stderr.splitlines()[-1]
 
 
 def test_a_10_mb_line_is_a_clear_error_when_the_profile_says_so(cli, ollama_args, fake_ollama, tmp_path):

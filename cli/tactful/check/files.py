@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 from tactful.check.segment import Unit, segment_markdown, segment_text
@@ -10,6 +11,9 @@ from tactful.profile.load import Profile
 
 MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown", ".mkd", ".mdx"}
 TEXT_SUFFIXES = {".txt", ".text", ".rst"}
+
+# Where a file's bytes come from: the disk, or (check --staged) the git index.
+Reader = Callable[[str], bytes]
 
 
 def known_type(path: str, profile: Profile) -> bool:
@@ -35,11 +39,17 @@ def file_type(path: str, forced: str | None, profile: Profile) -> str:
     return "markdown" if pure.suffix.lower() in MARKDOWN_SUFFIXES else "text"
 
 
-def segment_file(path: str, kind: str, slugs: set[str]) -> list[Unit]:
+def read_disk(path: str) -> bytes:
+    """The file as it is on disk (the working copy)."""
     try:
-        data = Path(path).read_bytes()
+        return Path(path).read_bytes()
     except OSError as exc:
         raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def segment_file(path: str, kind: str, slugs: set[str], read: Reader = read_disk) -> list[Unit]:
+    """The units of ``path``, its bytes got from ``read`` (the disk, or the git index)."""
+    data = read(path)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -23,6 +23,7 @@ class Summary:
     units: int = 0  # units sent to the model (after ignores, --diff and empty files)
     fail_level: str = "low"
     baselined: int = 0  # findings left out because the baseline knows them
+    truncated: int = 0  # units judged by their start only (task.long_text = "truncate")
     findings: list[Finding] = field(default_factory=list)
     unjudged: list[Unjudged] = field(default_factory=list)
 
@@ -37,6 +38,8 @@ class Summary:
             parts.append(f"{self.baselined} more known to the baseline")
         if self.unjudged:
             parts.append(f"{plural(len(self.unjudged), 'unit')} not judged")
+        if self.truncated:
+            parts.append(f"{plural(self.truncated, 'unit')} truncated to task.max_chars")
         return f"tactful: {', '.join(parts)}; {plural(self.units, 'unit')} judged in {plural(self.files, 'file')}"
 
 
@@ -71,6 +74,7 @@ def _json(summary: Summary, out: TextIO) -> None:
         "summary": {
             "files": summary.files, "units": summary.units, "findings": len(summary.findings),
             "failing": summary.failing, "fail_level": summary.fail_level, "baselined": summary.baselined,
+            "truncated": summary.truncated,
         },
     }
     out.write(json_safe(json.dumps(document, ensure_ascii=False, indent=2)) + "\n")

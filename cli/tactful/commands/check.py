@@ -19,9 +19,9 @@ from typing import Annotated
 import typer
 
 from tactful.check.baseline import Key, is_baseline, read_baseline, write_baseline
-from tactful.check.files import file_type, known_type, segment_file
+from tactful.check.files import Reader, file_type, known_type, read_disk, segment_file
 from tactful.check.findings import Unjudged, findings_for
-from tactful.check.gitdiff import Changes, changed_files, changed_lines
+from tactful.check.gitdiff import Changes, Index, changed_files, changed_lines
 from tactful.check.report import Summary, write_report
 from tactful.check.segment import Unit
 from tactful.commands.common import open_moderator, warn
@@ -64,7 +64,7 @@ def command(
     file_type: Annotated[FileType | None, typer.Option("--type", "-t", help="Read every file as this type. Default: the profile's \\[check] types globs, then .md/.markdown/.mdx as Markdown and the rest as text.", show_default=False)] = None,
     output_format: Annotated[CheckFormat, typer.Option("--format", "-f", help="text: path:line:col lines; json: one document; github: GitHub Actions annotations.")] = CheckFormat.text,
     diff: Annotated[str | None, typer.Option("--diff", metavar="REF", help="Judge only units touching lines changed since REF (git diff -U0 REF; untracked files count as new).", show_default=False)] = None,
-    staged: Annotated[bool, typer.Option("--staged", metavar="", help="Judge only units touching lines staged for commit (git diff --cached).")] = False,
+    staged: Annotated[bool, typer.Option("--staged", metavar="", help="Judge only units touching lines staged for commit (git diff --cached), as staged: the index's content, not the working copy's.")] = False,
     baseline: Annotated[Path | None, typer.Option("--baseline", metavar="FILE", help="Report only findings this baseline does not know.", show_default=False)] = None,
     write_baseline: Annotated[Path | None, typer.Option("--write-baseline", metavar="FILE", help="Record the current findings in FILE and exit 0.", show_default=False)] = None,
     explain: Annotated[bool | None, typer.Option("--explain/--no-explain", metavar="", help="Ask the model for a rationale; it becomes the reason shown.", show_default=False)] = None,
@@ -143,10 +143,10 @@ def check(paths: list[str], overrides: Overrides, options: CheckOptions) -> int:
         settings = settings.with_mode("multilabel")
     profile = settings.profile
     baselined: set[Key] = read_baseline(options.baseline) if options.baseline else set()
-    files = _changed(paths, options, profile) if _by_change(options) else resolve_paths(paths)
+    files, read = _files(paths, options, profile)
     if options.write_baseline is not None:
         _claim_baseline(options.write_baseline, [*files, *profile_files(profile)])
-    work = list(_units(files, profile, options))
+    work = list(_units(files, read, profile, options))
     summary = Summary(files=len(files), units=len(work), fail_level=profile.fail_level)
     if work:
         _judge(work, settings, options, summary)
@@ -174,11 +174,27 @@ def _by_change(options: CheckOptions) -> bool:
     return options.diff is not None or options.staged
 
 
-def _changed(paths: list[str], options: CheckOptions, profile: Profile) -> list[str]:
-    """With --diff/--staged: the files given (or, with none, the changed ones git lists)
-    that still exist and are of a kind check reads; deleted and code files are left out."""
+def _files(paths: list[str], options: CheckOptions, profile: Profile) -> tuple[list[str], Reader]:
+    """The files to judge, and where their bytes are read.
+
+    With --diff/--staged: the files given (or, with none, the changed ones git lists) that
+    still exist and are of a kind check reads; deleted and code files are left out. With
+    --staged, "exist" and the bytes are the index's: a commit records what is staged,
+    whatever the working copy holds.
+    """
+    if not _by_change(options):
+        return resolve_paths(paths), read_disk
     candidates = paths or changed_files(options.diff, options.staged)
-    return [p for p in candidates if Path(p).is_file() and (options.file_type or known_type(p, profile))]
+    if options.staged:
+        index = Index(candidates)
+        present, read = index.has, index.read
+    else:
+        present, read = _on_disk, read_disk
+    return [p for p in candidates if present(p) and (options.file_type or known_type(p, profile))], read
+
+
+def _on_disk(path: str) -> bool:
+    return Path(path).is_file()
 
 
 def _check_usage(paths: list[str], options: CheckOptions) -> None:
@@ -191,13 +207,13 @@ def _check_usage(paths: list[str], options: CheckOptions) -> None:
         raise UsageError("use --baseline or --write-baseline, not both")
 
 
-def _units(files: list[str], profile: Profile, options: CheckOptions) -> Iterator[Work]:
+def _units(files: list[str], read: Reader, profile: Profile, options: CheckOptions) -> Iterator[Work]:
     changes: Changes | None = None
-    if options.diff is not None or options.staged:
+    if _by_change(options):
         changes = changed_lines(files, options.diff, options.staged)
     slugs = set(profile.slugs)
     for name in files:
-        units = segment_file(name, file_type(name, options.file_type, profile), slugs)
+        units = segment_file(name, file_type(name, options.file_type, profile), slugs, read)
         if changes is not None:
             lines = changes.get(Path(name).resolve(), set())
             units = [u for u in units if lines is None or lines & set(range(u.line, u.end_line + 1))]
@@ -211,6 +227,7 @@ def _judge(work: list[Work], settings: Settings, options: CheckOptions, summary:
     try:
         results = moderator.results((w.record() for w in work), options.jobs)
         for item, result in zip(work, results):
+            summary.truncated += result.moderation.truncated
             if result.moderation.error is not None:
                 summary.unjudged.append(Unjudged(item.path, item.unit.line, item.unit.col, result.moderation.error))
             else:

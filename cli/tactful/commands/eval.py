@@ -213,6 +213,7 @@ def _evaluate_data(moderator: Moderator, profile: Profile, data: Labelled, optio
     speed = {
         "items": len(results),
         "errors": len(errors),
+        "truncated": sum(r.moderation.truncated for r in results),
         "seconds": round(elapsed, 2),
         "items_per_s": round(len(results) / elapsed, 2) if elapsed else None,
         "prompt_tokens_per_item": _mean_of(r.prompt_tokens for r in ok),
@@ -322,7 +323,8 @@ def _print_metrics(console: Console, report: Report, speed: dict[str, Any], erro
         confusion.add_row(gold, *(str(row[c]) for c in columns))
     console.print(confusion)
     tokens = f", {speed['prompt_tokens_per_item']} prompt + {speed['output_tokens_per_item']} output tokens per item"
-    console.print(f"{speed['items']} items in {speed['seconds']} s ({speed['items_per_s']} items/s){tokens}")
+    truncated = f"; {speed['truncated']} truncated to task.max_chars" if speed["truncated"] else ""
+    console.print(f"{speed['items']} items in {speed['seconds']} s ({speed['items_per_s']} items/s){tokens}{truncated}")
     if errors:
         console.print(styled((f"{len(errors)} item(s) not scored", "yellow"), f", first: {errors[0]}"))
     if options.errors_file is not None:

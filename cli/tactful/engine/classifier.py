@@ -103,32 +103,42 @@ class Classifier:
             notes = [*notes, IMAGE_NOTE]
         moderation = self.moderation(
             flagged=d.flagged, labels=d.labels, scores=d.scores, rationale=d.rationale,
-            notes=notes, normalized=prepared.normalized, decided_by=d.decided_by,
+            notes=notes, normalized=prepared.normalized, truncated=prepared.truncated, decided_by=d.decided_by,
             context=len(parts.context),
         )
         return Result(record, moderation, verdict.prompt_tokens, verdict.output_tokens, verdict.cached)
 
     def judge(self, chunks: list[str], parts: ItemParts = NO_PARTS) -> Verdict:
-        """The decision on a prepared text: from the cache, from a twin in flight, or asked.
+        """The decision on a prepared text: each part (a window, a second look) from the
+        cache, from a twin in flight, or asked; then merged.
 
-        The cache key holds everything after the fixed prefix: context and image included.
+        Parts are cached one by one, so a long text edited at its end (a post, a paragraph
+        under `tactful check`) is asked again only about the windows that changed.
         """
-        requests = [self.request_for(chunk, parts) for chunk in chunks]
+        verdicts = [self._judge_part(self.request_for(chunk, parts)) for chunk in chunks]
+        if len(verdicts) == 1:
+            return verdicts[0]
+        return Verdict(
+            merge_decisions([v.decision for v in verdicts]),
+            sum(v.prompt_tokens for v in verdicts), sum(v.output_tokens for v in verdicts),
+            cached=all(v.cached for v in verdicts),
+        )
+
+    def _judge_part(self, request: ChatRequest) -> Verdict:
         if self.cache is None:
-            return self._ask(requests)
-        key = self.cache_key(requests)
+            return self._ask(request)
+        key = self.cache_key(request)
         hit = self.cache.get(key)
         if hit is not None:
             return Verdict(hit, cached=True)
-        verdict, shared = self._inflight.run(key, lambda: self._ask_and_store(key, requests))
+        verdict, shared = self._inflight.run(key, lambda: self._ask_and_store(key, request))
         return Verdict(verdict.decision, cached=True) if shared else verdict
 
-    def cache_key(self, requests: list[ChatRequest]) -> str:
-        # What follows the fixed prefix (per-item examples, the framed text) is what varies;
-        # the fingerprint stands for the prefix and the schema.
+    def cache_key(self, request: ChatRequest) -> str:
+        # What follows the fixed prefix (per-item examples, the framed text) is what varies,
+        # context and image included; the fingerprint stands for the prefix and the schema.
         fixed = len(self.builder.fixed_messages)
-        sent = [request.messages[fixed:] for request in requests]
-        return cache_key(self.identity(), sent)
+        return cache_key(self.identity(), [request.messages[fixed:]])
 
     def identity(self) -> dict[str, object]:
         """Everything besides the item that decides an answer (asks the backend once)."""
@@ -144,24 +154,18 @@ class Classifier:
             self._identity = identity  # published whole: workers read it without a lock
         return self._identity
 
-    def _ask_and_store(self, key: str, requests: list[ChatRequest]) -> Verdict:
+    def _ask_and_store(self, key: str, request: ChatRequest) -> Verdict:
         assert self.cache is not None
         hit = self.cache.get(key)  # a twin may have finished between our lookup and now
         if hit is not None:
             return Verdict(hit, cached=True)
-        verdict = self._ask(requests)
+        verdict = self._ask(request)
         self.cache.put(key, str(self.identity()["model"]), verdict.decision)
         return verdict
 
-    def _ask(self, requests: list[ChatRequest]) -> Verdict:
-        decisions: list[Decision] = []
-        prompt_tokens = output_tokens = 0
-        for request in requests:
-            decision, completion = self.decide_request(request)
-            decisions.append(decision)
-            prompt_tokens += completion.prompt_tokens or 0
-            output_tokens += completion.output_tokens or 0
-        return Verdict(merge_decisions(decisions), prompt_tokens, output_tokens)
+    def _ask(self, request: ChatRequest) -> Verdict:
+        decision, completion = self.decide_request(request)
+        return Verdict(decision, completion.prompt_tokens or 0, completion.output_tokens or 0)
 
     def request_for(self, text: str, parts: ItemParts = NO_PARTS) -> ChatRequest:
         prompt = self.prompt_for(text, parts)

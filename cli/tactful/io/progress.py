@@ -35,6 +35,7 @@ class RunStats:
     flagged: int = 0
     errors: int = 0
     cached: int = 0
+    truncated: int = 0  # texts judged by their start only (task.long_text = "truncate")
     labels: Counter[str] = field(default_factory=Counter)
 
     def add(self, result: Result) -> None:
@@ -43,6 +44,7 @@ class RunStats:
         self.flagged += bool(moderation.flagged)
         self.errors += moderation.error is not None
         self.cached += result.cached
+        self.truncated += moderation.truncated
         self.labels.update(moderation.labels)
 
     @property
@@ -56,6 +58,8 @@ class RunStats:
     def summary(self, skipped: int = 0, hosts: Mapping[str, int] | None = None) -> str:
         """The run in one line; ``hosts``: records each server answered, when there were several."""
         parts = [f"{self.flagged} flagged", f"{self.errors} errors", f"{self.cached} from cache"]
+        if self.truncated:  # what was not judged is said where the run is summed up
+            parts.append(f"{self.truncated} truncated to task.max_chars")
         if skipped:
             parts.append(f"{skipped} already done")
         line = f"tactful: {plural(self.done, 'record')} in {self.elapsed:.1f} s ({self.rate:.1f}/s): " + ", ".join(parts)

@@ -89,7 +89,7 @@ TASK: tuple[Field, ...] = (
     Field("task", "normalize", "bool", True, "undo camouflage: invisible characters, look-alike letters"),
     Field("task", "second_look", "bool", True, "judge a text that addresses the moderator again without those passages"),
     Field("task", "max_chars", "int", 6000, "texts longer than this are handled by long_text", low=100),
-    Field("task", "long_text", "str", "truncate", "what to do with a text over max_chars", LONG_TEXT),
+    Field("task", "long_text", "str", "split", "a text over max_chars: split: whole, in overlapping windows (a model call each); truncate: its start; error", LONG_TEXT),
 )
 
 # A built-in category's own description and severity replace these defaults.
