@@ -78,7 +78,8 @@ class Moderator:
         results cache shared with the CLI.
         """
         servers = [hosts] if isinstance(hosts, str) else list(hosts or ())
-        overrides = Overrides(Path(profile) if profile is not None else None, model, servers or None, backend, mode)
+        overrides = Overrides(profile=Path(profile) if profile is not None else None, model=model, hosts=servers or None,
+                              backend=backend, mode=mode)
         return cls(resolve(overrides), use_cache=cache)
 
     # ------------------------------------------------------------ judging

@@ -25,9 +25,13 @@ from tactful.profile.load import (
 from tactful.profile.schema import BACKENDS, DEFAULT_MODEL, MODES
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Overrides:
-    """What the command line says; None means "not given, use the profile"."""
+    """What the command line says; None means "not given, use the profile".
+
+    Keyword-only: several neighbouring fields share a type, so a positional call that
+    listed them in another order would silently swap their meanings.
+    """
 
     profile: Path | None = None
     model: str | None = None

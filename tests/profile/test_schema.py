@@ -1,13 +1,14 @@
 """The profile schema is the one statement of the profile's keys: reading, `profile set`,
-`profile show`, the dataclasses and the template all follow it."""
+`profile show` and the template all follow it, and the settings classes are part of it."""
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tactful.errors import ConfigError, UsageError
@@ -21,15 +22,24 @@ from tactful.profile.load import (
     parse_profile,
 )
 from tactful.profile.schema import (
+    BACKENDS,
     CATEGORY,
     CHECK,
+    CHECK_TYPES,
+    EMPTY_TABLE,
+    LONG_TEXT,
     MODEL,
+    MODES,
     SECTIONS,
     TASK,
     TOP,
+    CheckType,
     Field,
+    Mode,
     field_named,
+    fields_of,
     find_field,
+    key,
     names,
     section_of,
 )
@@ -81,13 +91,49 @@ def test_the_template_starts_from_the_built_in_default_categories():
     assert template.model == default.model and template.task == default.task
 
 
-@pytest.mark.parametrize(
-    ("cls", "fields"),
-    [(ModelSettings, MODEL), (TaskSettings, TASK), (Category, CATEGORY)],
-)
-def test_settings_classes_have_one_attribute_per_schema_field(cls, fields):
-    own = [f.name for f in dataclasses.fields(cls) if f.name not in ("slug", "builtin")]
-    assert own == names(fields)
+@dataclass(frozen=True)
+class _Sample:
+    """Every kind of key a settings class can declare, and an attribute that is no key."""
+
+    required: str = key(help="filled in by whoever builds the class")
+    choice: Mode = key("binary", "a choice")
+    unset: str | None = key(None, "may be left out", url=True)
+    number: float = key(0.5, "a bounded number", low=0.0, high=1.0)
+    count: int = key(3, "a whole number")
+    flag: bool = key(True, "a switch")
+    servers: tuple[str, ...] = key((), "a list of strings")
+    anything: Mapping[str, Any] = key(EMPTY_TABLE, "a table")
+    kinds: Mapping[str, CheckType] = key(EMPTY_TABLE, "a table whose entries are choices")
+    not_a_key: int = 0
+
+
+def test_a_settings_class_declares_its_keys_and_the_table_is_derived():
+    fields = {f.name: f for f in fields_of(_Sample, "sample")}
+    assert list(fields) == ["required", "choice", "unset", "number", "count", "flag", "servers", "anything", "kinds"]
+    assert fields["choice"] == Field("sample", "choice", "str", "binary", "a choice", MODES)
+    assert fields["unset"] == Field("sample", "unset", "str", None, "may be left out", optional=True, url=True)
+    assert (fields["required"].default, fields["required"].optional) == (None, True)
+    assert (fields["number"].kind, fields["number"].low, fields["number"].high) == ("float", 0.0, 1.0)
+    assert [fields[name].kind for name in ("count", "flag", "servers", "anything")] == ["int", "bool", "list", "table"]
+    assert (fields["anything"].default, fields["anything"].choices) == (EMPTY_TABLE, None)
+    assert fields["kinds"].choices == CHECK_TYPES
+    sample = _Sample(required="set")
+    assert sample.anything == {} and sample.anything is not _Sample(required="set").anything  # one dict each
+
+
+def test_a_key_of_a_type_no_profile_holds_is_refused_when_declared():
+    @dataclass(frozen=True)
+    class Wrong:
+        numbers: list[int] = key((), "TOML arrays of strings only")
+
+    with pytest.raises(TypeError, match="a profile key cannot be of type list"):
+        fields_of(Wrong, "wrong")
+
+
+def test_the_settings_classes_are_the_declaration_of_their_sections():
+    for cls, fields in ((ModelSettings, MODEL), (TaskSettings, TASK), (Category, CATEGORY)):
+        assert fields == fields_of(cls, fields[0].section)
+    assert field_named(MODEL, "backend").choices == BACKENDS and field_named(TASK, "long_text").choices == LONG_TEXT
 
 
 def test_a_profile_without_settings_gets_the_schema_defaults():

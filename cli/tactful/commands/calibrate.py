@@ -40,7 +40,6 @@ from tactful.commands.options import (
     RetriesOpt,
     TextFieldOpt,
     parse_mapping,
-    value,
 )
 from tactful.engine.classifier import Classifier
 from tactful.engine.prompt import PromptBuilder
@@ -142,7 +141,8 @@ def command(
       tactful calibrate -p images.toml photos.jsonl --image-field photo
     """
     pairs = parse_mapping(mapping)
-    overrides = Overrides(profile, model, host, value(backend), value(mode), retries=retries, scores=True)
+    overrides = Overrides(profile=profile, model=model, hosts=host, backend=backend, mode=mode,
+                          retries=retries, scores=True)
     settings = resolve(overrides)
     if settings.profile.path is None and not dry_run:
         raise UsageError("no profile file to write the thresholds into: `tactful profile init` first, or use --dry-run")

@@ -33,20 +33,15 @@ from tactful.commands.options import (
     ModelOpt,
     ProfileOpt,
     RetriesOpt,
-    value,
 )
 from tactful.errors import EXIT_FLAGGED, EXIT_OK, EXIT_UNJUDGED, UsageError
 from tactful.io.destinations import claim, profile_files
 from tactful.io.readers import STDIN, resolve_paths
 from tactful.profile.load import Profile
+from tactful.profile.schema import CheckType
 from tactful.records import InputRecord
 from tactful.settings import Overrides, Settings, resolve
 from tactful.textclip import plural
-
-
-class FileType(str, Enum):
-    markdown = "markdown"
-    text = "text"
 
 
 class CheckFormat(str, Enum):
@@ -61,7 +56,7 @@ def command(
     model: ModelOpt = None,
     host: HostOpt = None,
     backend: BackendOpt = None,
-    file_type: Annotated[FileType | None, typer.Option("--type", "-t", help="Read every file as this type. Default: the profile's \\[check] types globs, then .md/.markdown/.mdx as Markdown and the rest as text.", show_default=False)] = None,
+    file_type: Annotated[CheckType | None, typer.Option("--type", "-t", help="Read every file as this type. Default: the profile's \\[check] types globs, then .md/.markdown/.mdx as Markdown and the rest as text.", show_default=False)] = None,
     output_format: Annotated[CheckFormat, typer.Option("--format", "-f", help="text: path:line:col lines; json: one document; github: GitHub Actions annotations.")] = CheckFormat.text,
     diff: Annotated[str | None, typer.Option("--diff", metavar="REF", help="Judge only units touching lines changed since REF (git diff -U0 REF; untracked files count as new).", show_default=False)] = None,
     staged: Annotated[bool, typer.Option("--staged", metavar="", help="Judge only units touching lines staged for commit (git diff --cached), as staged: the index's content, not the working copy's.")] = False,
@@ -100,9 +95,10 @@ def command(
       tactful check --write-baseline .tactful-baseline.json docs/*.md
       tactful check --baseline .tactful-baseline.json docs/*.md
     """
-    overrides = Overrides(profile, model, host, value(backend), explain=explain, retries=retries, scores=scores)
+    overrides = Overrides(profile=profile, model=model, hosts=host, backend=backend, explain=explain,
+                          retries=retries, scores=scores)
     options = CheckOptions(
-        file_type=value(file_type),
+        file_type=file_type,
         output_format=output_format.value,
         diff=diff,
         staged=staged,

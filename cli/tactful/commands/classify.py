@@ -137,7 +137,8 @@ def command(
       tactful classify posts.jsonl --image-field photo --field caption -m llava
       cat comments.txt | tactful classify --fail-on-flagged
     """
-    overrides = Overrides(profile, model, host, value(backend), value(mode), explain, normalize, retries, scores)
+    overrides = Overrides(profile=profile, model=model, hosts=host, backend=backend, mode=mode,
+                          explain=explain, normalize=normalize, retries=retries, scores=scores)
     options = ClassifyOptions(
         read=ReadOptions(_input_format(ctx, input_format), field, id_field, whole, context_field, image_field),
         threads=ThreadOptions(thread_field, reply_to_field, context_size, per_thread),

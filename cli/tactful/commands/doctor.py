@@ -7,7 +7,7 @@ from rich.console import Console
 from tactful.backends import Backend, BackendInfo
 from tactful.backends.hosts import HostPool
 from tactful.commands.common import make_backend
-from tactful.commands.options import BackendOpt, HostOpt, ModelOpt, ProfileOpt, value
+from tactful.commands.options import BackendOpt, HostOpt, ModelOpt, ProfileOpt
 from tactful.errors import EXIT_BACKEND, EXIT_OK, EXIT_USAGE, ConfigError, TactfulError
 from tactful.io.console import console, styled
 from tactful.settings import Overrides, resolve
@@ -19,7 +19,7 @@ WARN = ("warn", "yellow")
 
 def command(profile: ProfileOpt = None, model: ModelOpt = None, host: HostOpt = None, backend: BackendOpt = None) -> int:
     """Check that the profile is valid, the backend reachable and the model present."""
-    return doctor(Overrides(profile, model, host, value(backend)), console())
+    return doctor(Overrides(profile=profile, model=model, hosts=host, backend=backend), console())
 
 
 def _line(out: Console, mark: tuple[str, str], *parts: str | tuple[str, str]) -> None:

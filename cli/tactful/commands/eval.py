@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import json
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -34,13 +33,11 @@ from tactful.commands.options import (
     TextFieldOpt,
     ThreadFieldOpt,
     parse_mapping,
-    value,
 )
-from tactful.engine.answer import NONE_LABEL
 from tactful.errors import EXIT_FLAGGED, EXIT_OK, NothingJudged, UsageError
-from tactful.evaluation.calibration import average_precision, reliability, roc_auc
+from tactful.evaluation import scoring
 from tactful.evaluation.labels import GoldLabels, gold_value
-from tactful.evaluation.metrics import Report, multi_label_report, single_label_report
+from tactful.evaluation.metrics import Report
 from tactful.io.console import console, styled
 from tactful.io.destinations import claim, profile_files
 from tactful.io.readers import ReadOptions, read_inputs, resolve_paths
@@ -48,10 +45,8 @@ from tactful.io.streams import failing_as
 from tactful.io.threads import DEFAULT_LAST, ThreadOptions, with_thread_context
 from tactful.moderator import Moderator
 from tactful.profile.load import Profile
-from tactful.records import InputRecord, Result
+from tactful.records import InputRecord
 from tactful.settings import Overrides, resolve
-
-FLAGGED, ACCEPTABLE = "flagged", "acceptable"
 
 
 def command(
@@ -93,7 +88,7 @@ def command(
       tactful eval            # policy tests only
     """
     pairs = parse_mapping(mapping)
-    overrides = Overrides(profile, model, host, value(backend), value(mode), scores=scores)
+    overrides = Overrides(profile=profile, model=model, hosts=host, backend=backend, mode=mode, scores=scores)
     read = ReadOptions(input_format="jsonl", field=field, context_field=context_field, image_field=image_field)
     threads = ThreadOptions(thread_field, reply_to_field, context_size)
     options = EvalOptions(data, read, label_field, pairs, json_output, errors, jobs, limit, threads,
@@ -114,18 +109,6 @@ class EvalOptions:
     threads: ThreadOptions = ThreadOptions()
     rest_acceptable: bool = False  # gold labels no --map covers mean acceptable content
     force: bool = False  # --errors may replace an existing file
-
-
-@dataclass
-class Scored:
-    """One labelled item with its gold and predicted classes in the mode's terms."""
-
-    id: str
-    text: str
-    gold_slugs: list[str]
-    gold: Any
-    predicted: Any
-    scores: dict[str, float] | None = None  # the model's probabilities, when asked for
 
 
 def evaluate(overrides: Overrides, options: EvalOptions, console: Console) -> int:
@@ -201,14 +184,14 @@ def _evaluate_data(moderator: Moderator, profile: Profile, data: Labelled, optio
     started = time.perf_counter()
     results = list(moderator.results(data.records, options.jobs))
     elapsed = time.perf_counter() - started
-    scored, errors = _score(results, data.gold, profile, options)
+    scored, errors = scoring.score(results, data.gold, profile, options.label_field)
     if not scored:
         first = f"; the first: {errors[0]}" if errors else ""
         raise NothingJudged(
             f"{options.data}: none of {len(results)} item(s) could be scored (check --field "
             f"'{options.read.field}' and --label-field '{options.label_field}'){first}"
         )
-    metrics = _metrics(scored, profile)
+    metrics = scoring.report(scored, profile)
     ok = [r for r in results if r.moderation.error is None]
     speed = {
         "items": len(results),
@@ -223,28 +206,10 @@ def _evaluate_data(moderator: Moderator, profile: Profile, data: Labelled, optio
         _write_misclassified(options.errors_file, scored)
     if not options.json_output:
         _print_metrics(console, metrics, speed, errors, options)
-    separation = _separation(scored, profile)
+    separation = scoring.separation(scored, profile)
     if separation and not options.json_output:
         _print_separation(console, separation)
     return {**metrics.to_json(), "speed": speed, "errors": errors, "separation": separation}
-
-
-def _separation(scored: list[Scored], profile: Profile) -> dict[str, Any]:
-    """Threshold-free quality per score key: can the model tell the classes apart at all?"""
-    blocked = [c.slug for c in profile.blocked]
-    keys = {"flagged": blocked} if profile.task.mode == "binary" else {slug: [slug] for slug in blocked}
-    report: dict[str, Any] = {}
-    for key, slugs in keys.items():
-        pairs = [(s.scores[key], bool(set(s.gold_slugs) & set(slugs))) for s in scored if s.scores and key in s.scores]
-        if not pairs:
-            continue
-        values, truth = [p for p, _ in pairs], [t for _, t in pairs]
-        report[key] = {
-            "items": len(pairs), "positive": sum(truth),
-            "roc_auc": roc_auc(values, truth), "pr_auc": average_precision(values, truth),
-            "reliability": [dataclasses.asdict(b) for b in reliability(values, truth)],
-        }
-    return report
 
 
 def _print_separation(console: Console, separation: dict[str, Any]) -> None:
@@ -258,46 +223,11 @@ def _print_separation(console: Console, separation: dict[str, Any]) -> None:
     console.print(table)
 
 
-def _score(results: Sequence[Result], golds: Sequence[list[str] | None], profile: Profile,
-           options: EvalOptions) -> tuple[list[Scored], list[str]]:
-    scored, errors = [], []
-    blocked = [c.slug for c in profile.blocked]
-    for result, gold in zip(results, golds):
-        record, moderation = result.record, result.moderation
-        if moderation.error is not None or record.text is None:
-            errors.append(moderation.error or f"{record.source}: no text")
-            continue
-        if gold is None:
-            errors.append(f"{record.source}: no usable gold label in '{options.label_field}'")
-            continue
-        mode = profile.task.mode
-        if mode == "binary":
-            truth: Any = FLAGGED if set(gold) & set(blocked) else ACCEPTABLE
-            guess: Any = FLAGGED if moderation.flagged else ACCEPTABLE
-        elif mode == "multiclass":
-            truth = next((s for s in gold if s in blocked), NONE_LABEL)
-            guess = moderation.labels[0] if moderation.labels else NONE_LABEL
-        else:
-            truth, guess = set(gold), set(moderation.labels)
-        scored.append(Scored(record.id, record.text, gold, truth, guess, moderation.scores))
-    return scored, errors
-
-
-def _metrics(scored: list[Scored], profile: Profile) -> Report:
-    mode = profile.task.mode
-    if mode == "binary":
-        return single_label_report([s.gold for s in scored], [s.predicted for s in scored], [FLAGGED, ACCEPTABLE])
-    if mode == "multiclass":
-        labels = [c.slug for c in profile.blocked] + [NONE_LABEL]
-        return single_label_report([s.gold for s in scored], [s.predicted for s in scored], labels)
-    return multi_label_report([s.gold for s in scored], [s.predicted for s in scored], profile.slugs)
-
-
-def _write_misclassified(path: Path, scored: list[Scored]) -> None:
+def _write_misclassified(path: Path, scored: list[scoring.Scored]) -> None:
     """Misclassified items in the example-bank format, ready for `examples import`."""
     with failing_as(str(path)), open(path, "w", encoding="utf-8") as out:
         for item in scored:
-            if item.gold != item.predicted:
+            if item.misjudged:
                 out.write(json.dumps({"id": item.id, "text": item.text, "labels": item.gold_slugs}, ensure_ascii=False) + "\n")
 
 
@@ -337,10 +267,9 @@ def _print_metrics(console: Console, report: Report, speed: dict[str, Any], erro
 def _policy_tests(moderator: Moderator, profile: Profile, tests: Labelled, options: EvalOptions,
                   console: Console) -> dict[str, Any]:
     results = list(moderator.results(tests.records, options.jobs))
-    blocked = {c.slug for c in profile.blocked}
     failures, lines = [], []
     for result, expected in zip(results, tests.gold):
-        verdict = _policy_verdict(result, expected, blocked, profile.task.mode)
+        verdict = scoring.policy_problem(result.moderation, expected, profile)
         if verdict:
             failures.append({"id": result.record.id, "text": result.record.text, "problem": verdict})
             quoted = f": {result.record.text!r}" if result.record.text is not None else ""  # an unreadable case has none
@@ -349,24 +278,6 @@ def _policy_tests(moderator: Moderator, profile: Profile, tests: Labelled, optio
     if not options.json_output:
         _print_policy(console, summary, lines)
     return summary
-
-
-def _policy_verdict(result: Result, expected: list[str] | None, blocked: set[str], mode: str) -> str | None:
-    """Why a policy test failed, or None when it passed."""
-    m = result.moderation
-    if expected is None:
-        return "its 'labels' must be a list of category slugs"
-    if m.error is not None:
-        return m.error
-    want_blocked = set(expected) & blocked
-    if bool(m.flagged) != bool(want_blocked):
-        return f"expected {'flagged' if want_blocked else 'acceptable'}, got {'flagged' if m.flagged else 'acceptable'}"
-    got_blocked = set(m.labels) & blocked
-    if mode == "multiclass" and got_blocked - want_blocked:
-        return f"expected one of {sorted(want_blocked)}, got {sorted(got_blocked)}"
-    if mode == "multilabel" and got_blocked != want_blocked:
-        return f"expected {sorted(want_blocked)}, got {sorted(got_blocked)}"
-    return None
 
 
 def _print_policy(console: Console, summary: dict[str, Any], failures: list[str]) -> None:

@@ -12,7 +12,7 @@ from typing import Annotated, Any, BinaryIO, TextIO
 import typer
 
 from tactful.commands.common import open_moderator
-from tactful.commands.options import BackendOpt, HostOpt, ModelOpt, ProfileOpt, RetriesOpt, value
+from tactful.commands.options import BackendOpt, HostOpt, ModelOpt, ProfileOpt, RetriesOpt
 from tactful.errors import EXIT_FLAGGED, EXIT_OK, EXIT_UNJUDGED, OutputClosed
 from tactful.guard import Event, Guard, GuardOptions
 from tactful.io.console import json_safe, say
@@ -51,7 +51,7 @@ def command(
     error; 3 backend unreachable; 4 stopped because a check could not be judged
     (the guard fails closed), or the input held no text; 5 output could not be written.
     """
-    settings = resolve(Overrides(profile, model, host, value(backend), retries=retries))
+    settings = resolve(Overrides(profile=profile, model=model, hosts=host, backend=backend, retries=retries))
     options = GuardOptions(every=every, first=first, hold=hold)
     if sys.stdin.isatty() and not events:
         print("tactful: guard: reading stdin; Ctrl-D to end", file=sys.stderr, flush=True)

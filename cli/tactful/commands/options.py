@@ -1,7 +1,9 @@
 """Options shared by several commands, each declared once.
 
 A command takes them as ``profile: ProfileOpt = None`` and hands them to
-``tactful.settings.Overrides``; nothing below the command layer sees Typer.
+``tactful.settings.Overrides``; nothing below the command layer sees Typer. A choice
+among a profile key's values takes that key's type from ``profile.schema``, so the two
+always offer the same values.
 """
 
 from __future__ import annotations
@@ -14,18 +16,7 @@ from typing import Annotated
 import typer
 
 from tactful.errors import UsageError
-
-
-class Mode(str, Enum):
-    binary = "binary"
-    multiclass = "multiclass"
-    multilabel = "multilabel"
-
-
-class BackendName(str, Enum):
-    ollama = "ollama"
-    embedded = "embedded"
-    openai = "openai"
+from tactful.profile.schema import Backend, Mode
 
 
 def value(choice: Enum | None) -> str | None:
@@ -52,7 +43,7 @@ HostOpt = Annotated[
              "http://HOST:PORT/v1). Repeat it to spread requests across several servers, --jobs on each.",
     ),
 ]
-BackendOpt = Annotated[BackendName | None, typer.Option("--backend", help="Overrides the profile's model.backend.", show_default=False)]
+BackendOpt = Annotated[Backend | None, typer.Option("--backend", help="Overrides the profile's model.backend.", show_default=False)]
 ModeOpt = Annotated[Mode | None, typer.Option("--mode", help="Overrides the profile's task.mode.", show_default=False)]
 JobsOpt = Annotated[int, typer.Option("--jobs", "-j", min=1, max=64, help="Requests in flight at once.")]
 RetriesOpt = Annotated[

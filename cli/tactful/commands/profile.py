@@ -6,7 +6,6 @@ import json
 import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,7 +17,7 @@ from rich.text import Text
 from tactful.bank.edit import bank_path, read_examples
 from tactful.bank.store import Example, load_bank
 from tactful.commands.common import warn
-from tactful.commands.options import ProfileOpt, value
+from tactful.commands.options import ProfileOpt
 from tactful.errors import EXIT_OK, ConfigError, UsageError
 from tactful.io.console import console, say, styled
 from tactful.paths import user_profile_path
@@ -41,7 +40,7 @@ from tactful.profile.load import (
     locate_profile,
     read_profile_file,
 )
-from tactful.profile.schema import MODEL, TASK, Field
+from tactful.profile.schema import MODEL, TASK, Field, Severity
 
 app = typer.Typer(
     help="""Create, inspect and edit the profile: what is blocked, and how to ask the model.
@@ -60,12 +59,6 @@ Examples:
     no_args_is_help=True,
     rich_markup_mode="rich",
 )
-class Severity(str, Enum):
-    low = "low"
-    medium = "medium"
-    high = "high"
-
-
 SlugsArg = Annotated[list[str], typer.Argument(help="Category slugs (lowercase letters, digits, dashes).", show_default=False)]
 
 
@@ -139,7 +132,7 @@ def add_command(
     Example:
       tactful profile add off-topic-politics --description "Posts about party politics or elections." --severity low
     """
-    return add(profile, slug, description, blocked, value(severity))
+    return add(profile, slug, description, blocked, severity)
 
 
 @app.command("remove")

@@ -10,21 +10,10 @@ from importlib import resources
 
 from tactful.profile.schema import CATEGORY, default_of
 from tactful.profile.schema import SEVERITIES as SEVERITIES  # re-exported: `check` imports it here
+from tactful.profile.schema import Category as Category  # re-exported: declared with the other keys
 from tactful.profile.tomlio import loads_toml
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-
-
-@dataclass(frozen=True)
-class Category:
-    """A category of content a profile can block, as the model sees it."""
-
-    slug: str
-    description: str
-    blocked: bool
-    severity: str = default_of(CATEGORY, "severity")
-    threshold: float = default_of(CATEGORY, "threshold")
-    builtin: bool = True
 
 
 @dataclass(frozen=True)

@@ -42,13 +42,16 @@ from tactful.profile.schema import (
     TOP,
     VERSION,
     Field,
+    ModelSettings,
+    TaskSettings,
     default_of,
     field_named,
     names,
 )
 from tactful.profile.tomlio import TOMLDecodeError, loads_toml
 
-# The choices stay importable from here, where other modules have always found them.
+# The choices and the settings classes (declared in ``profile.schema``) stay importable
+# from here, where other modules have always found them.
 __all__ = [
     "BACKENDS",
     "CHECK_TYPES",
@@ -78,43 +81,6 @@ DEFAULT_PROFILE = "default_profile.toml"
 PROFILE_NOT_FOUND = "profile not found (create one with `tactful profile init {path}`)"
 
 _Settings = TypeVar("_Settings")
-
-
-# The settings classes name their attributes for the type checker; every default comes
-# from the schema (tests/profile/test_schema.py checks that the two list the same keys).
-
-
-@dataclass(frozen=True)
-class ModelSettings:
-    """The [model] table; ``MODEL`` says what each setting means and allows."""
-
-    backend: str = default_of(MODEL, "backend")
-    name: str = default_of(MODEL, "name")
-    host: str | None = default_of(MODEL, "host")
-    hosts: tuple[str, ...] = default_of(MODEL, "hosts")
-    api_key_env: str | None = default_of(MODEL, "api_key_env")
-    timeout: float = default_of(MODEL, "timeout")
-    embedding: str | None = default_of(MODEL, "embedding")
-    options: Mapping[str, Any] = default_of(MODEL, "options")
-
-    @property
-    def endpoints(self) -> tuple[str | None, ...]:
-        """The servers to use: ``hosts``, else ``host``; None is the backend's own default."""
-        return self.hosts or (self.host,)
-
-
-@dataclass(frozen=True)
-class TaskSettings:
-    """The [task] table; ``TASK`` says what each setting means and allows."""
-
-    mode: str = default_of(TASK, "mode")
-    explain: bool = default_of(TASK, "explain")
-    examples_per_category: int = default_of(TASK, "examples_per_category")
-    example_selection: str = default_of(TASK, "example_selection")
-    normalize: bool = default_of(TASK, "normalize")
-    second_look: bool = default_of(TASK, "second_look")
-    max_chars: int = default_of(TASK, "max_chars")
-    long_text: str = default_of(TASK, "long_text")
 
 
 @dataclass(frozen=True)

@@ -1,27 +1,45 @@
-"""The profile's keys, stated once: name, type, default, allowed values and a line of help.
+"""The profile's keys, each declared once: name, type, default, allowed values and help.
+
+A section that becomes a settings class ([model], [task], each [categories.<slug>])
+declares its keys as that class's attributes, with ``key(default, help)``: the
+annotation is the key's type (a ``Literal`` lists its allowed values; ``| None`` marks a
+key that may be left unset). ``fields_of`` derives the section's ``Field`` table from
+the class. The other sections (the top level, [check], [calibration]) become attributes
+of ``Profile`` and are declared here as ``Field`` tables directly.
 
 Reading (``profile.load``), `tactful profile set` (``profile.edit``) and `tactful profile
-show` all work from these tables, so a new key is one ``Field`` here (plus its attribute
-on ``ModelSettings`` or ``TaskSettings``, and a line in prompts/profile_template.toml;
-tests/profile/test_schema.py fails until all three agree).
+show` all work from these tables, so a new key is one attribute or one ``Field`` here,
+and a line in prompts/profile_template.toml (tests/profile/test_schema.py fails until
+the template explains it).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import types
+import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 
 Kind = Literal["str", "bool", "int", "float", "table", "list"]  # list: of strings
 
-SEVERITIES = ("low", "medium", "high")
-MODES = ("binary", "multiclass", "multilabel")
-SELECTIONS = ("fixed", "balanced", "similar")
-BACKENDS = ("ollama", "embedded", "openai")
-LONG_TEXT = ("truncate", "split", "error")
-CHECK_TYPES = ("markdown", "text")
+# Each set of choices is written once, as a type: the settings classes and the command
+# line's options take these types as they are, and the tuples below are their values.
+Severity = Literal["low", "medium", "high"]
+Mode = Literal["binary", "multiclass", "multilabel"]
+Selection = Literal["fixed", "balanced", "similar"]
+Backend = Literal["ollama", "embedded", "openai"]
+LongText = Literal["truncate", "split", "error"]
+CheckType = Literal["markdown", "text"]
+
+SEVERITIES: tuple[Severity, ...] = get_args(Severity)
+MODES: tuple[Mode, ...] = get_args(Mode)
+SELECTIONS: tuple[Selection, ...] = get_args(Selection)
+BACKENDS: tuple[Backend, ...] = get_args(Backend)
+LONG_TEXT: tuple[LongText, ...] = get_args(LongText)
+CHECK_TYPES: tuple[CheckType, ...] = get_args(CheckType)
 DEFAULT_MODEL = "qwen2.5:3b"
 
 # The section name of a category's keys; "<slug>" stands for any category slug.
@@ -57,6 +75,129 @@ class Field:
         return f"{self.section}.{self.name}" if self.section else self.name
 
 
+# ---------------------------------------------------------------- declaring keys on a class
+
+_KEY = "tactful.profile.key"  # where ``key`` leaves its part in a dataclass field's metadata
+
+
+@dataclass(frozen=True)
+class _Declared:
+    help: str
+    low: float | None
+    high: float | None
+    url: bool
+
+
+def key(default: Any = dataclasses.MISSING, help: str = "", *, low: float | None = None,
+        high: float | None = None, url: bool = False) -> Any:
+    """A settings class attribute that is a profile key (a ``dataclasses.field``).
+
+    With no default the attribute is required, and the key may be left unset: whoever
+    builds the class fills it in (a built-in category's own description). A table's
+    default is a fresh dict for each instance (a dataclass may not share a mutable one).
+    """
+    metadata = {_KEY: _Declared(help, low, high, url)}
+    if isinstance(default, Mapping):
+        return dataclasses.field(default_factory=dict, metadata=metadata)
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+def fields_of(cls: type, section: str) -> tuple[Field, ...]:
+    """The ``Field`` of each attribute of ``cls`` declared with ``key``, in class order."""
+    hints = typing.get_type_hints(cls)
+    return tuple(_field(section, f, hints[f.name]) for f in dataclasses.fields(cls) if _KEY in f.metadata)
+
+
+def _field(section: str, attribute: dataclasses.Field[Any], annotation: Any) -> Field:
+    declared: _Declared = attribute.metadata[_KEY]
+    kind, choices, optional = _kind_of(annotation)
+    default: Any = attribute.default
+    if attribute.default_factory is not dataclasses.MISSING:  # a table: a fresh dict for each instance
+        default = EMPTY_TABLE
+    elif default is dataclasses.MISSING:  # filled in by whoever builds the class: the key may be unset
+        default, optional = None, True
+    return Field(section, attribute.name, kind, default, declared.help, choices, declared.low, declared.high,
+                 optional, declared.url)
+
+
+_KINDS: dict[Any, Kind] = {str: "str", bool: "bool", int: "int", float: "float"}
+
+
+def _kind_of(annotation: Any) -> tuple[Kind, tuple[str, ...] | None, bool]:
+    """A key's kind, its allowed values (of a table: of its entries) and whether None is one."""
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        kind, choices, _ = _kind_of(next(a for a in args if a is not type(None)))
+        return kind, choices, type(None) in args
+    if origin is Literal:
+        return "str", args, False
+    if origin is tuple:  # of strings
+        return "list", None, False
+    if origin is Mapping:
+        entries = args[1] if args else Any
+        return "table", get_args(entries) if get_origin(entries) is Literal else None, False
+    if annotation not in _KINDS:  # a mistake in a declaration: fail on import, naming it
+        raise TypeError(f"a profile key cannot be of type {annotation!r}")
+    return _KINDS[annotation], None, False
+
+
+# ---------------------------------------------------------------- the keys
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """The [model] table: which model classifies, and how to reach it."""
+
+    backend: Backend = key("ollama", "ollama: an Ollama server; embedded: a GGUF file in process; "
+                                     "openai: an OpenAI-compatible server")
+    name: str = key(DEFAULT_MODEL, "an Ollama model name, or a GGUF path or fetched name for the embedded backend")
+    host: str | None = key(None, "the server's URL; Ollama: $OLLAMA_HOST, else localhost:11434; "
+                                 "openai: required (http://HOST:PORT/v1)", url=True)
+    hosts: tuple[str, ...] = key((), "several servers of one backend and model: requests spread, --jobs on each "
+                                     "(replaces host)", url=True)
+    api_key_env: str | None = key(None, "openai backend: the environment variable that holds the API key "
+                                        "(never the key itself)")
+    timeout: float = key(120.0, "seconds to wait for one answer", low=1.0)
+    embedding: str | None = key(None, "an embedding model for example_selection = \"similar\" (unset: BM25 over words)")
+    options: Mapping[str, Any] = key(EMPTY_TABLE, "extra Ollama options, passed through as they are")
+
+    @property
+    def endpoints(self) -> tuple[str | None, ...]:
+        """The servers to use: ``hosts``, else ``host``; None is the backend's own default."""
+        return self.hosts or (self.host,)
+
+
+@dataclass(frozen=True)
+class TaskSettings:
+    """The [task] table: how the model is asked."""
+
+    mode: Mode = key("binary", "binary: flagged or not; multiclass: the best blocked category; "
+                               "multilabel: every one that applies")
+    explain: bool = key(False, "ask for a one-sentence rationale")
+    examples_per_category: int = key(3, "bank examples per category in the prompt", low=0, high=64)
+    example_selection: Selection = key("balanced", "fixed: bank order; balanced: as many per category; "
+                                                   "similar: closest to each text (embeddings or BM25)")
+    normalize: bool = key(True, "undo camouflage: invisible characters, look-alike letters")
+    second_look: bool = key(True, "judge a text that addresses the moderator again without those passages")
+    max_chars: int = key(6000, "texts longer than this are handled by long_text", low=100)
+    long_text: LongText = key("split", "a text over max_chars: split: whole, in overlapping windows "
+                                       "(a model call each); truncate: its start; error")
+
+
+@dataclass(frozen=True)
+class Category:
+    """A category of content a profile can block, as the model sees it: a [categories.<slug>] table."""
+
+    slug: str  # the table's name, not a key
+    # A built-in category's own description and severity replace these defaults.
+    description: str = key(help="one sentence saying what the category covers (required for your own)")
+    blocked: bool = key(True, "false: the category is acceptable here and is not flagged")
+    severity: Severity = key("medium", "how bad a finding is, for `tactful check`")
+    threshold: float = key(0.5, "the probability at or above which the category counts "
+                                "(`tactful calibrate` fits it)", low=0.0, high=1.0)
+    builtin: bool = True
+
+
 VERSION = Field("", "version", "int", None, "the profile format; this tactful reads version 1 (required)")
 TOP: tuple[Field, ...] = (
     VERSION,
@@ -70,35 +211,9 @@ TOP: tuple[Field, ...] = (
     Field("", "calibration", "table", EMPTY_TABLE, "written by `tactful calibrate`: what the thresholds were fitted for"),
 )
 
-MODEL: tuple[Field, ...] = (
-    Field("model", "backend", "str", "ollama", "ollama: an Ollama server; embedded: a GGUF file in process; openai: an OpenAI-compatible server", BACKENDS),
-    Field("model", "name", "str", DEFAULT_MODEL, "an Ollama model name, or a GGUF path or fetched name for the embedded backend"),
-    Field("model", "host", "str", None, "the server's URL; Ollama: $OLLAMA_HOST, else localhost:11434; openai: required (http://HOST:PORT/v1)", optional=True, url=True),
-    Field("model", "hosts", "list", (), "several servers of one backend and model: requests spread, --jobs on each (replaces host)", url=True),
-    Field("model", "api_key_env", "str", None, "openai backend: the environment variable that holds the API key (never the key itself)", optional=True),
-    Field("model", "timeout", "float", 120.0, "seconds to wait for one answer", low=1.0),
-    Field("model", "embedding", "str", None, "an embedding model for example_selection = \"similar\" (unset: BM25 over words)", optional=True),
-    Field("model", "options", "table", EMPTY_TABLE, "extra Ollama options, passed through as they are"),
-)
-
-TASK: tuple[Field, ...] = (
-    Field("task", "mode", "str", "binary", "binary: flagged or not; multiclass: the best blocked category; multilabel: every one that applies", MODES),
-    Field("task", "explain", "bool", False, "ask for a one-sentence rationale"),
-    Field("task", "examples_per_category", "int", 3, "bank examples per category in the prompt", low=0, high=64),
-    Field("task", "example_selection", "str", "balanced", "fixed: bank order; balanced: as many per category; similar: closest to each text (embeddings or BM25)", SELECTIONS),
-    Field("task", "normalize", "bool", True, "undo camouflage: invisible characters, look-alike letters"),
-    Field("task", "second_look", "bool", True, "judge a text that addresses the moderator again without those passages"),
-    Field("task", "max_chars", "int", 6000, "texts longer than this are handled by long_text", low=100),
-    Field("task", "long_text", "str", "split", "a text over max_chars: split: whole, in overlapping windows (a model call each); truncate: its start; error", LONG_TEXT),
-)
-
-# A built-in category's own description and severity replace these defaults.
-CATEGORY: tuple[Field, ...] = (
-    Field(CATEGORY_SECTION, "description", "str", None, "one sentence saying what the category covers (required for your own)", optional=True),
-    Field(CATEGORY_SECTION, "blocked", "bool", True, "false: the category is acceptable here and is not flagged"),
-    Field(CATEGORY_SECTION, "severity", "str", "medium", "how bad a finding is, for `tactful check`", SEVERITIES),
-    Field(CATEGORY_SECTION, "threshold", "float", 0.5, "the probability at or above which the category counts (`tactful calibrate` fits it)", low=0.0, high=1.0),
-)
+MODEL = fields_of(ModelSettings, "model")
+TASK = fields_of(TaskSettings, "task")
+CATEGORY = fields_of(Category, CATEGORY_SECTION)
 
 CHECK: tuple[Field, ...] = (
     Field("check", "fail_level", "str", "low", "`tactful check` fails on blocked findings of this severity or higher", SEVERITIES),
@@ -130,12 +245,8 @@ def field_named(fields: Sequence[Field], name: str) -> Field:
 
 
 def default_of(fields: Sequence[Field], name: str) -> Any:
-    """A field's default, as the default of the settings class attribute that holds it.
-
-    A table's is a fresh dict for each instance (a dataclass may not share a mutable one).
-    """
-    f = field_named(fields, name)
-    return dataclasses.field(default_factory=dict) if f.kind == "table" else f.default
+    """A field's default: what a profile that leaves the key out reads."""
+    return field_named(fields, name).default
 
 
 def section_of(keys: Sequence[str]) -> str:
