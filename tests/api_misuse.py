@@ -11,5 +11,5 @@ def misuse() -> None:
     moderator.classify(5)  # wrong
     moderator.classify([b"bytes are not text"])  # wrong
     records = moderator.classify("you idiot")
-    records.flagged  # wrong
+    records.flagged  # noqa: B018 (mypy must reject the attribute)  # wrong
     moderator.classify(["text"], jobs="4")  # wrong

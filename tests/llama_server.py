@@ -85,7 +85,8 @@ def llama_server(*extra: str, model: Path | None = None) -> Iterator[tuple[str, 
     """
     path = model or require_server()
     port = free_port()
-    log = tempfile.TemporaryFile()  # a pipe nobody reads would fill up and stall the server
+    # a file, not a pipe: a pipe nobody reads would fill up and stall the server
+    log = tempfile.TemporaryFile()  # noqa: SIM115 (open while the server runs)
     proc = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--model_alias", ALIAS,
          "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--n_threads", "1",

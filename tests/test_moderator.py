@@ -89,8 +89,8 @@ def test_the_documented_calls_type_check(monkeypatch):
     mypy = pytest.importorskip("mypy.api", reason="mypy is in the dev extra")
     monkeypatch.setenv("MYPYPATH", str(ROOT / "cli"))  # the source, whatever the install (an editable one hides it)
     wrong = ROOT / "tests" / "api_misuse.py"
-    out, err, code = mypy.run(["--strict", "--no-incremental", "--follow-imports=silent", "--python-version=3.10",
-                               "--no-error-summary", str(ROOT / "tests" / "api_calls.py"), str(wrong)])
+    out, err, _ = mypy.run(["--strict", "--no-incremental", "--follow-imports=silent", "--python-version=3.10",
+                            "--no-error-summary", str(ROOT / "tests" / "api_calls.py"), str(wrong)])
     assert err == ""
     # Only the misuse file has errors, one on each line it marks: the checker has teeth.
     marked = [n for n, line in enumerate(wrong.read_text().splitlines(), 1) if line.endswith("# wrong")]
@@ -125,7 +125,7 @@ def test_a_variant_without_an_example_leaves_it_out_of_the_prompt_only(tmp_path)
     from tactful.settings import Overrides, resolve
 
     bank = [("ex-1", "buy followers now", ["spam"]), ("ex-2", "nice roses", []), ("ex-3", "buy my course", ["spam"])]
-    (tmp_path / "bank.jsonl").write_text("".join(json.dumps({"id": i, "text": t, "labels": l}) + "\n" for i, t, l in bank))
+    (tmp_path / "bank.jsonl").write_text("".join(json.dumps({"id": i, "text": t, "labels": labels}) + "\n" for i, t, labels in bank))
     profile = write_profile(tmp_path / "p.toml", 'version = 1\nexamples = "bank.jsonl"\n[task]\nexample_selection = "fixed"\n'
                             'examples_per_category = 1\n[categories.spam]\nblocked = true\n')
     record = InputRecord("1", "buy followers now", {}, "test")

@@ -60,9 +60,9 @@ def test_the_cli_handler_is_there_for_the_run_only(cli):
 def test_an_api_user_captures_warnings_with_logging(fake_ollama, tmp_path, caplog, capsys):
     import tactful
 
-    with caplog.at_level(logging.WARNING, logger="tactful"):
-        with tactful.Moderator.from_profile(profile_with_a_stray_example(tmp_path), model=MODEL, hosts=fake_ollama.url):
-            pass
+    with caplog.at_level(logging.WARNING, logger="tactful"), \
+            tactful.Moderator.from_profile(profile_with_a_stray_example(tmp_path), model=MODEL, hosts=fake_ollama.url):
+        pass
     assert [(r.name, r.getMessage()) for r in caplog.records] == [("tactful.bank.selection", SKIPPED)]
     assert capsys.readouterr().err == ""  # the library prints nothing itself
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
 __all__ = ["Moderator", "__version__"]
 
 # A library installs no handler of its own: the program using it decides where warnings go.
@@ -19,11 +18,17 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 if TYPE_CHECKING:
     from tactful.moderator import Moderator
 
+    __version__: str
+
 
 def __getattr__(name: str) -> Any:
-    # Imported on first use, so that `tactful --help` does not load the engine.
+    # Looked up on first use, so that `tactful --help` does not load the engine.
     if name == "Moderator":
         from tactful.moderator import Moderator
 
         return Moderator
+    if name == "__version__":  # written once, in pyproject.toml; the installed metadata has it
+        from importlib.metadata import version
+
+        return version("tactful")
     raise AttributeError(f"module 'tactful' has no attribute {name!r}")

@@ -7,27 +7,19 @@ fix, and prints what the ``tactful`` logger warns as ``tactful: warning: ...`` l
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
-from typing import Annotated
+from types import ModuleType
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import MarkupMode, TyperGroup
+from typer.main import get_command_from_info, get_group_from_info
+from typer.models import CommandInfo, TyperInfo
 
-from tactful import __version__
-from tactful.commands import (
-    cache,
-    calibrate,
-    check,
-    classify,
-    doctor,
-    examples,
-    guard,
-    models,
-    profile,
-)
-from tactful.commands import eval as eval_
 from tactful.errors import (
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -39,6 +31,10 @@ from tactful.errors import (
 from tactful.io.console import printable, say
 from tactful.io.streams import discard_stdout, named_stdout
 
+if TYPE_CHECKING:
+    # typer's own copy of click: the types its public functions take and return
+    from typer._click import Command, Context
+
 HELP = """Personal harmful-content detection with a local LLM.
 
 Say in a TOML profile what you do not want to see, add a few examples where the model is wrong, and classify text from files, JSONL exports or stdin. No training, no cloud.
@@ -47,7 +43,81 @@ Say in a TOML profile what you do not want to see, add a few examples where the 
 Exit codes: 0 done; 1 something flagged (classify --fail-on-flagged, check) or an eval policy test failed; 2 usage or configuration error; 3 backend unreachable or model missing; 4 no record could be judged (classify, check, eval); 5 a file or stream could not be written (disk full, closed descriptor, no permission); 130 interrupted (Ctrl-C); 143 terminated (SIGTERM).
 """
 
+# ---------------------------------------------------------------- commands
+
+# name: (module under tactful.commands, help panel), in the order help lists them. A module
+# defines `app` (a group of commands, a typer.Typer) or else `command` (one command).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "classify": ("classify", "Classify"),
+    "check": ("check", "Classify"),
+    "guard": ("guard", "Classify"),
+    "eval": ("eval", "Classify"),
+    "calibrate": ("calibrate", "Personalize"),
+    "profile": ("profile", "Personalize"),
+    "examples": ("examples", "Personalize"),
+    "doctor": ("doctor", "Setup"),
+    "models": ("models", "Setup"),
+    "cache": ("cache", "Setup"),
+}
+
+
+class LazyCommands(MutableMapping[str, "Command"]):
+    """The root's commands by name, each built from its module the first time it is looked
+    up, so that `tactful classify` imports the classify command (and the engine it needs),
+    not the other nine. Listing the names (a typo's suggestions) imports nothing; the root's
+    help, which shows every command's summary, imports every module."""
+
+    def __init__(self, rich_markup_mode: MarkupMode) -> None:
+        self._markup: MarkupMode = rich_markup_mode
+        self._built: dict[str, Command] = {}
+
+    def __getitem__(self, name: str) -> Command:
+        if name not in self._built:
+            module_name, panel = COMMANDS[name]  # KeyError: no such command
+            module = importlib.import_module(f"tactful.commands.{module_name}")
+            self._built[name] = self._build(name, module, panel)
+        return self._built[name]
+
+    def _build(self, name: str, module: ModuleType, panel: str) -> Command:
+        group = getattr(module, "app", None)
+        if isinstance(group, typer.Typer):  # as app.add_typer(group, name=..., rich_help_panel=...)
+            info = TyperInfo(group, name=name, rich_help_panel=panel)
+            return get_group_from_info(
+                info, pretty_exceptions_short=True, suggest_commands=True, rich_markup_mode=self._markup
+            )
+        # as app.command(name, rich_help_panel=...)(module.command)
+        command = CommandInfo(name=name, callback=module.command, rich_help_panel=panel)
+        return get_command_from_info(command, pretty_exceptions_short=True, rich_markup_mode=self._markup)
+
+    def __setitem__(self, name: str, command: Command) -> None:
+        self._built[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._built[name]
+
+    def _names(self) -> dict[str, None]:
+        return {**dict.fromkeys(COMMANDS), **dict.fromkeys(self._built)}
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+
+class LazyGroup(TyperGroup):
+    """The root command, whose commands are a `LazyCommands`."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.commands = LazyCommands(self.rich_markup_mode)
+
+    def list_commands(self, ctx: Context) -> list[str]:
+        return list(self.commands)  # the names: TyperGroup's reads .items(), building every command
+
+
 app = typer.Typer(
+    cls=LazyGroup,
     help=HELP,
     no_args_is_help=True,
     rich_markup_mode="rich",
@@ -59,6 +129,8 @@ app = typer.Typer(
 
 def version_callback(value: bool) -> None:
     if value:
+        from tactful import __version__
+
         typer.echo(f"tactful {__version__}")
         raise typer.Exit()
 
@@ -68,20 +140,6 @@ def root(
     version: Annotated[bool, typer.Option("--version", callback=version_callback, is_eager=True, help="Print the version and exit.")] = False,
 ) -> None:
     pass
-
-
-# ---------------------------------------------------------------- commands
-
-app.command("classify", rich_help_panel="Classify")(classify.command)
-app.command("check", rich_help_panel="Classify")(check.command)
-app.command("guard", rich_help_panel="Classify")(guard.command)
-app.command("eval", rich_help_panel="Classify")(eval_.command)
-app.command("calibrate", rich_help_panel="Personalize")(calibrate.command)
-app.add_typer(profile.app, name="profile", rich_help_panel="Personalize")
-app.add_typer(examples.app, name="examples", rich_help_panel="Personalize")
-app.add_typer(models.app, name="models", rich_help_panel="Setup")
-app.add_typer(cache.app, name="cache", rich_help_panel="Setup")
-app.command("doctor", rich_help_panel="Setup")(doctor.command)
 
 
 # ---------------------------------------------------------------- entry point

@@ -76,9 +76,9 @@ def test_show_prompt_is_what_the_engine_receives(cli, monkeypatch):
     keys = list(shown["format"]["properties"])
     openings = [q.opening for r in received for q in r.queries]
     assert len(openings) == len(keys)
-    assert openings[0] == '{"%s":' % keys[0]
+    assert openings[0] == f'{{"{keys[0]}":'
     for before, after, key in zip(openings, openings[1:], keys[1:]):
-        assert re.fullmatch(re.escape(before) + r" (true|false), " + re.escape('"%s":' % key), after), (before, after)
+        assert re.fullmatch(re.escape(before) + r" (true|false), " + re.escape(f'"{key}":'), after), (before, after)
 
 
 def test_eval_reports_speed_and_tokens(cli, tmp_path):

@@ -120,7 +120,7 @@ def test_ollama_info_from_a_server_that_answered_does_not_say_cannot_reach():
         ollama(Server(page(501))).info()
     message = one_line(exc)
     assert "cannot reach" not in message
-    assert "the server at http://ollama.test:11434 answered 501 text/html (501 Not Implemented): is this an Ollama server?" == message
+    assert message == "the server at http://ollama.test:11434 answered 501 text/html (501 Not Implemented): is this an Ollama server?"
 
 
 # ------------------------------------------------------------ OpenAI-compatible

@@ -107,9 +107,9 @@ def test_bad_lines_in_a_large_input_keep_their_place(cli, ollama_args, tmp_path)
     lines = []
     for i in range(600):
         if i % 47 == 13:
-            lines.append('{"id": %d, "text": "cut short' % i)
+            lines.append(f'{{"id": {i}, "text": "cut short')
         elif i % 53 == 7:
-            lines.append('{"id": %d, "body": "no text field"}' % i)
+            lines.append(f'{{"id": {i}, "body": "no text field"}}')
         else:
             lines.append(json.dumps({"id": i, "text": f"post {i} {'click to win' if i % 5 == 0 else ''}"}))
     data.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -137,7 +137,7 @@ def test_output_file(cli, ollama_args, tmp_path):
     out = tmp_path / "out.jsonl"
     run = cli("classify", *ollama_args, "-o", str(out), input="a\nb\n")
     assert run.code == 0 and run.stdout == ""
-    assert [json.loads(l)["text"] for l in out.read_text().splitlines()] == ["a", "b"]
+    assert [json.loads(line)["text"] for line in out.read_text().splitlines()] == ["a", "b"]
 
 
 def test_table_format(cli, ollama_args):

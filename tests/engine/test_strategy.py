@@ -3,6 +3,7 @@ one explicit fallback to the sampled answer, said once, for the rest of the run.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 
@@ -34,10 +35,8 @@ class NoProbabilitiesBackend:
     def probe(self, request: ProbeRequest) -> Probe:
         with self._lock:
             self.probes += 1
-        try:
+        with contextlib.suppress(threading.BrokenBarrierError):  # only the first ones meet
             self._meet.wait(timeout=2)
-        except threading.BrokenBarrierError:  # only the first ones meet
-            pass
         raise NoProbabilities("the scripted backend gives no log-probabilities")
 
     def complete(self, request: ChatRequest) -> Completion:

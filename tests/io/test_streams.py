@@ -36,6 +36,6 @@ def test_what_is_not_a_write_passes_through():
 
 def test_a_stdout_closed_at_start_fails_as_a_closed_descriptor(monkeypatch):
     monkeypatch.setattr(sys, "stdout", None)
-    with named_stdout(), pytest.raises(IOFailure, match="^stdout: Bad file descriptor$"):
+    with named_stdout(), pytest.raises(IOFailure, match=r"^stdout: Bad file descriptor$"):
         print("lost", file=sys.stdout)
     assert sys.stdout is None  # put back as it was

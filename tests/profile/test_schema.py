@@ -189,9 +189,9 @@ def test_profile_set_reads_table_entries_and_unknown_keys(key, raw, value):
 
 
 def test_profile_set_names_the_type_a_key_takes():
-    with pytest.raises(UsageError, match="model.timeout takes a number, not 'soon'"):
+    with pytest.raises(UsageError, match=r"model\.timeout takes a number, not 'soon'"):
         coerce_value(["model", "timeout"], "soon")
-    with pytest.raises(UsageError, match="categories.spam.blocked takes true or false, not 'maybe'"):
+    with pytest.raises(UsageError, match=r"categories\.spam\.blocked takes true or false, not 'maybe'"):
         coerce_value(["categories", "spam", "blocked"], "maybe")
 
 
@@ -235,7 +235,7 @@ def test_the_schema_drives_validation(body, message):
 
 
 def test_the_version_is_a_whole_number():
-    with pytest.raises(ConfigError, match="'version' must be a whole number, not float 1.0"):
+    with pytest.raises(ConfigError, match=r"'version' must be a whole number, not float 1\.0"):
         parse_profile(MINIMAL.replace("version = 1", "version = 1.0"), None)
 
 

@@ -20,7 +20,6 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Union
 
 from tactful.backends.base import (
     BackendInfo,
@@ -37,12 +36,12 @@ from tests.fake_ollama import item_text
 
 # What the model does when asked about one text: writes this content, returns this
 # completion, or fails with this exception.
-Outcome = Union[str, Completion, Exception]
+Outcome = str | Completion | Exception
 # Per text: one outcome for every ask, or a list taken in order (the last one repeats).
-Script = Union[Outcome, Sequence[Outcome]]
+Script = Outcome | Sequence[Outcome]
 # Per text, per answer key: P(true) for a boolean key ("flagged", a slug), or a
 # distribution over slugs for "category"; an exception instead fails the probe.
-Table = Union[Mapping[str, Union[float, Mapping[str, float]]], Exception]
+Table = Mapping[str, float | Mapping[str, float]] | Exception
 
 _LAST_KEY = re.compile(r'"((?:[^"\\]|\\.)*)"\s*:\s*$')
 

@@ -26,9 +26,19 @@ if TYPE_CHECKING:  # only the type: the transport layer does not load profiles
     from tactful.profile.load import ModelSettings
 
 __all__ = [
-    "Backend", "BackendInfo", "ChatRequest", "ChoiceQuery", "Completion", "Embedder", "Message", "Probe", "Prober",
-    "ProbeRequest", "TokenLogprob",
-    "open_backend", "open_embedder",
+    "Backend",
+    "BackendInfo",
+    "ChatRequest",
+    "ChoiceQuery",
+    "Completion",
+    "Embedder",
+    "Message",
+    "Probe",
+    "ProbeRequest",
+    "Prober",
+    "TokenLogprob",
+    "open_backend",
+    "open_embedder",
 ]
 
 

@@ -113,8 +113,11 @@ class BackendInfo:
 class Embedder(Protocol):
     """The part of a backend that ``similar`` example selection needs."""
 
-    name: str
-    model: str
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def model(self) -> str: ...
 
     def embed(self, texts: list[str]) -> list[list[float]]:
         """One vector per text, in order; raise BackendError when the backend cannot serve."""

@@ -188,6 +188,7 @@ def _load(path: Path, options: dict[str, Any], embedding: bool = False) -> Any:
     load_cpu_variants()  # a build with runtime CPU dispatch: its kernels, found where pip put them
 
     threads = int(options.get("num_thread", os.cpu_count() or 2))
+    sizes: dict[str, Any]  # Llama's keyword arguments
     if embedding:
         sizes = {"n_ctx": EMBED_TOKENS, "n_batch": EMBED_TOKENS, "n_ubatch": EMBED_TOKENS}
     else:

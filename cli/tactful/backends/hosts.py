@@ -18,7 +18,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from tactful.backends.base import (
     Backend,
@@ -26,6 +26,7 @@ from tactful.backends.base import (
     ChatRequest,
     Completion,
     Probe,
+    Prober,
     ProbeRequest,
     require_images,
 )
@@ -156,7 +157,7 @@ class ProbingHostPool(HostPool):
     keeps_context = False
 
     def probe(self, request: ProbeRequest) -> Probe:
-        return self._call(lambda backend: backend.probe(request))  # type: ignore[attr-defined]
+        return self._call(lambda backend: cast(Prober, backend).probe(request))  # the pool holds Probers only
 
 
 def host_count(backend: object) -> int:

@@ -18,10 +18,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tactful.backends.base import ChoiceQuery, Message, Probe, ProbeRequest
 from tactful.backends.prompt_state import PromptStates
+
+if TYPE_CHECKING:  # numpy comes with llama-cpp-python, imported where the logits are read
+    import numpy as np
+    import numpy.typing as npt
 
 
 @dataclass
@@ -106,8 +110,9 @@ class LlamaProber:
         for token, child in node.children.items():
             self._walk([*path, token], child, logp + logprobs[token], out)
 
-    def _logprobs_after(self, tokens: list[int]) -> Sequence[float]:
+    def _logprobs_after(self, tokens: list[int]) -> npt.NDArray[np.float64]:
         """Log-softmax of the next-token logits after ``tokens``, reusing the cached prefix."""
+        import llama_cpp
         import numpy as np
 
         llm = self.llm
@@ -118,7 +123,7 @@ class LlamaProber:
         llm.n_tokens = kept  # eval drops the KV cache past this point
         llm.eval(tokens[kept:])
         self.evaluated += len(tokens) - kept
-        logits = np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(llm.n_vocab(),))
+        logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm.ctx, -1), shape=(llm.n_vocab(),))
         top = float(logits.max())
         return logits - (top + math.log(float(np.exp(logits - top).sum())))
 
@@ -144,7 +149,7 @@ def _chat_formatter(llm: Any, add_generation_prompt: bool = True) -> Any:
     template = llm.metadata.get("tokenizer.chat_template")
     if not template:
         raise ValueError("the model file carries no chat template")
-    model = llm._model
+    model = llm._model  # private (llama-cpp-python's own chat handler reads it too): pinned below 0.4
     eos, bos = llm.token_eos(), llm.token_bos()
     return llama_chat_format.Jinja2ChatFormatter(
         template=template,

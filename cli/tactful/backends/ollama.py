@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import threading
@@ -118,8 +119,8 @@ class OllamaBackend:
         while True:
             num_ctx, think = self.window.size_for(needed), self._think(messages)
             try:
-                response = self._retrying(lambda: self._chat_once(messages, max_tokens, logprobs, schema, num_ctx, think),
-                                          texts)
+                response = self._retrying(
+                    functools.partial(self._chat_once, messages, max_tokens, logprobs, schema, num_ctx, think), texts)
             except _DoesNotFit:  # the server refused what would have been cut (truncate: false)
                 self.window.grow(num_ctx)  # the estimate was low: the server's count decides
                 continue
@@ -375,7 +376,7 @@ class OllamaBackend:
         return self._version
 
     def _read_version(self) -> str:
-        response = self.client._client.get("/api/version")
+        response = self.client._client.get("/api/version")  # private: the client has no version call
         if response.status_code in PASSING_STATUSES:
             raise Transient(f"Ollama answered {response.status_code} to /api/version")
         try:
@@ -388,7 +389,7 @@ class OllamaBackend:
         return version
 
     def close(self) -> None:
-        self.client._client.close()
+        self.client.close()
 
 
 def _texts(messages: Sequence[Message]) -> list[str]:

@@ -42,11 +42,11 @@ class PromptStates:
         if not path.is_file():
             return False
         llm.n_tokens = 0
-        llm._ctx.kv_cache_clear()
+        llm._ctx.kv_cache_clear()  # private, but the public call for it changed name across 0.3.x: pinned below 0.4
         out = (llama_cpp.llama_token * len(tokens))()
         count = ctypes.c_size_t(0)
         read = llama_cpp.llama_state_seq_load_file(
-            llm._ctx.ctx, str(path).encode(), 0, out, len(tokens), ctypes.byref(count)
+            llm.ctx, str(path).encode(), 0, out, len(tokens), ctypes.byref(count)
         )
         if not read or count.value != len(tokens) or list(out) != list(tokens):
             llm._ctx.kv_cache_clear()  # a torn or foreign file: evaluate instead
@@ -65,7 +65,7 @@ class PromptStates:
             self.folder.mkdir(parents=True, exist_ok=True)
             partial = path.with_name(f".{path.name}.{os.getpid()}")
             array = (llama_cpp.llama_token * len(tokens))(*tokens)
-            if llama_cpp.llama_state_seq_save_file(llm._ctx.ctx, str(partial).encode(), 0, array, len(tokens)):
+            if llama_cpp.llama_state_seq_save_file(llm.ctx, str(partial).encode(), 0, array, len(tokens)):
                 os.replace(partial, path)
             else:
                 partial.unlink(missing_ok=True)

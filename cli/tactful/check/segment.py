@@ -107,7 +107,7 @@ class _Builder:
     def add(self, number: int, index: int, text: str, scope: Scope) -> None:
         """Add ``text``, found at 0-based character ``index`` of line ``number``."""
         body = text.strip()
-        if not body or EVERYTHING <= scope:
+        if not body or scope >= EVERYTHING:
             return
         if self._start is None:
             self._start = (number, index + len(text) - len(text.lstrip()) + 1)

@@ -17,7 +17,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -87,7 +87,7 @@ class Fitted:
 
 
 def command(
-    data: Annotated[Optional[list[Path]], typer.Argument(metavar="DATA", help="Labelled JSONL files in eval's format (a text field and a gold label field). The bank and policy tests are always used.", show_default=False)] = None,
+    data: Annotated[list[Path] | None, typer.Argument(metavar="DATA", help="Labelled JSONL files in eval's format (a text field and a gold label field). The bank and policy tests are always used.", show_default=False)] = None,
     profile: ProfileOpt = None,
     model: ModelOpt = None,
     host: HostOpt = None,
@@ -97,7 +97,7 @@ def command(
     label_field: LabelFieldOpt = "label",
     mapping: MapOpt = None,
     rest_acceptable: RestAcceptableOpt = False,
-    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Use at most N texts from the DATA files.", show_default=False)] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Use at most N texts from the DATA files.", show_default=False)] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", metavar="", help="Print the fitted thresholds; leave the profile as it is.")] = False,
     force: Annotated[bool, typer.Option("--force", metavar="", help="Write thresholds the labels cannot support (no better than chance, or flagging most acceptable texts).")] = False,
     jobs: JobsOpt = 1,

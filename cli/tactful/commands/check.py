@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -54,18 +54,18 @@ class CheckFormat(str, Enum):
 
 
 def command(
-    paths: Annotated[Optional[list[str]], typer.Argument(metavar="PATH", help="Files or globs to check.", show_default=False)] = None,
+    paths: Annotated[list[str] | None, typer.Argument(metavar="PATH", help="Files or globs to check.", show_default=False)] = None,
     profile: ProfileOpt = None,
     model: ModelOpt = None,
     host: HostOpt = None,
     backend: BackendOpt = None,
-    file_type: Annotated[Optional[CheckType], typer.Option("--type", "-t", help="Read every file as this type. Default: the profile's \\[check] types globs, then .md/.markdown/.mdx as Markdown and the rest as text.", show_default=False)] = None,
+    file_type: Annotated[CheckType | None, typer.Option("--type", "-t", help="Read every file as this type. Default: the profile's \\[check] types globs, then .md/.markdown/.mdx as Markdown and the rest as text.", show_default=False)] = None,
     output_format: Annotated[CheckFormat, typer.Option("--format", "-f", help="text: path:line:col lines; json: one document; github: GitHub Actions annotations.")] = CheckFormat.text,
-    diff: Annotated[Optional[str], typer.Option("--diff", metavar="REF", help="Judge only units touching lines changed since REF (git diff -U0 REF; untracked files count as new).", show_default=False)] = None,
+    diff: Annotated[str | None, typer.Option("--diff", metavar="REF", help="Judge only units touching lines changed since REF (git diff -U0 REF; untracked files count as new).", show_default=False)] = None,
     staged: Annotated[bool, typer.Option("--staged", metavar="", help="Judge only units touching lines staged for commit (git diff --cached), as staged: the index's content, not the working copy's.")] = False,
-    baseline: Annotated[Optional[Path], typer.Option("--baseline", metavar="FILE", help="Report only findings this baseline does not know.", show_default=False)] = None,
-    write_baseline: Annotated[Optional[Path], typer.Option("--write-baseline", metavar="FILE", help="Record the current findings in FILE and exit 0.", show_default=False)] = None,
-    explain: Annotated[Optional[bool], typer.Option("--explain/--no-explain", metavar="", help="Ask the model for a rationale; it becomes the reason shown.", show_default=False)] = None,
+    baseline: Annotated[Path | None, typer.Option("--baseline", metavar="FILE", help="Report only findings this baseline does not know.", show_default=False)] = None,
+    write_baseline: Annotated[Path | None, typer.Option("--write-baseline", metavar="FILE", help="Record the current findings in FILE and exit 0.", show_default=False)] = None,
+    explain: Annotated[bool | None, typer.Option("--explain/--no-explain", metavar="", help="Ask the model for a rationale; it becomes the reason shown.", show_default=False)] = None,
     scores: LegacyScoresOpt = False,
     jobs: JobsOpt = 1,
     retries: RetriesOpt = None,

@@ -10,7 +10,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import IO, Annotated, Any, Optional
+from typing import IO, Annotated, Any
 
 import typer
 
@@ -60,25 +60,25 @@ class OutputFormat(str, Enum):
 
 def command(
     ctx: typer.Context,
-    paths: Annotated[Optional[list[str]], typer.Argument(metavar="PATH", help="Files or globs; '-' or nothing for stdin.", show_default=False)] = None,
+    paths: Annotated[list[str] | None, typer.Argument(metavar="PATH", help="Files or globs; '-' or nothing for stdin.", show_default=False)] = None,
     profile: ProfileOpt = None,
     model: ModelOpt = None,
     host: HostOpt = None,
     backend: BackendOpt = None,
     mode: ModeOpt = None,
-    explain: Annotated[Optional[bool], typer.Option("--explain/--no-explain", metavar="", help="Ask for a one-sentence rationale per item.", show_default=False)] = None,
+    explain: Annotated[bool | None, typer.Option("--explain/--no-explain", metavar="", help="Ask for a one-sentence rationale per item.", show_default=False)] = None,
     scores: ScoresOpt = False,
     input_format: Annotated[InputFormat, typer.Option("--input-format", help="auto: .jsonl/.ndjson files are JSONL, everything else (stdin too) is text.")] = InputFormat.auto,
     field: Annotated[str, typer.Option("--field", help="JSONL: the field holding the text (dotted path for nested). Given, it makes every input JSONL, stdin too.")] = "text",
     id_field: Annotated[str, typer.Option("--id-field", help="JSONL: the field holding the id (default file:line when absent). Given, it makes every input JSONL.")] = "id",
     whole: Annotated[bool, typer.Option("--whole", metavar="", help="Text files: one item per file instead of one per line.")] = False,
-    output_format: Annotated[Optional[OutputFormat], typer.Option("--format", "-f", help="Default: table on a terminal, JSONL otherwise (also into --output).", show_default=False)] = None,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the results to this file instead of stdout (JSONL, or a table with --format table).")] = None,
+    output_format: Annotated[OutputFormat | None, typer.Option("--format", "-f", help="Default: table on a terminal, JSONL otherwise (also into --output).", show_default=False)] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the results to this file instead of stdout (JSONL, or a table with --format table).")] = None,
     fail_on_flagged: Annotated[bool, typer.Option("--fail-on-flagged", metavar="", help="Exit 1 when any item was flagged.")] = False,
     fail_on_error: Annotated[bool, typer.Option("--fail-on-error", metavar="", help="Exit 4 when any record could not be judged (a run that judged none always exits 4).")] = False,
     show_prompt: Annotated[bool, typer.Option("--show-prompt", metavar="", help="Print the exact request for the first input and exit: its messages, the schema of a sampled answer, and the answer openings whose next-token probabilities decide.")] = False,
     jobs: JobsOpt = 1,
-    normalize: Annotated[Optional[bool], typer.Option("--normalize/--no-normalize", metavar="", help="Undo camouflage (invisible characters, look-alikes, leetspeak) before classifying.", show_default=False)] = None,
+    normalize: Annotated[bool | None, typer.Option("--normalize/--no-normalize", metavar="", help="Undo camouflage (invisible characters, look-alikes, leetspeak) before classifying.", show_default=False)] = None,
     retries: RetriesOpt = None,
     resume: Annotated[bool, typer.Option("--resume", metavar="", help="With --output: check the file holds this input's first results, skip those records, append the rest.")] = False,
     force: Annotated[bool, typer.Option("--force", metavar="", help="With --output: overwrite a file that already holds results.")] = False,
@@ -180,7 +180,7 @@ def classify(paths: list[str], overrides: Overrides, options: ClassifyOptions) -
     if files == [STDIN] and sys.stdin.isatty() and not options.quiet:
         # Otherwise a bare `tactful classify` at a prompt just waits, silently.
         print("tactful: reading stdin, one text a line; Ctrl-D to end (or pass files)", file=sys.stderr, flush=True)
-    records = with_thread_context(read_inputs(files, options.read), options.threads)
+    records: Iterable[InputRecord] = with_thread_context(read_inputs(files, options.read), options.threads)
     if options.show_prompt:
         return _show_prompt(records, settings)
     records, finished = _claim_output(options, [*files, *profile_files(settings.profile)], records)

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -49,7 +49,7 @@ from tactful.settings import Overrides, resolve
 
 
 def command(
-    data: Annotated[Optional[Path], typer.Argument(help="Labelled JSONL: a text field and a gold label field (a string or a list).", show_default=False)] = None,
+    data: Annotated[Path | None, typer.Argument(help="Labelled JSONL: a text field and a gold label field (a string or a list).", show_default=False)] = None,
     profile: ProfileOpt = None,
     model: ModelOpt = None,
     host: HostOpt = None,
@@ -61,10 +61,10 @@ def command(
     rest_acceptable: RestAcceptableOpt = False,
     json_output: Annotated[bool, typer.Option("--json", metavar="", help="Print a machine-readable report instead of tables.")] = False,
     scores: LegacyScoresOpt = False,
-    errors: Annotated[Optional[Path], typer.Option("--errors", help="Write misclassified items here, in the example-bank format.")] = None,
+    errors: Annotated[Path | None, typer.Option("--errors", help="Write misclassified items here, in the example-bank format.")] = None,
     force: Annotated[bool, typer.Option("--force", metavar="", help="With --errors: overwrite an existing file.")] = False,
     jobs: JobsOpt = 1,
-    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Score only the first N items.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Score only the first N items.")] = None,
     context_field: ContextFieldOpt = None,
     thread_field: ThreadFieldOpt = None,
     reply_to_field: ReplyToFieldOpt = None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -79,9 +79,9 @@ def _store(profile: Profile, incoming: list[Example]) -> Merge:
 @app.command("add")
 def add(
     text: Annotated[str, typer.Argument(help="The example text; '-' reads it from stdin.", show_default=False)],
-    label: Annotated[Optional[list[str]], typer.Option("--label", "-l", help="A category the text falls under (repeatable).", show_default=False)] = None,
+    label: Annotated[list[str] | None, typer.Option("--label", "-l", help="A category the text falls under (repeatable).", show_default=False)] = None,
     benign: Annotated[bool, typer.Option("--benign", metavar="", help="Acceptable content: no label. Fixes a false positive.")] = False,
-    rationale: Annotated[Optional[str], typer.Option("--rationale", "-r", help="Why, in one sentence; shown to the model with --explain.", show_default=False)] = None,
+    rationale: Annotated[str | None, typer.Option("--rationale", "-r", help="Why, in one sentence; shown to the model with --explain.", show_default=False)] = None,
     profile_path: ProfileOpt = None,
 ) -> int:
     """Add one labelled example to the bank.
@@ -100,8 +100,8 @@ def add(
     if benign == bool(labels):
         raise UsageError("say what the example is: --label SLUG (repeatable) for blocked content, or --benign for acceptable content")
     profile = _profile(profile_path)
-    for label in labels:
-        check_slug(label, profile.slugs, allow_builtin=False)
+    for slug in labels:
+        check_slug(slug, profile.slugs, allow_builtin=False)
     merge = _store(profile, [new_example(text, labels, rationale)])
     if merge.duplicates:
         same = next(ex for ex in merge.examples if ex.id == merge.duplicates[0].id)
@@ -115,11 +115,11 @@ def add(
 
 @app.command("list")
 def list_(
-    label: Annotated[Optional[str], typer.Option("--label", "-l", help="Only examples with this label.", show_default=False)] = None,
+    label: Annotated[str | None, typer.Option("--label", "-l", help="Only examples with this label.", show_default=False)] = None,
     profile_path: ProfileOpt = None,
 ) -> int:
     """List the bank as a table: id, labels, text, rationale."""
-    
+
     profile = _profile(profile_path)
     if label is not None:
         check_slug(label, profile.slugs, allow_builtin=False)
@@ -190,7 +190,7 @@ def _read_source(source: str) -> list[str]:
 
 @app.command("export")
 def export(
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of stdout.", show_default=False)] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.", show_default=False)] = None,
     force: Annotated[bool, typer.Option("--force", metavar="", help="With --output: overwrite an existing file.")] = False,
     profile_path: ProfileOpt = None,
 ) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -25,29 +25,29 @@ def value(choice: Enum | None) -> str | None:
 
 
 ProfileOpt = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option(
         "--profile", "-p", show_default=False,
         help="Profile TOML. Default: $TACTFUL_PROFILE, ./tactful.toml or .tactful.toml here or in a parent, then the user profile.",
     ),
 ]
 ModelOpt = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--model", "-m", show_default=False, help="Model name (Ollama) or GGUF path / pulled name (embedded). Overrides the profile."),
 ]
 HostOpt = Annotated[
-    Optional[list[str]],
+    list[str] | None,
     typer.Option(
         "--host", show_default=False, metavar="URL",
         help="The server's URL (Ollama's default: the profile, then $OLLAMA_HOST, then localhost:11434; openai: "
              "http://HOST:PORT/v1). Repeat it to spread requests across several servers, --jobs on each.",
     ),
 ]
-BackendOpt = Annotated[Optional[Backend], typer.Option("--backend", help="Overrides the profile's model.backend.", show_default=False)]
-ModeOpt = Annotated[Optional[Mode], typer.Option("--mode", help="Overrides the profile's task.mode.", show_default=False)]
+BackendOpt = Annotated[Backend | None, typer.Option("--backend", help="Overrides the profile's model.backend.", show_default=False)]
+ModeOpt = Annotated[Mode | None, typer.Option("--mode", help="Overrides the profile's task.mode.", show_default=False)]
 JobsOpt = Annotated[int, typer.Option("--jobs", "-j", min=1, max=64, help="Requests in flight at once.")]
 RetriesOpt = Annotated[
-    Optional[int],
+    int | None,
     typer.Option("--retries", min=0, max=20, show_default=False, help="Retries of a busy or dropped backend before giving up (exit 3)."),
 ]
 NoCacheOpt = Annotated[bool, typer.Option("--no-cache", metavar="", help="Neither read nor fill the results cache: ask the model for every item.")]
@@ -68,7 +68,7 @@ ScoresOpt = Annotated[
 LegacyScoresOpt = Annotated[bool, typer.Option("--scores", hidden=True)]
 TextFieldOpt = Annotated[str, typer.Option("--field", help="The field holding the text.")]
 ContextFieldOpt = Annotated[
-    Optional[str],
+    str | None,
     typer.Option(
         "--context-field", show_default=False, rich_help_panel="Thread context",
         help="JSONL: the field holding the thread's earlier messages, oldest first (a list of strings, or of objects "
@@ -76,7 +76,7 @@ ContextFieldOpt = Annotated[
     ),
 ]
 ThreadFieldOpt = Annotated[
-    Optional[str],
+    str | None,
     typer.Option(
         "--thread-field", show_default=False, rich_help_panel="Thread context",
         help="JSONL: the field naming each message's thread; each text is read after its thread's latest "
@@ -84,7 +84,7 @@ ThreadFieldOpt = Annotated[
     ),
 ]
 ReplyToFieldOpt = Annotated[
-    Optional[str],
+    str | None,
     typer.Option(
         "--reply-to-field", show_default=False, rich_help_panel="Thread context",
         help="JSONL: the field holding the id (--id-field) of the message each one answers; each text is read "
@@ -92,7 +92,7 @@ ReplyToFieldOpt = Annotated[
     ),
 ]
 ImageFieldOpt = Annotated[
-    Optional[str],
+    str | None,
     typer.Option(
         "--image-field", show_default=False, rich_help_panel="Images",
         help="JSONL: the field holding an image to judge (a path relative to the file, base64, or a data: URL); "
@@ -106,7 +106,7 @@ ContextSizeOpt = Annotated[
                  help="The most earlier messages read with each text (the latest ones)."),
 ]
 MapOpt = Annotated[
-    Optional[list[str]],
+    list[str] | None,
     typer.Option(
         "--map", show_default=False,
         help="GOLD=SLUG: read gold label GOLD as category SLUG, or GOLD=none as acceptable (repeatable). A gold label that is no category's slug and is not mapped stops the run.",

@@ -8,7 +8,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -66,7 +66,7 @@ SlugsArg = Annotated[list[str], typer.Argument(help="Category slugs (lowercase l
 
 @app.command("init")
 def init_command(
-    path: Annotated[Optional[Path], typer.Argument(help="Where to write it. Default: --profile, $TACTFUL_PROFILE, else the user profile (see `tactful profile path`).", show_default=False)] = None,
+    path: Annotated[Path | None, typer.Argument(help="Where to write it. Default: --profile, $TACTFUL_PROFILE, else the user profile (see `tactful profile path`).", show_default=False)] = None,
     profile: ProfileOpt = None,
     force: Annotated[bool, typer.Option("--force", metavar="", help="Overwrite an existing file.")] = False,
 ) -> int:
@@ -123,9 +123,9 @@ def unblock_command(slugs: SlugsArg, profile: ProfileOpt = None) -> int:
 @app.command("add")
 def add_command(
     slug: Annotated[str, typer.Argument(help="The new category's slug, e.g. off-topic-politics.", show_default=False)],
-    description: Annotated[Optional[str], typer.Option("--description", "-d", help="One sentence saying what the category covers (optional for built-in slugs).", show_default=False)] = None,
+    description: Annotated[str | None, typer.Option("--description", "-d", help="One sentence saying what the category covers (optional for built-in slugs).", show_default=False)] = None,
     blocked: Annotated[bool, typer.Option("--blocked/--no-blocked", metavar="", help="Flag texts in this category.")] = True,
-    severity: Annotated[Optional[Severity], typer.Option("--severity", help="For `tactful check`. Default: the built-in's, else medium.", show_default=False)] = None,
+    severity: Annotated[Severity | None, typer.Option("--severity", help="For `tactful check`. Default: the built-in's, else medium.", show_default=False)] = None,
     profile: ProfileOpt = None,
 ) -> int:
     """Add a category; one of your own needs only a slug and a one-sentence description.

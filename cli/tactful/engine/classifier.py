@@ -72,9 +72,9 @@ class Classifier:
         self._images_checked = False
         self._image_bias: ImageBias | None = None
         self._prober: Prober | None = None  # the backend, where it reads probabilities for this contract
-        if isinstance(self.backend, Prober) and not self.contract.explain:
-            if self.contract.mode != "multilabel" or self.backend.keeps_context:
-                self._prober = self.backend
+        if (isinstance(self.backend, Prober) and not self.contract.explain
+                and (self.contract.mode != "multilabel" or self.backend.keeps_context)):
+            self._prober = self.backend
         self.strategy = Strategy.ANSWER if self._prober is None else Strategy.PROBABILITY
         self._strategy_lock = threading.Lock()
 

@@ -14,7 +14,7 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from string import Template
 from typing import TYPE_CHECKING, Any
@@ -36,7 +36,7 @@ def template(name: str, variant: str = "") -> Template:
     return _load(name, variant)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load(name: str, variant: str) -> Template:
     prompts = resources.files("tactful.prompts")
     variant_file = prompts.joinpath(f"{name}.{variant}.txt")

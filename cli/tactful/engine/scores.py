@@ -47,7 +47,7 @@ def _token_offsets(tokens: Sequence[TokenLogprob]) -> list[int]:
 
 def _value_start(content: str, key: str) -> int | None:
     """Character offset where the value of ``key`` begins (after a string's quote)."""
-    match = re.search(r'"%s"\s*:\s*("?)' % re.escape(json.dumps(key)[1:-1]), content)
+    match = re.search(rf'"{re.escape(json.dumps(key)[1:-1])}"\s*:\s*("?)', content)
     return match.end() if match else None
 
 

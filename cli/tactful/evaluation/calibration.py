@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 # With fewer labelled texts of either class, a fitted threshold is noise: keep the old one.
 MIN_PER_CLASS = 2
@@ -76,7 +77,7 @@ def fit_threshold(scores: Sequence[float], positives: Sequence[bool]) -> Quality
     if n_pos < MIN_PER_CLASS or len(positives) - n_pos < MIN_PER_CLASS:
         return None
     distinct = sorted(set(scores))
-    candidates = [(a + b) / 2 for a, b in zip(distinct, distinct[1:])]
+    candidates = [(a + b) / 2 for a, b in pairwise(distinct)]
     candidates = [min(distinct[0], 0.5) / 2, *candidates, (distinct[-1] + 1.0) / 2]
     fits = [quality_at(scores, positives, t) for t in candidates]
     return max(fits, key=lambda q: (round(q.f1, 9), -q.fp, q.threshold))

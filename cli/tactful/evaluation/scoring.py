@@ -37,7 +37,7 @@ class Scored:
 
     @property
     def misjudged(self) -> bool:
-        return self.gold != self.predicted
+        return bool(self.gold != self.predicted)
 
 
 def classes(profile: Profile, gold_slugs: Sequence[str], moderation: Moderation) -> tuple[Any, Any]:

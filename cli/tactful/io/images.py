@@ -18,6 +18,7 @@ from base64 import b64decode, b64encode
 from binascii import Error as Base64Error
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from PIL import Image, ImageOps
 
@@ -198,11 +199,11 @@ def _to_rgb(img: Image.Image) -> Image.Image:
 def _to_8bit(img: Image.Image) -> Image.Image:
     """Scale 16-bit, 32-bit and float grey to 8 bits; a plain convert clips it to white."""
     if img.mode == "F":
-        low, high = img.getextrema()
+        low, high = cast(tuple[float, float], img.getextrema())  # one band: (min, max)
         scale = 255 / (high - low) if high > low else 0.0
         return img.point(lambda v: (v - low) * scale).convert("L")
     img = img.convert("I")
-    _, high = img.getextrema()
+    _, high = cast(tuple[int, int], img.getextrema())  # one band: (min, max)
     if high <= 255:
         return img.convert("L")
     return img.point(lambda v: v * (1 / 256)).convert("L")  # 16-bit range to 8-bit

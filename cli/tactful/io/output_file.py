@@ -94,7 +94,7 @@ class OutputFile:
         with failing_as(str(path), "cannot write output"):
             if finished is not None and path.is_file():
                 drop_torn_line(path)
-            handle = open(path, "w" if finished is None else "a", encoding="utf-8")
+            handle = open(path, "w" if finished is None else "a", encoding="utf-8")  # noqa: SIM115 (the OutputFile owns it)
         done = finished.lines if finished is not None else 0
         return cls(path, cast(IO[str], NamedStream(handle, str(path))), done)
 

@@ -12,21 +12,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-)
 
 from tactful.io.console import console
 from tactful.io.readers import STDIN, ReadOptions, is_image_path
 from tactful.records import Result
 from tactful.textclip import plural
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 # Counting lines first costs one fast read; beyond this much input it is not worth it.
 COUNT_LIMIT_BYTES = 512 * 1024 * 1024
@@ -110,6 +106,15 @@ class ProgressBar:
         self.task: TaskID | None = None
         if not enabled:
             return
+        # Imported here: most runs are not on a terminal, and start-up is what they wait for.
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
         self.progress = Progress(
             TextColumn("classify", style="bold"), BarColumn(), MofNCompleteColumn(),
             TextColumn("{task.fields[rate]}", markup=False),

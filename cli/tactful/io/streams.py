@@ -108,7 +108,7 @@ def named_stdout() -> Iterator[NamedStream]:
     """``sys.stdout`` as a NamedStream called "stdout" for the duration of a command."""
     original = sys.stdout
     named = NamedStream(original if original is not None else ClosedStream(), "stdout")
-    sys.stdout = named  # type: ignore[assignment]
+    sys.stdout = named
     try:
         yield named
     finally:

@@ -6,11 +6,10 @@ import functools
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO, Protocol
+from typing import IO, ClassVar, Protocol
 
 import jsonlines
-from rich.console import Console
-from rich.table import Table
+from rich.console import Console, RenderableType
 from rich.text import Text
 
 from tactful.errors import OutputClosed
@@ -65,7 +64,7 @@ class TableWriter:
     rows apart (``…ments.txt:12``), where its start is the same on every row.
     """
 
-    FIXED = {"id": 13, "flagged": 7, "labels": 14, "scores": 16}
+    FIXED: ClassVar[dict[str, int]] = {"id": 13, "flagged": 7, "labels": 14, "scores": 16}
 
     def __init__(self, console: Console, scores: bool) -> None:
         self.console = console
@@ -92,8 +91,10 @@ class TableWriter:
         note = styled((m.error, "red")) if m.error else styled("; ".join(filter(None, [m.rationale, *m.notes])))
         # Strings are made printable by the console (see io.console), Text by styled; the
         # id before it is cut, so that the cut sees the width it will have.
-        cells = [clip_start(printable(result.record.id), self.widths["id"]), clip(" ".join(text.split()), 80), flag,
+        cells: list[RenderableType] = [clip_start(printable(result.record.id), self.widths["id"]), clip(" ".join(text.split()), 80), flag,
                  ", ".join(m.labels), *([scores] if self.scores else []), note]
+        from rich.table import Table  # here: JSONL runs, the default, never draw one
+
         table = Table(box=None, show_header=self.rows == 0, header_style="bold", pad_edge=False)
         for column in self.columns:
             table.add_column(column, width=self.widths[column], overflow="fold" if column in ("text", "note") else "ellipsis")

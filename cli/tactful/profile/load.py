@@ -53,10 +53,26 @@ from tactful.profile.tomlio import TOMLDecodeError, loads_toml
 # The choices and the settings classes (declared in ``profile.schema``) stay importable
 # from here, where other modules have always found them.
 __all__ = [
-    "BACKENDS", "CHECK_TYPES", "DEFAULT_MODEL", "ENV_PROFILE", "LONG_TEXT", "MODES",
-    "PROFILE_FILENAMES", "SELECTIONS", "ModelSettings", "Profile", "ProfileLocation",
-    "TaskSettings", "check_profile", "default_profile", "key_line", "env_profile", "load_profile", "locate_profile",
-    "parse_profile", "read_profile_file",
+    "BACKENDS",
+    "CHECK_TYPES",
+    "DEFAULT_MODEL",
+    "ENV_PROFILE",
+    "LONG_TEXT",
+    "MODES",
+    "PROFILE_FILENAMES",
+    "SELECTIONS",
+    "ModelSettings",
+    "Profile",
+    "ProfileLocation",
+    "TaskSettings",
+    "check_profile",
+    "default_profile",
+    "env_profile",
+    "key_line",
+    "load_profile",
+    "locate_profile",
+    "parse_profile",
+    "read_profile_file",
 ]
 
 PROFILE_FILENAMES = ("tactful.toml", ".tactful.toml")
@@ -266,9 +282,10 @@ class _Reader:
         return value
 
     def choice(self, key: str, choices: tuple[str, ...], default: str | None) -> str | None:
-        value = self.get(key, str, default)
-        if value not in choices and value != default:
-            return self._fail(key, f"must be one of {', '.join(choices)}, not '{value}'{did_you_mean(value, list(choices))}", default)
+        value: str | None = self.get(key, str, default)
+        if value is not None and value not in choices and value != default:  # None only as the default
+            fallback: str | None = self._fail(key, f"must be one of {', '.join(choices)}, not '{value}'{did_you_mean(value, list(choices))}", default)
+            return fallback
         return value
 
     def number(self, f: Field, default: float) -> Any:

@@ -14,4 +14,5 @@ TOMLDecodeError = tomllib.TOMLDecodeError
 
 
 def loads_toml(text: str) -> dict[str, Any]:
-    return tomllib.loads(text)
+    parsed: dict[str, Any] = tomllib.loads(text)
+    return parsed
