@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from pathlib import Path
@@ -88,13 +89,13 @@ def test_after_close_a_late_worker_neither_reads_nor_writes(tmp_path: Path):
         assert again.get("k") == DECISION and again.get("late") is None
 
 
-def test_a_write_that_fails_is_a_warning_and_the_run_goes_on(tmp_path: Path):
-    warnings: list[str] = []
+def test_a_write_that_fails_is_a_warning_and_the_run_goes_on(tmp_path: Path, caplog: pytest.LogCaptureFixture):
     path = tmp_path / "c.sqlite"
-    with ResultCache(path, warn=warnings.append) as cache:
+    with caplog.at_level(logging.WARNING, logger="tactful"), ResultCache(path) as cache:
         with sqlite3.connect(path) as db:
             db.execute("CREATE TRIGGER no_writes BEFORE INSERT ON results BEGIN SELECT RAISE(ABORT, 'read-only'); END")
         cache.put("k", "m", DECISION)
+    warnings = [record.getMessage() for record in caplog.records]
     assert len(warnings) == 1 and warnings[0].startswith(f"{path}: a result was not cached: ")
 
 

@@ -4,6 +4,8 @@ cache. No server: the backend answers by the judged text."""
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from tactful.backends.base import ChatRequest, Completion, ProbeRequest
 from tactful.engine.answer import BY_ANSWER, BY_PROBABILITY, Decision
@@ -57,12 +59,14 @@ def test_probabilities_decide_and_a_flag_is_named_by_a_second_question():
     assert all(p.fixed == len(c.builder.fixed_messages) for p in asked)
 
 
-def test_a_backend_without_probabilities_hands_over_to_the_sampled_answer_once_with_one_warning():
-    warnings: list[str] = []
+def test_a_backend_without_probabilities_hands_over_to_the_sampled_answer_once_with_one_warning(
+        caplog: pytest.LogCaptureFixture):
     backend = ScriptedProber(default_probabilities=NoProbabilities("Ollama 0.11 returns no log-probabilities"),
                              default=CLEAN)
-    c = classifier(backend, warn=warnings.append)
-    results = [c.classify(record(text)).moderation for text in ("one", "two")]
+    c = classifier(backend)
+    with caplog.at_level(logging.WARNING, logger="tactful"):
+        results = [c.classify(record(text)).moderation for text in ("one", "two")]
+    warnings = [r.getMessage() for r in caplog.records]
     assert [(m.flagged, m.decided_by, m.scores) for m in results] == [(False, BY_ANSWER, None)] * 2
     assert [type(r).__name__ for r in backend.requests] == ["ProbeRequest", "ChatRequest", "ChatRequest"]
     assert warnings == [
