@@ -53,7 +53,7 @@ def _escape(match: re.Match[str]) -> str:
 
 
 def json_safe(document: str) -> str:
-    """A JSON document with the characters ``printable`` escapes written as ``\\uXXXX``.
+    """A JSON document with the characters ``printable`` escapes written as ``\\u`` and four hex digits.
 
     Lossless: they can only stand inside JSON strings, where the escape means the same
     character, so a program reads the same data and a terminal shows no raw control.
