@@ -23,8 +23,10 @@ import tempfile
 import time
 from collections.abc import Sequence
 
+
 # --no-cache: the model judges the line every time (the saved prompt state is still used).
-CLASSIFY = ["-m", "tactful", "classify", "--backend", "embedded", "--model", "smollm2-135m", "--no-cache"]
+def classify_argv(model: str) -> list[str]:
+    return ["-m", "tactful", "classify", "--backend", "embedded", "--model", model, "--no-cache"]
 
 
 def _seconds(argv: Sequence[str], text: str, env: dict[str, str]) -> float:
@@ -42,6 +44,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--no-model", action="store_true", help="skip the embedded classify run")
+    parser.add_argument("--model", default="smollm2-135m", help="the pinned model the classify run loads")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as home:
         # A fresh profile and cache (prompt states), with the fetched models where they are.
@@ -58,8 +61,9 @@ def main() -> int:
             ("tactful classify --help", ["-m", "tactful", "classify", "--help"], ""),
         ]
         if not args.no_model:
-            _seconds(CLASSIFY, "you are lovely\n", env)  # saves the prompt state
-            cases.append(("classify one line (embedded, smollm2)", CLASSIFY, "you are lovely\n"))
+            argv = classify_argv(args.model)
+            _seconds(argv, "you are lovely\n", env)  # saves the prompt state
+            cases.append((f"classify one line (embedded, {args.model})", argv, "you are lovely\n"))
         for name, argv, text in cases:
             median, runs = _median(argv, args.reps, env, text)
             print(f"{name:40} median {median:6.3f} s  ({', '.join(f'{r:.3f}' for r in runs)})")
