@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import time
 
+from tactful.engine.leaning import CONTENT_FREE
+
 from tests.conftest import SAMPLES
 from tests.fake_ollama import MODEL, is_naming, item_text
 
@@ -294,9 +296,11 @@ def test_a_binary_flag_names_its_category_on_ollama_too(cli, ollama_args, fake_o
     run = cli("classify", *ollama_args, input="you idiot\nwin a prize\nhello\n")
     assert [r["moderation"]["labels"] for r in run.records] == [["toxicity"], ["spam"], []]
     # One follow-up per flagged text, read a token at a time after '{"category":' (' "' that
-    # every slug starts with, then the slug), among the blocked categories only.
+    # every slug starts with, then the slug), among the blocked categories only; after the
+    # first, the same question about three empty texts measures the model's leaning.
     naming = fake_ollama.naming_requests()
-    assert [r["messages"][-1]["content"] for r in naming] == ['{"category":', '{"category": "'] * 2
+    assert [r["messages"][-1]["content"] for r in naming] == ['{"category":', '{"category": "'] * 5
+    assert [item_text(r) for r in naming[::2]] == ["you idiot", *CONTENT_FREE, "win a prize"]
     assert set(run.records[0]["moderation"]["scores"]) == {"flagged"}
 
 

@@ -154,7 +154,7 @@ class Contract:
         if self.mode == "binary":
             return (_boolean_query("flagged"),)
         if self.mode == "multiclass":
-            return (self.category_query((*self.blocked, NONE_LABEL)),)
+            return (self.choice_query(),)
         return tuple(_boolean_query(slug) for slug in self.all_slugs)
 
     def key_query(self, answered: Sequence[tuple[str, bool]], slug: str) -> ChoiceQuery:
@@ -166,6 +166,13 @@ class Contract:
         """
         written = "".join(f"{json.dumps(key)}: {json.dumps(value)}, " for key, value in answered)
         return ChoiceQuery("{" + written + json.dumps(slug) + ":", (" true", " false"))
+
+    def choice_query(self) -> ChoiceQuery:
+        """The question that chooses among the blocked categories: the multiclass answer
+        (with "none"), or the name of a binary flag (the blocked categories only)."""
+        if self.mode == "multiclass":
+            return self.category_query((*self.blocked, NONE_LABEL))
+        return self.category_query(self.blocked)
 
     def category_query(self, slugs: Sequence[str]) -> ChoiceQuery:
         return ChoiceQuery('{"category":', tuple(" " + json.dumps(slug) for slug in slugs))
