@@ -132,13 +132,17 @@ def run_mode(test_set: TestSet, items: list[Item], mode: str, args: argparse.Nam
 
 
 def run_unblock(test_set: TestSet, items: list[Item], mode: str, args: argparse.Namespace) -> str:
-    unblocked = test_set.categories[0]
-    texts = [item for item in items if item.gold == frozenset([unblocked])]
+    """The first category unblocked: the share of its texts flagged (should be near 0), and
+    of the still-blocked category's texts (what the unblock costs), in both orders."""
+    unblocked, kept = test_set.categories[0], test_set.categories[1]
+    texts = [item for item in items if item.gold in (frozenset([unblocked]), frozenset([kept]))]
     cells = []
     for name, order in (("declared", test_set.categories), ("reversed", tuple(reversed(test_set.categories)))):
         results, _ = judged(texts, profile(order, mode, unblocked), args, f"unblock-{name}")
-        cells.append(f"{name} {share(sum(bool(results[t.id].get('flagged')) for t in texts), len(texts))}")
-    return f"| {test_set.name} | {mode} | {unblocked} unblocked | " + " | ".join(cells) + " |"
+        for slug in (unblocked, kept):
+            own = [t for t in texts if t.gold == frozenset([slug])]
+            cells.append(share(sum(bool(results[t.id].get("flagged")) for t in own), len(own)))
+    return f"| {test_set.name} | {mode} | {unblocked} | " + " | ".join(cells) + " |"
 
 
 def main() -> None:
@@ -164,8 +168,9 @@ def main() -> None:
             for row in run_mode(test_set, items, mode, args):
                 print(f"| {test_set.name} | {mode} | " + " | ".join(str(row[c]) for c in columns) + " |", flush=True)
     if args.unblock:
-        print("\n| set | mode | unblocked | flagged, declared order | flagged, reversed order |")
-        print("|---|---|---|---|---|", flush=True)
+        print("\n| set | mode | unblocked | its texts flagged, declared | the blocked one's, declared "
+              "| its texts flagged, reversed | the blocked one's, reversed |")
+        print("|---|---|---|---|---|---|---|", flush=True)
         for test_set in chosen:
             if len(test_set.categories) != 2:
                 continue
