@@ -162,6 +162,7 @@ class Classifier:
                 "backend": self.backend.name, "model": self.backend.model_id(),
                 "prompt": self.builder.fingerprint, "engine": self.strategy.value,
                 "options": dict(self.profile.model.options),
+                "mode": self.contract.mode,  # binary and multiclass send the same prompt
                 "leaning": self.corrects_leaning and self.strategy is Strategy.PROBABILITY,
                 # Probabilities meet the thresholds in the decision, so a recalibrated
                 # profile decides anew.
@@ -261,9 +262,9 @@ class Classifier:
         if self._image_bias is not None and shows_image(request):
             distributions = self._image_bias.correct(distributions)
         if contract.mode == "multiclass" and self.corrects_leaning:
-            distributions = [self._category_leaning().correct(distributions[0])]
+            distributions = [distributions[0], self._category_leaning().correct(distributions[1])]
         decision = contract.decide(contract.scores_from(distributions))
-        if decision.flagged and contract.needs_naming:
+        if decision.flagged and contract.needs_naming and contract.mode == "binary":
             # The same conversation again: only the naming question's opening is new. A
             # flag stands unnamed when the model will not name a category (as when a
             # sampled naming answer breaks its schema).
