@@ -285,7 +285,9 @@ class Classifier:
                 empty = []
                 for text in CONTENT_FREE:
                     try:
-                        empty.append(self._prober.probe(ProbeRequest(self.request_for(text).messages, (query,), fixed)).distributions[0])
+                        # The fixed prompt alone: no examples picked for an empty text.
+                        messages = self.builder.build(text).messages
+                        empty.append(self._prober.probe(ProbeRequest(messages, (query,), fixed)).distributions[0])
                     except AnswerError:  # no reading on this one: the others measure the leaning
                         continue
                 self._leaning = CategoryLeaning.measured(empty, [f" {json.dumps(slug)}" for slug in self.contract.all_slugs])
