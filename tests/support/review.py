@@ -26,6 +26,7 @@ SPAM_SCORES = {
     "nice photo of the roses": 0.1,
 }
 PROFILE = 'version = 1\n[categories.spam]\nblocked = true\n[categories.toxicity]\nblocked = true\n'
+SPAM_ONLY = "version = 1\n[categories.spam]\nblocked = true\n"  # no naming question: what the fake server answers
 
 
 def contract(mode: str = "binary", thresholds: dict[str, float] | None = None) -> Contract:
@@ -39,12 +40,13 @@ def prober(scores: dict[str, float] = SPAM_SCORES) -> ScriptedProber:
     return ScriptedProber(probabilities={text: {"flagged": p, "category": {"spam": 1.0}} for text, p in scores.items()})
 
 
-def write_inputs(folder: Path, scores: dict[str, float] = SPAM_SCORES) -> tuple[Path, Path]:
-    """The profile and a JSONL export of the texts (ids t1, t2, ...)."""
+def write_inputs(folder: Path, scores: dict[str, float] = SPAM_SCORES, profile_text: str = PROFILE,
+                 field: str = "text") -> tuple[Path, Path]:
+    """The profile and a JSONL export of the texts (ids t1, t2, ...; the text at ``field``)."""
     profile = folder / "tactful.toml"
-    profile.write_text(PROFILE)
+    profile.write_text(profile_text)
     export = folder / "export.jsonl"
-    export.write_text("".join(json.dumps({"id": f"t{i}", "text": text}) + "\n"
+    export.write_text("".join(json.dumps({"id": f"t{i}", field: text}) + "\n"
                               for i, text in enumerate(scores, start=1)))
     return profile, export
 

@@ -70,7 +70,7 @@ class ReviewOptions:
 
 def command(
     ctx: typer.Context,
-    paths: Annotated[list[str] | None, typer.Argument(metavar="FILE...", help="JSONL exports or text files to review.", show_default=False)] = None,
+    paths: Annotated[list[str] | None, typer.Argument(metavar="FILE", help="JSONL exports or text files to review.", show_default=False)] = None,
     labels: Annotated[Path, typer.Option("--labels", "-l", metavar="FILE", help="The labels file: answers are appended here, and texts it holds are not asked again.")] = DEFAULT_LABELS,
     pool: Annotated[int, typer.Option("--pool", min=2, metavar="N", help="Judge at most N texts, a fixed random sample of a larger input.")] = DEFAULT_POOL,
     refit_every: Annotated[int, typer.Option("--refit-every", min=1, metavar="N", help="Refit and show the quality every N answers.")] = DEFAULT_REFIT_EVERY,
