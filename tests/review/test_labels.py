@@ -6,7 +6,7 @@ import json
 import logging
 
 import pytest
-from tactful.errors import UsageError
+from tactful.errors import IOFailure, UsageError
 from tactful.review.labels import Labelled, LabelsFile
 
 TOXIC = Labelled("7", "you idiot", ("toxicity",), {"flagged": 0.7})
@@ -57,3 +57,11 @@ def test_a_file_that_is_not_a_labels_file_is_refused_by_line(tmp_path, line, pro
     with pytest.raises(UsageError) as caught:
         LabelsFile(path).read()
     assert caught.value.message.startswith(f"{path}:2: {problem}, so this is not a labels file")
+
+
+def test_a_labels_file_in_no_directory_is_refused_before_any_answer(tmp_path):
+    store = LabelsFile(tmp_path / "gone" / "reviewed.jsonl")
+    with pytest.raises(IOFailure) as caught:
+        store.check_writable()
+    assert caught.value.message == f"{store.path}: cannot save answers: no such directory {tmp_path / 'gone'}"
+    LabelsFile(tmp_path / "reviewed.jsonl").check_writable()  # absent, in a folder that is there: fine

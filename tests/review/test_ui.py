@@ -6,6 +6,7 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 
+from tactful.errors import IOFailure
 from tactful.review.labels import Labelled, LabelsFile
 from tactful.review.refit import RefitReport, ThresholdRefit
 from tactful.review.session import Session
@@ -114,3 +115,18 @@ def test_text_is_shown_as_written_never_as_markup_or_terminal_control(tmp_path):
         await pilot.press("q")
 
     drive(app, steps)
+
+
+def test_an_answer_that_cannot_be_saved_stops_the_review_with_the_error(tmp_path):
+    folder = tmp_path / "labels"
+    folder.mkdir()
+    store = LabelsFile(folder / "reviewed.jsonl")
+    app = ReviewApp(Session(judged(tmp_path), store, contract()), ThresholdRefit(contract()), 5, "reviewed.jsonl")
+
+    async def steps(pilot: Pilot[None]) -> None:
+        folder.rmdir()  # as a disk that went away
+        await pilot.press("a")
+
+    drive(app, steps)
+    assert isinstance(app.failure, IOFailure) and app.failure.message.startswith(f"{store.path}: cannot save the answer")
+    assert not app.is_running

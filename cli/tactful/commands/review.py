@@ -152,6 +152,8 @@ def review(paths: list[str], overrides: Overrides, options: ReviewOptions, refit
         refit = refit or _default_refit(profile)
     store = LabelsFile(options.labels)
     earlier = store.read()
+    if options.batch is None:
+        store.check_writable()  # before the model is loaded, not at the first answer
     records = _pool(read_inputs(files, options.read), {a.id for a in earlier}, options.pool)
     if not records and not earlier:
         raise UsageError(f"no text to review in {', '.join(files)}")
@@ -243,7 +245,10 @@ def _ask(session: Session, refit: Refit, options: ReviewOptions) -> int:
     from tactful.review.ui import ReviewApp
 
     before = len(session.answers)
-    ReviewApp(session, refit, options.refit_every, str(options.labels)).run()
+    app = ReviewApp(session, refit, options.refit_every, str(options.labels))
+    app.run()
+    if app.failure is not None:
+        raise app.failure
     say(f"tactful: {plural(session.answered_now, 'answer')} saved in this review, {len(session.answers)} in "
         f"{options.labels} ({before} before); next: tactful calibrate {options.labels}", sys.stderr)
     return EXIT_OK

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tactful.errors import UsageError
+from tactful.errors import IOFailure, UsageError
 from tactful.evaluation.labels import BANK_LABEL_FIELD
 from tactful.io.atomic import atomic_write_text, locked
 from tactful.io.streams import failing_as
@@ -69,6 +69,14 @@ class LabelsFile:
             self._rewrite(lines)
         return [answer for number, line in enumerate(lines, start=1)
                 if (answer := self._answer(line, number)) is not None]
+
+    def check_writable(self) -> None:
+        """Refuse (exit 5) a labels file that cannot be appended to, naming it and why."""
+        folder = self.path.parent
+        if not folder.is_dir():
+            raise IOFailure(f"{self.path}: cannot save answers: no such directory {folder}")
+        if not os.access(self.path if self.path.exists() else folder, os.W_OK):
+            raise IOFailure(f"{self.path}: cannot save answers: permission denied")
 
     def append(self, answers: Iterable[Labelled]) -> None:
         """Add answers at the end, on disk before this returns."""

@@ -21,7 +21,9 @@ from textual.containers import VerticalScroll
 from textual.events import Key
 from textual.widgets import Static
 
+from tactful.errors import TactfulError
 from tactful.io.console import styled
+from tactful.review.labels import Labelled
 from tactful.review.queue import harm_score
 from tactful.review.refit import RefitReport
 from tactful.review.session import (
@@ -42,7 +44,7 @@ class ReviewApp(App[None]):
     TITLE = "tactful review"
     CSS = """
     #status { background: $primary-background; padding: 0 1; }
-    #scroll { height: 1fr; border: round $accent; padding: 0 1; }
+    #scroll { height: auto; max-height: 70%; border: round $accent; padding: 0 1; }
     #verdict, #keys { padding: 0 1; }
     #quality { height: auto; border: round $secondary; padding: 0 1; }
     """
@@ -52,6 +54,9 @@ class ReviewApp(App[None]):
         self.session, self.refit, self.refit_every, self.where = session, refit, refit_every, where
         self.keys = category_keys(session.contract.blocked)
         self.report: RefitReport | None = None
+        # An answer that could not be saved (disk full): the review stops, and the command
+        # reports it as every command does, one line and its exit code.
+        self.failure: TactfulError | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="status", markup=False)
@@ -64,9 +69,16 @@ class ReviewApp(App[None]):
     def on_mount(self) -> None:
         self._show()
         if self.session.answers:
-            self._refit()
+            self._refit(list(self.session.answers))
 
     def on_key(self, event: Key) -> None:
+        try:
+            self._act(event)
+        except TactfulError as exc:
+            self.failure = exc
+            self.exit()
+
+    def _act(self, event: Key) -> None:
         key = event.character or event.key
         if key == QUIT_KEY or event.key == "ctrl+c":
             self.exit()
@@ -89,15 +101,18 @@ class ReviewApp(App[None]):
     def _answer(self, labels: tuple[str, ...]) -> None:
         self.session.answer(labels)
         if self.session.answered_now % self.refit_every == 0:
-            self._refit()
+            self._refit(list(self.session.answers))
 
-    @work(thread=True, exclusive=True, group="refit")
-    def _refit(self) -> None:
+    @work(thread=True, group="refit")
+    def _refit(self, labelled: list[Labelled]) -> None:
+        """Refit on a copy of the answers, in a thread: the moderator goes on answering meanwhile."""
         self.call_from_thread(self._show_quality, None)
-        report = self.refit(list(self.session.answers))
+        report = self.refit(labelled)
         self.call_from_thread(self._refitted, report)
 
     def _refitted(self, report: RefitReport) -> None:
+        if self.report is not None and report.labels < self.report.labels:
+            return  # a slower refit on fewer answers finished after a newer one
         self.report = report
         self.session.refitted(report)
         self._show_quality(report)
