@@ -34,7 +34,7 @@ def test_batch_writes_the_next_texts_to_label_and_import_brings_the_answers_back
     written = lines(batch)
     # nearest the boundary first, both sides, the twin of the first left for later
     assert [(r["id"], r["labels"]) for r in written] == [("t1", None), ("t4", None), ("t3", None)]
-    assert written[0]["text"] == "buy cheap pills now" and written[0]["model"]["scores"] == {"flagged": 0.55}
+    assert written[0]["text"] == "buy cheap pills now" and written[0]["moderation"]["scores"] == {"flagged": 0.55}
     assert f"then: tactful review --import {batch}" in run.stderr
 
     written[0]["labels"], written[1]["labels"] = ["spam"], "none"  # the third left blank

@@ -39,7 +39,8 @@ def until(path: Path, count: int, timeout: float = 15) -> list[tuple[str, list[s
 def start(fake_ollama, tmp_path):
     fake_ollama.responder = lambda body: flagged_with(MODEL, SPAM_SCORES[item_text(body)])
     profile, export = write_inputs(tmp_path, profile_text=SPAM_ONLY)
-    labels = tmp_path / "reviewed.jsonl"
+    (tmp_path / "answers").mkdir()
+    labels = tmp_path / "answers" / "reviewed.jsonl"
     args = ["-m", "tactful", "review", str(export), "--labels", str(labels), "-p", str(profile),
             "--host", fake_ollama.url, "--model", MODEL]
     children: list[pexpect.spawn] = []
@@ -90,3 +91,15 @@ def test_a_kill_loses_no_answer_and_the_next_review_goes_on_where_it_stopped(sta
     assert len({rid for rid, _ in answers}) == 3  # nothing labelled was asked again
     child.send("q")
     child.expect(pexpect.EOF)
+
+
+def test_an_answer_that_cannot_be_saved_ends_the_review_with_one_line_and_exit_5(start):
+    spawn, labels = start
+    child = spawn()
+    labels.parent.rmdir()  # the folder went away (an unmounted disk) after the review started
+    child.send("a")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 5
+    shown = child.before.decode()
+    assert f"tactful: error: {labels}: cannot save the answer" in shown and "Traceback" not in shown

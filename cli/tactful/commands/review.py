@@ -234,7 +234,7 @@ def judge(moderator: Moderator, records: list[InputRecord], jobs: int = 1) -> li
             if m.error is not None:
                 _log.warning(result.record.located(m.error))
             judged.append(Judged(result.record.id, result.record.text or "", result.record.source, m.scores,
-                                 m.flagged, tuple(m.labels)))
+                                 m.flagged, tuple(m.labels), m.to_json()))
     return judged
 
 
@@ -270,8 +270,7 @@ def write_batch(judged: list[Judged], earlier: list[Labelled], contract: Contrac
 
 
 def _batch_line(judged: Judged) -> dict[str, object]:
-    model = {"flagged": judged.flagged, "labels": list(judged.verdict), "scores": judged.scores}
-    return {"id": judged.id, "text": judged.text, BANK_LABEL_FIELD: None, "model": model}
+    return {"id": judged.id, "text": judged.text, BANK_LABEL_FIELD: None, "moderation": judged.moderation}
 
 
 def import_answers(path: Path, labels_path: Path, profile: Profile) -> int:

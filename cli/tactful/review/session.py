@@ -9,7 +9,8 @@ one step of this session, an answer or a skip, and asks that text again.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from tactful.engine.answer import Contract
 from tactful.review.labels import Labelled, LabelsFile
@@ -32,6 +33,7 @@ class Judged:
     scores: Mapping[str, float] | None
     flagged: bool | None
     verdict: tuple[str, ...]  # the categories the model flagged
+    moderation: Mapping[str, Any] = field(default_factory=dict)  # as classify writes it
 
 
 def category_keys(blocked: Sequence[str]) -> dict[str, str]:
