@@ -54,3 +54,11 @@ def test_texts_without_scores_are_left_out_and_unblocked_labels_are_acceptable()
 ])
 def test_more_labels_pay_while_f1_still_rises_from_half_the_labels_to_all(curve, pays):
     assert _verdict(curve)[0] is pays
+
+
+def test_answers_the_model_gave_no_probabilities_say_so():
+    report = ThresholdRefit(contract())([Labelled("x", "a text", ("spam",), None)])
+    assert report.f1 is None and report.more_pay is None
+    assert report.lines() == ["threshold on the prompt's probability, 0 labels (0 blocked)",
+                              "the model gave these texts no probabilities (a backend without log-probabilities), "
+                              "so there is no threshold to fit"]

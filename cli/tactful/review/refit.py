@@ -75,6 +75,9 @@ class ThresholdRefit:
                  if item.scores is not None and (score := harm_score(item.scores, self.contract)) is not None]
         values, truth = [p for p, _ in pairs], [t for _, t in pairs]
         positives = sum(truth)
+        if labelled and not pairs:
+            return RefitReport(METHOD, 0, 0, why="the model gave these texts no probabilities (a backend without "
+                                                 "log-probabilities), so there is no threshold to fit")
         if min(positives, len(truth) - positives) < MIN_PER_CLASS:
             return RefitReport(METHOD, len(truth), positives, more_pay=True,
                                why=f"cross-validation needs {MIN_PER_CLASS} labelled texts on each side: "
