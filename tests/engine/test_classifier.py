@@ -55,7 +55,7 @@ def test_probabilities_decide_and_a_flag_is_named_by_a_second_question():
     assert (clean.flagged, clean.labels, clean.scores) == (False, [], {"flagged": pytest.approx(0.2)})
     asked = probes(backend)
     assert [[q.opening for q in p.queries] for p in asked] == [['{"flagged":'], ['{"category":'], ['{"flagged":']]
-    assert asked[1].queries[0].choices == (' "toxicity"', ' "spam"')  # only blocked categories are offered
+    assert asked[1].queries[0].choices == (' "spam"', ' "toxicity"')  # only blocked categories are offered
     assert all(p.fixed == len(c.builder.fixed_messages) for p in asked)
 
 
@@ -79,9 +79,10 @@ def test_a_backend_without_probabilities_hands_over_to_the_sampled_answer_once_w
 def test_multilabel_reads_each_category_after_the_likelier_values_before_it():
     backend = ScriptedProber(probabilities={"idiot, buy now": {"toxicity": 0.9, "spam": 0.3, "negative-sentiment": 0.6}})
     m = classifier(backend, profile("multilabel")).classify(record("idiot, buy now")).moderation
-    assert m.labels == ["toxicity", "negative-sentiment"] and m.flagged
+    assert m.labels == ["negative-sentiment", "toxicity"] and m.flagged
     assert [p.queries[0].opening for p in probes(backend)] == [
-        '{"toxicity":', '{"toxicity": true, "spam":', '{"toxicity": true, "spam": false, "negative-sentiment":']
+        '{"negative-sentiment":', '{"negative-sentiment": true, "spam":',
+        '{"negative-sentiment": true, "spam": false, "toxicity":']
 
 
 def test_multilabel_on_a_prober_that_forgets_the_text_reads_one_sampled_answer():
@@ -126,7 +127,7 @@ def test_a_flag_is_named_by_a_sampled_answer_and_both_requests_are_counted():
     result = classifier(backend).classify(record("win a prize"))
     assert result.moderation.labels == ["spam"] and (result.prompt_tokens, result.output_tokens) == (210, 9)
     naming = backend.requests[1]
-    assert isinstance(naming, ChatRequest) and naming.schema["properties"]["category"]["enum"] == ["toxicity", "spam"]
+    assert isinstance(naming, ChatRequest) and naming.schema["properties"]["category"]["enum"] == ["spam", "toxicity"]
 
 
 # ------------------------------------------------------------ a text judged in parts

@@ -55,7 +55,7 @@ def test_multilabel_scores_per_category(cli, ollama_args, fake_ollama):
     run = cli("classify", *ollama_args, "--mode", "multilabel", "--scores", input="hello\n")
     moderation = run.records[0]["moderation"]
     assert moderation["scores"] == {"toxicity": 0.1, "spam": 0.8, "manipulation": 0.3, "negative-sentiment": 0.55}
-    assert moderation["labels"] == ["spam", "negative-sentiment"]
+    assert moderation["labels"] == ["negative-sentiment", "spam"]
     assert moderation["flagged"] is True
 
 

@@ -42,9 +42,9 @@ class Contract:
     allowed: tuple[str, ...]
     explain: bool
     thresholds: Mapping[str, float] = field(default_factory=dict)
-    # The categories as the profile declares them. Multilabel answers keep this order
-    # whatever is blocked, so that unblocking one does not move another to the first
-    # position, where a small model reads any harmful text as every category.
+    # Every category of the profile, in its canonical order (by slug). Multilabel answers
+    # keep this order whatever is blocked, so that unblocking one does not move another to
+    # the first position, where a small model reads any harmful text as every category.
     order: tuple[str, ...] = ()
 
     @classmethod
