@@ -145,23 +145,19 @@ def review(paths: list[str], overrides: Overrides, options: ReviewOptions, refit
     if not profile.blocked:
         raise UsageError("nothing is blocked in this profile, so there is nothing to label: `tactful profile block SLUG` first")
     files = resolve_paths(paths)
-    claim(options.labels, "--labels", [*files, *profile_files(profile)], overwrite=True)
-    if options.output is not None:
-        claim(options.output, "--output", [*files, *profile_files(profile), options.labels], overwrite=options.force)
-    if options.batch is None:
-        refit = refit or _default_refit(profile)
+    _claim(files, profile, options)
+    contract = Contract.for_profile(profile)
     store = LabelsFile(options.labels)
     earlier = store.read()
     if options.batch is None:
+        refit = refit or _default_refit(contract)
         store.check_writable()  # before the model is loaded, not at the first answer
     records = _pool(read_inputs(files, options.read), {a.id for a in earlier}, options.pool)
     if not records and not earlier:
         raise UsageError(f"no text to review in {', '.join(files)}")
     with Moderator(settings, backend=backend, use_cache=options.use_cache) as moderator:
         judged = judge(moderator, [*records, *(_record(a) for a in earlier)], options.jobs)
-    scores = {j.id: j.scores for j in judged}
-    earlier = with_scores(earlier, scores)
-    contract = Contract.for_profile(profile)
+    earlier = with_scores(earlier, {j.id: j.scores for j in judged})
     fresh = judged[:len(records)]  # the rest are the earlier answers' texts
     if options.batch is not None:
         assert options.output is not None
@@ -185,16 +181,24 @@ def _check(paths: list[str], options: ReviewOptions) -> None:
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UsageError("tactful review asks in a terminal, and this is not one: label elsewhere with "
                          "--batch N -o FILE, then bring the answers back with --import FILE")
-
-
-def _default_refit(profile: Profile) -> Refit:
-    """Today's refit, once the review extra's libraries are known to be there."""
     missing = missing_extra()
     if missing is not None:
         raise UsageError(missing)
+
+
+def _claim(files: list[str], profile: Profile, options: ReviewOptions) -> None:
+    """Neither the labels file nor a batch file may be a file this run reads."""
+    reads: list[str | Path] = [*files, *profile_files(profile)]
+    claim(options.labels, "--labels", reads, overwrite=True)  # an existing one is appended to: resumed
+    if options.output is not None:
+        claim(options.output, "--output", [*reads, options.labels], overwrite=options.force)
+
+
+def _default_refit(contract: Contract) -> Refit:
+    """Today's refit: the threshold on the prompt's probability, cross-validated."""
     from tactful.review.refit import ThresholdRefit
 
-    return ThresholdRefit(Contract.for_profile(profile))
+    return ThresholdRefit(contract)
 
 
 # ---------------------------------------------------------------- texts and their scores
