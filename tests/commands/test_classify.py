@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
+from tactful.engine.leaning import CONTENT_FREE
+
 from tests.conftest import SAMPLES
 from tests.fake_ollama import MODEL, is_naming, item_text
 
@@ -109,9 +112,13 @@ def test_modes(cli, ollama_args, fake_ollama):
     text = "click to win, you idiot\n"
     multiclass = cli("classify", *ollama_args, "--mode", "multiclass", input=text).records[0]["moderation"]
     assert multiclass["labels"] in (["toxicity"], ["spam"]) and multiclass["flagged"]
-    # Read after '{"category": "' over the blocked slugs and none.
-    assert set(multiclass["scores"]) == {"toxicity", "spam", "manipulation", "none"}
-    assert fake_ollama.chat_requests()[-1]["messages"][-1]["content"] == '{"category": "'
+    # The flag, and its name read after '{"category": "' over every category: each category's
+    # score is P(flagged) x its share of the name, "none" the rest.
+    assert set(multiclass["scores"]) == {"toxicity", "spam", "manipulation", "negative-sentiment", "none"}
+    assert sum(multiclass["scores"].values()) == pytest.approx(1, abs=1e-3)
+    assert [r["messages"][-1]["content"] for r in fake_ollama.chat_requests()] == ['{"flagged":']
+    naming = [r["messages"][-1]["content"] for r in fake_ollama.naming_requests() if item_text(r) == text.strip()]
+    assert naming == ['{"category":', '{"category": "']
 
     multilabel = cli("classify", *ollama_args, "--mode", "multilabel", input=text).records[0]["moderation"]
     assert multilabel["labels"] == ["spam", "toxicity"] and multilabel["flagged"]
@@ -294,9 +301,11 @@ def test_a_binary_flag_names_its_category_on_ollama_too(cli, ollama_args, fake_o
     run = cli("classify", *ollama_args, input="you idiot\nwin a prize\nhello\n")
     assert [r["moderation"]["labels"] for r in run.records] == [["toxicity"], ["spam"], []]
     # One follow-up per flagged text, read a token at a time after '{"category":' (' "' that
-    # every slug starts with, then the slug), among the blocked categories only.
+    # every slug starts with, then the slug), among the blocked categories only; after the
+    # first, the same question about three empty texts measures the model's leaning.
     naming = fake_ollama.naming_requests()
-    assert [r["messages"][-1]["content"] for r in naming] == ['{"category":', '{"category": "'] * 2
+    assert [r["messages"][-1]["content"] for r in naming] == ['{"category":', '{"category": "'] * 5
+    assert [item_text(r) for r in naming[::2]] == ["you idiot", *CONTENT_FREE, "win a prize"]
     assert set(run.records[0]["moderation"]["scores"]) == {"flagged"}
 
 

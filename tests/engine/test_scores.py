@@ -33,16 +33,6 @@ def test_binary_score_and_request(cli, ollama_args, fake_ollama):
     assert body["logprobs"] is True and body["top_logprobs"] == 20
 
 
-def test_multiclass_scores_split_by_slug_prefix(cli, ollama_args, fake_ollama):
-    fake_ollama.responder = scripted(
-        [token('{"category": "'), token("sp", {"sp": 0.5, "tox": 0.25, "none": 0.25}), token('am"}')]
-    )
-    run = cli("classify", *ollama_args, "--mode", "multiclass", "--scores", input="hello\n")
-    moderation = run.records[0]["moderation"]
-    assert moderation["scores"] == {"toxicity": 0.25, "spam": 0.5, "manipulation": 0.0, "none": 0.25}
-    assert moderation["labels"] == ["spam"]
-
-
 def test_multilabel_scores_per_category(cli, ollama_args, fake_ollama):
     tokens = [
         token('{"toxicity":'), token(" false", {" false": 0.9, " true": 0.1}),

@@ -17,6 +17,11 @@ from tactful.errors import AnswerError
 from tactful.profile.load import Profile
 
 NONE_LABEL = "none"
+# Modes in which the model answers one yes/no flag, named by a second question; they differ
+# in what tactful reports. Multiclass once asked for the category outright
+# ({"category": "spam"}), and on the default model that single answer said "none" to most
+# harmful texts whichever category came first (benchmarks/order.py, README).
+FLAG_MODES = ("binary", "multiclass")
 # How a decision was reached, as each record reports it.
 BY_PROBABILITY = "probability"  # the answer values' probabilities met the thresholds
 BY_ANSWER = "answer"  # the sampled answer decided: the backend gave no probabilities
@@ -67,20 +72,21 @@ class Contract:
     @property
     def decision_keys(self) -> tuple[str, ...]:
         """The JSON keys whose values carry the decision, in answer order."""
-        if self.mode == "binary":
+        if self.mode in FLAG_MODES:
             return ("flagged",)
-        if self.mode == "multiclass":
-            return ("category",)
         return self.all_slugs
+
+    @property
+    def prompt_mode(self) -> str:
+        """Whose instructions and answer format the prompt carries (prompts/mode_*.txt)."""
+        return "binary" if self.mode in FLAG_MODES else self.mode
 
     # ------------------------------------------------------------ schema
 
     def schema(self) -> dict[str, Any]:
         properties: dict[str, Any]
-        if self.mode == "binary":
+        if self.mode in FLAG_MODES:
             properties = {"flagged": {"type": "boolean"}}
-        elif self.mode == "multiclass":
-            properties = {"category": {"type": "string", "enum": [*self.blocked, NONE_LABEL]}}
         else:
             properties = {slug: {"type": "boolean"} for slug in self.all_slugs}
         if self.explain:
@@ -97,11 +103,8 @@ class Contract:
     def answer_for(self, labels: Sequence[str], rationale: str | None) -> str:
         """The exact answer the model should give for a text with these gold labels."""
         answer: dict[str, Any]
-        if self.mode == "binary":
+        if self.mode in FLAG_MODES:
             answer = {"flagged": any(label in self.blocked for label in labels)}
-        elif self.mode == "multiclass":
-            chosen = next((label for label in labels if label in self.blocked), NONE_LABEL)
-            answer = {"category": chosen}
         else:
             answer = {slug: slug in labels for slug in self.all_slugs}
         if self.explain:
@@ -126,15 +129,9 @@ class Contract:
         if extra:
             raise AnswerError(f"answer has keys outside the contract ({', '.join(extra)}): {content[:80]!r}")
         rationale = self._rationale(data)
-        if self.mode == "binary":
+        if self.mode in FLAG_MODES:
             flagged = _boolean(data, "flagged")
             sampled = Decision(flagged, self.named_labels(flagged), rationale=rationale)
-        elif self.mode == "multiclass":
-            category = data.get("category")
-            if category not in (*self.blocked, NONE_LABEL):
-                raise AnswerError(f"'category' is {category!r}, not one of {', '.join(self.blocked)} or none")
-            labels = [] if category == NONE_LABEL else [category]
-            sampled = Decision(bool(labels), labels, rationale=rationale)
         else:
             labels = [s for s in self.all_slugs if _boolean(data, s)]
             sampled = Decision(any(label in self.blocked for label in labels), labels, rationale=rationale)
@@ -153,8 +150,8 @@ class Contract:
         """
         if self.mode == "binary":
             return (_boolean_query("flagged"),)
-        if self.mode == "multiclass":
-            return (self.category_query((*self.blocked, NONE_LABEL)),)
+        if self.mode == "multiclass":  # both read from the same pass over the text
+            return (_boolean_query("flagged"), self.choice_query())
         return tuple(_boolean_query(slug) for slug in self.all_slugs)
 
     def key_query(self, answered: Sequence[tuple[str, bool]], slug: str) -> ChoiceQuery:
@@ -167,45 +164,63 @@ class Contract:
         written = "".join(f"{json.dumps(key)}: {json.dumps(value)}, " for key, value in answered)
         return ChoiceQuery("{" + written + json.dumps(slug) + ":", (" true", " false"))
 
+    def choice_query(self) -> ChoiceQuery:
+        """The question that names a flag: which category the text falls under.
+
+        Acceptable categories are offered too, so that a text which is what the profile
+        unblocks is named so and not flagged: asked among the blocked ones only, a small
+        model names some other blocked category instead (README, "unblock").
+        """
+        return self.category_query(self.all_slugs)
+
     def category_query(self, slugs: Sequence[str]) -> ChoiceQuery:
         return ChoiceQuery('{"category":', tuple(" " + json.dumps(slug) for slug in slugs))
 
     def scores_from(self, distributions: Sequence[Mapping[str, float]]) -> dict[str, float]:
         """Per-key probabilities (the keys of ``decide``) from the queries' distributions."""
-        if self.mode == "binary":
+        if self.mode == "binary" or (self.mode == "multiclass" and len(distributions) == 1):
             return {"flagged": distributions[0][" true"]}
         if self.mode == "multiclass":
-            return {json.loads(choice): p for choice, p in distributions[0].items()}
+            return self.category_scores(distributions[0][" true"], distributions[1])
         return {slug: d[" true"] for slug, d in zip(self.all_slugs, distributions)}
+
+    @staticmethod
+    def category_scores(flagged: float, naming: Mapping[str, float]) -> dict[str, float]:
+        """Multiclass: each category's probability as P(flagged) x P(the category | flagged),
+        and "none" the rest, so the scores sum to 1 and each can be thresholded."""
+        scores = {json.loads(choice): flagged * share for choice, share in naming.items()}
+        scores[NONE_LABEL] = 1 - flagged
+        return scores
 
     def decide(self, scores: Mapping[str, float]) -> Decision:
         """The decision the thresholds make from the probabilities."""
-        if self.mode == "binary":
+        if self.mode == "binary" or "flagged" in scores:  # multiclass too, before a name is read
             flagged = scores["flagged"] >= self.binary_threshold
             return Decision(flagged, self.named_labels(flagged), dict(scores), decided_by=BY_PROBABILITY)
         if self.mode == "multiclass":
             best = max(scores, key=scores.__getitem__)
             over = best != NONE_LABEL and scores[best] >= self.thresholds.get(best, 0.5)
             labels = [best] if over else []
-            return Decision(bool(labels), labels, dict(scores), decided_by=BY_PROBABILITY)
+            return Decision(over and best in self.blocked, labels, dict(scores), decided_by=BY_PROBABILITY)
         labels = [s for s in self.all_slugs if scores[s] >= self.thresholds.get(s, 0.5)]
         flagged = any(label in self.blocked for label in labels)
         return Decision(flagged, labels, dict(scores), decided_by=BY_PROBABILITY)
 
     def named_labels(self, flagged: bool) -> list[str]:
-        """A binary flag's category when only one is blocked; the naming step does the rest."""
-        return list(self.blocked) if flagged and len(self.blocked) == 1 else []
+        """A flag's category when the profile has only the one; the naming step does the rest."""
+        return list(self.blocked) if flagged and len(self.all_slugs) == 1 else []
 
     @property
     def needs_naming(self) -> bool:
-        """Whether a binary flag must be named by asking which blocked category it is."""
-        return self.mode == "binary" and len(self.blocked) > 1
+        """Whether a flag must be named by asking which category it is: where several are
+        blocked, or where one is and the profile unblocks another."""
+        return self.mode in FLAG_MODES and len(self.all_slugs) > 1
 
     def naming_schema(self) -> dict[str, Any]:
         """The naming question where the backend answers it by sampling (no probabilities)."""
         return {
             "type": "object",
-            "properties": {"category": {"type": "string", "enum": list(self.blocked)}},
+            "properties": {"category": {"type": "string", "enum": list(self.all_slugs)}},
             "required": ["category"],
             "additionalProperties": False,
         }
@@ -216,21 +231,20 @@ class Contract:
             category = json.loads(content).get("category")
         except (json.JSONDecodeError, AttributeError):
             return decision
-        if category not in self.blocked:
+        if category not in self.all_slugs:
             return decision
-        return Decision(decision.flagged, [category], decision.scores, decision.rationale, decision.decided_by)
+        return self._named_as(decision, category)
 
     def named(self, decision: Decision, distribution: Mapping[str, float]) -> Decision:
-        """A binary flag named by the likeliest blocked category (a flag always says why).
-
-        Only blocked categories are offered: on the default model, asking among all of them
-        named an unblocked one for 2 of 30 toxic and 4 of 30 spam texts, which would have
-        lifted true flags.
-        """
+        """A binary flag named by the likeliest category (a flag always says why)."""
         if not decision.flagged:
             return decision
-        likeliest = json.loads(max(distribution, key=distribution.__getitem__))
-        return Decision(True, [likeliest], decision.scores, decision.rationale, decision.decided_by)
+        return self._named_as(decision, json.loads(max(distribution, key=distribution.__getitem__)))
+
+    def _named_as(self, decision: Decision, category: str) -> Decision:
+        """The flag named ``category``; lifted where the profile unblocks it (the label stays,
+        as multilabel mode reports an acceptable category that applies)."""
+        return Decision(category in self.blocked, [category], decision.scores, decision.rationale, decision.decided_by)
 
     @property
     def binary_threshold(self) -> float:

@@ -117,13 +117,13 @@ class PromptBuilder:
         )
         rationale = render("rationale", self.variant) if contract.explain else ""
         keys = ", ".join(f'"{slug}"' for slug in contract.all_slugs)
-        contract_text = render(f"contract_{contract.mode}", self.variant, rationale=rationale, keys=keys)
+        contract_text = render(f"contract_{contract.prompt_mode}", self.variant, rationale=rationale, keys=keys)
         return render(
             "system",
             self.variant,
             blocked=blocked,
             allowed=allowed,
-            mode_rules=render(f"mode_{contract.mode}", self.variant),
+            mode_rules=render(f"mode_{contract.prompt_mode}", self.variant),
             contract=contract_text,
         )
 
