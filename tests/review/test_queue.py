@@ -57,3 +57,5 @@ def test_margin_is_log_odds_over_the_threshold_the_decision_uses():
     # the category furthest over its own threshold decides; unblocked keys are not read
     assert margin({"toxicity": 0.2, "spam": 0.9, "negative-sentiment": 0.99}, multilabel) == pytest.approx(0.0)
     assert margin(None, binary) is None and margin({"category": 0.3}, binary) is None
+    # a multiclass flag not named yet is decided as in binary mode
+    assert margin({"flagged": 0.6}, contract("multiclass", {"toxicity": 0.8, "spam": 0.6})) == pytest.approx(0.0)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from tactful.commands.review import judge
 from tactful.engine.answer import Contract
+from tactful.engine.leaning import CONTENT_FREE
 from tactful.moderator import Moderator
 from tactful.profile.load import parse_profile
 from tactful.records import InputRecord
@@ -37,7 +38,10 @@ def contract(mode: str = "binary", thresholds: dict[str, float] | None = None) -
 
 
 def prober(scores: dict[str, float] = SPAM_SCORES) -> ScriptedProber:
-    return ScriptedProber(probabilities={text: {"flagged": p, "category": {"spam": 1.0}} for text, p in scores.items()})
+    """Each text's spam probability; a flag is named spam, and the model leans to no category."""
+    texts = {text: {"flagged": p, "category": {"spam": 1.0}} for text, p in scores.items()}
+    leaning = {text: {"category": {"spam": 0.5, "toxicity": 0.5}} for text in CONTENT_FREE}
+    return ScriptedProber(probabilities={**texts, **leaning})
 
 
 def write_inputs(folder: Path, scores: dict[str, float] = SPAM_SCORES, profile_text: str = PROFILE,

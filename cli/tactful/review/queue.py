@@ -64,7 +64,7 @@ def margin(scores: Mapping[str, float] | None, contract: Contract, boundary: flo
     """
     if not scores or not contract.blocked:
         return None
-    if contract.mode == "binary":
+    if contract.mode == "binary" or "flagged" in scores:  # as Contract.decide reads them
         if "flagged" not in scores:
             return None
         keyed = {"flagged": contract.binary_threshold}
@@ -79,7 +79,7 @@ def margin(scores: Mapping[str, float] | None, contract: Contract, boundary: flo
 def harm_score(scores: Mapping[str, float], contract: Contract) -> float | None:
     """One probability that the text is blocked: ``flagged`` in binary mode, else the
     highest of the blocked categories' (multiclass: never ``none``'s)."""
-    if contract.mode == "binary":
+    if contract.mode == "binary" or "flagged" in scores:
         return scores.get("flagged")
     values = [scores[slug] for slug in contract.blocked if slug in scores and slug != NONE_LABEL]
     return max(values) if values else None
