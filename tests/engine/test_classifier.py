@@ -116,20 +116,22 @@ def test_one_category_is_never_corrected():
     assert m.scores == pytest.approx({"toxicity": 0.4, "none": 0.6}) and len(probes(backend)) == 1
 
 
-def test_multilabel_reads_each_category_after_the_likelier_values_before_it():
-    backend = ScriptedProber(probabilities={"idiot, buy now": {"toxicity": 0.9, "spam": 0.3, "negative-sentiment": 0.6}})
-    m = classifier(backend, profile("multilabel")).classify(record("idiot, buy now")).moderation
-    assert m.labels == ["negative-sentiment", "toxicity"] and m.flagged
-    assert [p.queries[0].opening for p in probes(backend)] == [
-        '{"negative-sentiment":', '{"negative-sentiment": true, "spam":',
-        '{"negative-sentiment": true, "spam": false, "toxicity":']
+def test_multilabel_labels_every_category_over_its_threshold_from_the_flag_and_its_name():
+    backend = ScriptedProber(probabilities={"idiot, buy now": {"flagged": 0.9, "category": {"toxicity": 0.55, "spam": 0.45}},
+                                            **leaning(toxicity=0.4, spam=0.4, **{"negative-sentiment": 0.2})})
+    strict = profile("multilabel", category="threshold = 0.3\n")  # toxicity and spam at 0.3
+    m = classifier(backend, strict).classify(record("idiot, buy now")).moderation
+    assert m.labels == ["spam", "toxicity"] and m.flagged  # 0.9 x 0.45 and 0.9 x 0.55
+    one = classifier(ScriptedProber(probabilities=backend.probabilities), profile("multiclass", category="threshold = 0.3\n"))
+    assert one.classify(record("idiot, buy now")).moderation.labels == ["toxicity"]  # multiclass: the likeliest
 
 
-def test_multilabel_on_a_prober_that_forgets_the_text_reads_one_sampled_answer():
-    backend = ScriptedProber(default_probabilities={"toxicity": 0.9}, keeps_context=False,
-                             default='{"toxicity": true, "spam": false, "negative-sentiment": false}')
-    m = classifier(backend, profile("multilabel")).classify(record("hello")).moderation
-    assert probes(backend) == [] and (m.labels, m.decided_by) == (["toxicity"], BY_ANSWER)
+def test_an_unblocked_category_lifts_the_flag_in_every_mode():
+    backend = ScriptedProber(probabilities={"so sad": {"flagged": 0.8, "category": {"negative-sentiment": 0.9, "toxicity": 0.1}},
+                                            **leaning(toxicity=0.4, spam=0.4, **{"negative-sentiment": 0.2})})
+    for mode in ("binary", "multiclass", "multilabel"):
+        m = classifier(backend, profile(mode)).classify(record("so sad")).moderation
+        assert (m.flagged, m.labels) == (False, ["negative-sentiment"]), mode
 
 
 def test_a_rationale_is_written_so_the_answer_is_sampled():

@@ -33,22 +33,6 @@ def test_binary_score_and_request(cli, ollama_args, fake_ollama):
     assert body["logprobs"] is True and body["top_logprobs"] == 20
 
 
-def test_multilabel_scores_per_category(cli, ollama_args, fake_ollama):
-    tokens = [
-        token('{"toxicity":'), token(" false", {" false": 0.9, " true": 0.1}),
-        token(', "spam":'), token(" true", {" true": 0.8, " false": 0.2}),
-        token(', "manipulation":'), token(" false", {" false": 0.7, " true": 0.3}),
-        token(', "negative-sentiment":'), token(" true", {" true": 0.55, " false": 0.45}),
-        token("}"),
-    ]
-    fake_ollama.responder = scripted(tokens)
-    run = cli("classify", *ollama_args, "--mode", "multilabel", "--scores", input="hello\n")
-    moderation = run.records[0]["moderation"]
-    assert moderation["scores"] == {"toxicity": 0.1, "spam": 0.8, "manipulation": 0.3, "negative-sentiment": 0.55}
-    assert moderation["labels"] == ["negative-sentiment", "spam"]
-    assert moderation["flagged"] is True
-
-
 def test_no_logprobs_warns_once_and_leaves_scores_out(cli, ollama_args, fake_ollama):
     fake_ollama.logprobs = False
     run = cli("classify", *ollama_args, input="a\nb idiot\n")
