@@ -53,6 +53,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "guard": ("guard", "Classify"),
     "eval": ("eval", "Classify"),
     "calibrate": ("calibrate", "Personalize"),
+    "review": ("review", "Personalize"),
     "profile": ("profile", "Personalize"),
     "examples": ("examples", "Personalize"),
     "doctor": ("doctor", "Setup"),

@@ -45,10 +45,12 @@ MAY_IMPORT: dict[str, set[str]] = {
     "engine": {"backends", "bank", "errors", "io", "normalize", "paths", "profile", "records", "textclip"},
     "evaluation": {"backends", "engine", "errors", "io", "profile", "records", "textclip"},
     "settings": {"backends", "errors", "paths", "profile"},
+    # the review queue: labels file, picking, refit and its terminal interface; no model
+    "review": {"bank", "engine", "errors", "evaluation", "io", "normalize", "profile", "records", "textclip"},
     "moderator": {"backends", "bank", "engine", "errors", "io", "normalize", "paths", "profile", "records",
                   "settings", "textclip"},
     "commands": {"backends", "bank", "check", "engine", "errors", "evaluation", "guard", "io", "moderator",
-                 "normalize", "paths", "profile", "records", "settings", "tactful", "textclip"},
+                 "normalize", "paths", "profile", "records", "review", "settings", "tactful", "textclip"},
     "main": {"commands", "errors", "io", "tactful"},  # commands by name, imported when one runs
     "__main__": {"main"},
     "tactful": {"moderator"},
@@ -59,6 +61,8 @@ ONLY_IN: dict[str, set[str]] = {
     "llama_cpp": {"backends"},
     "ollama": {"backends"},
     "httpx": {"backends"},
+    "textual": {"review"},
+    "sklearn": {"review"},
 }
 PACKAGE = Path(tactful.__file__).parent
 

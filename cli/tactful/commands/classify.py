@@ -20,8 +20,12 @@ from tactful.commands.options import (
     ContextFieldOpt,
     ContextSizeOpt,
     HostOpt,
+    IdFieldOpt,
     ImageFieldOpt,
+    InputFormat,
+    InputFormatOpt,
     JobsOpt,
+    JsonlFieldOpt,
     ModelOpt,
     ModeOpt,
     NoCacheOpt,
@@ -30,7 +34,8 @@ from tactful.commands.options import (
     RetriesOpt,
     ScoresOpt,
     ThreadFieldOpt,
-    explicit,
+    WholeOpt,
+    input_format_of,
     value,
 )
 from tactful.errors import EXIT_OK, Stopped, TactfulError, UsageError, run_exit_code
@@ -45,12 +50,6 @@ from tactful.io.writers import JsonlWriter, ResultWriter, TableWriter
 from tactful.moderator import Moderator
 from tactful.records import InputRecord
 from tactful.settings import Overrides, Settings, resolve
-
-
-class InputFormat(str, Enum):
-    auto = "auto"
-    text = "text"
-    jsonl = "jsonl"
 
 
 class OutputFormat(str, Enum):
@@ -68,10 +67,10 @@ def command(
     mode: ModeOpt = None,
     explain: Annotated[bool | None, typer.Option("--explain/--no-explain", metavar="", help="Ask for a one-sentence rationale per item.", show_default=False)] = None,
     scores: ScoresOpt = False,
-    input_format: Annotated[InputFormat, typer.Option("--input-format", help="auto: .jsonl/.ndjson files are JSONL, everything else (stdin too) is text.")] = InputFormat.auto,
-    field: Annotated[str, typer.Option("--field", help="JSONL: the field holding the text (dotted path for nested). Given, it makes every input JSONL, stdin too.")] = "text",
-    id_field: Annotated[str, typer.Option("--id-field", help="JSONL: the field holding the id (default file:line when absent). Given, it makes every input JSONL.")] = "id",
-    whole: Annotated[bool, typer.Option("--whole", metavar="", help="Text files: one item per file instead of one per line.")] = False,
+    input_format: InputFormatOpt = InputFormat.auto,
+    field: JsonlFieldOpt = "text",
+    id_field: IdFieldOpt = "id",
+    whole: WholeOpt = False,
     output_format: Annotated[OutputFormat | None, typer.Option("--format", "-f", help="Default: table on a terminal, JSONL otherwise (also into --output).", show_default=False)] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the results to this file instead of stdout (JSONL, or a table with --format table).")] = None,
     fail_on_flagged: Annotated[bool, typer.Option("--fail-on-flagged", metavar="", help="Exit 1 when any item was flagged.")] = False,
@@ -139,7 +138,7 @@ def command(
     overrides = Overrides(profile=profile, model=model, hosts=host, backend=backend, mode=mode,
                           explain=explain, normalize=normalize, retries=retries, scores=scores)
     options = ClassifyOptions(
-        read=ReadOptions(_input_format(ctx, input_format), field, id_field, whole, context_field, image_field),
+        read=ReadOptions(input_format_of(ctx, input_format), field, id_field, whole, context_field, image_field),
         threads=ThreadOptions(thread_field, reply_to_field, context_size, per_thread),
         output_format=value(output_format),
         output=output,
@@ -219,24 +218,6 @@ def _claim_output(options: ClassifyOptions, reads: list[str | Path],
         return records, None
     finished = read_finished(options.output, options.read.id_field)
     return finished.rest(records, options.output, options.read.id_field), finished
-
-
-# Options that name JSONL fields.
-JSONL_OPTIONS = ("field", "id_field", "context_field", "thread_field", "reply_to_field", "image_field")
-
-
-def _input_format(ctx: typer.Context, chosen: InputFormat) -> str:
-    """--field, --id-field and the thread fields name JSONL fields: given explicitly, they make every input JSONL.
-
-    Ignoring them for stdin or a .txt file would send each whole JSON line, ids and
-    handles included, to the model as the text.
-    """
-    named = [f"--{name.replace('_', '-')}" for name in JSONL_OPTIONS if explicit(ctx, name)]
-    if not named:
-        return chosen.value
-    if chosen is InputFormat.text:
-        raise UsageError(f"{' and '.join(named)} name JSONL fields, but --input-format is text: drop one or the other")
-    return InputFormat.jsonl.value
 
 
 def _check(options: ClassifyOptions) -> None:

@@ -19,6 +19,12 @@ from tactful.errors import UsageError
 from tactful.profile.schema import Backend, Mode
 
 
+class InputFormat(str, Enum):
+    auto = "auto"
+    text = "text"
+    jsonl = "jsonl"
+
+
 def value(choice: Enum | None) -> str | None:
     """The plain string of an enum option, or None when it was not given."""
     return None if choice is None else str(choice.value)
@@ -67,6 +73,20 @@ ScoresOpt = Annotated[
 # accepted so that scripts keep working, and hidden from --help.
 LegacyScoresOpt = Annotated[bool, typer.Option("--scores", hidden=True)]
 TextFieldOpt = Annotated[str, typer.Option("--field", help="The field holding the text.")]
+# Reading inputs as classify does: text files a line an item, JSONL exports by field.
+InputFormatOpt = Annotated[
+    InputFormat,
+    typer.Option("--input-format", help="auto: .jsonl/.ndjson files are JSONL, everything else (stdin too) is text."),
+]
+JsonlFieldOpt = Annotated[
+    str,
+    typer.Option("--field", help="JSONL: the field holding the text (dotted path for nested). Given, it makes every input JSONL, stdin too."),
+]
+IdFieldOpt = Annotated[
+    str,
+    typer.Option("--id-field", help="JSONL: the field holding the id (default file:line when absent). Given, it makes every input JSONL."),
+]
+WholeOpt = Annotated[bool, typer.Option("--whole", metavar="", help="Text files: one item per file instead of one per line.")]
 ContextFieldOpt = Annotated[
     str | None,
     typer.Option(
@@ -134,3 +154,21 @@ def explicit(ctx: typer.Context, name: str) -> bool:
     source = ctx.get_parameter_source(name)
     # By name: Typer vendors its own click, whose ParameterSource is not public.
     return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
+
+
+# Options that name JSONL fields.
+JSONL_OPTIONS = ("field", "id_field", "context_field", "thread_field", "reply_to_field", "image_field")
+
+
+def input_format_of(ctx: typer.Context, chosen: InputFormat) -> str:
+    """--field, --id-field and the thread fields name JSONL fields: given explicitly, they make every input JSONL.
+
+    Ignoring them for stdin or a .txt file would send each whole JSON line, ids and
+    handles included, to the model as the text.
+    """
+    named = [f"--{name.replace('_', '-')}" for name in JSONL_OPTIONS if explicit(ctx, name)]
+    if not named:
+        return chosen.value
+    if chosen is InputFormat.text:
+        raise UsageError(f"{' and '.join(named)} name JSONL fields, but --input-format is text: drop one or the other")
+    return InputFormat.jsonl.value
