@@ -44,10 +44,11 @@ MAY_IMPORT: dict[str, set[str]] = {
     "guard": {"errors", "normalize", "records", "textclip"},
     "engine": {"backends", "bank", "errors", "io", "normalize", "paths", "profile", "records", "textclip"},
     "evaluation": {"backends", "engine", "errors", "io", "profile", "records", "textclip"},
+    "learning": {"errors", "evaluation"},
     "settings": {"backends", "errors", "paths", "profile"},
-    "moderator": {"backends", "bank", "engine", "errors", "io", "normalize", "paths", "profile", "records",
-                  "settings", "textclip"},
-    "commands": {"backends", "bank", "check", "engine", "errors", "evaluation", "guard", "io", "moderator",
+    "moderator": {"backends", "bank", "engine", "errors", "io", "learning", "normalize", "paths", "profile",
+                  "records", "settings", "textclip"},
+    "commands": {"backends", "bank", "check", "engine", "errors", "evaluation", "guard", "io", "learning", "moderator",
                  "normalize", "paths", "profile", "records", "settings", "tactful", "textclip"},
     "main": {"commands", "errors", "io", "tactful"},  # commands by name, imported when one runs
     "__main__": {"main"},
@@ -59,6 +60,7 @@ ONLY_IN: dict[str, set[str]] = {
     "llama_cpp": {"backends"},
     "ollama": {"backends"},
     "httpx": {"backends"},
+    "sklearn": {"learning"},
 }
 PACKAGE = Path(tactful.__file__).parent
 
