@@ -44,7 +44,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "guard": {"errors", "normalize", "records", "textclip"},
     "engine": {"backends", "bank", "errors", "io", "normalize", "paths", "profile", "records", "textclip"},
     "evaluation": {"backends", "engine", "errors", "io", "profile", "records", "textclip"},
-    "learning": {"errors", "evaluation"},
+    "learning": {"errors", "evaluation", "io"},
     "settings": {"backends", "errors", "paths", "profile"},
     "moderator": {"backends", "bank", "engine", "errors", "io", "learning", "normalize", "paths", "profile",
                   "records", "settings", "textclip"},

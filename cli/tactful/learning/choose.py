@@ -322,8 +322,15 @@ def _sklearn() -> tuple[Any, Any]:
     return linear_model, preprocessing
 
 
-def _require_sklearn() -> None:
+def available() -> bool:
+    """Whether scikit-learn is installed (the learn extra)."""
     try:
         import sklearn  # noqa: F401
     except ImportError:
-        raise UsageError(f"learning from labels needs scikit-learn: run `{INSTALL_HINT}`") from None
+        return False
+    return True
+
+
+def _require_sklearn() -> None:
+    if not available():
+        raise UsageError(f"learning from labels needs scikit-learn: run `{INSTALL_HINT}`")
