@@ -76,3 +76,13 @@ def test_without_a_head_the_thresholds_decide():
     backend = ScriptedProber(default_probabilities={"flagged": 0.9})
     moderation = classifier(backend, profile(blocked=("toxicity",))).classify(record("you absolute idiot")).moderation
     assert moderation.decided_by == BY_PROBABILITY and moderation.scores == {"flagged": pytest.approx(0.9)}
+
+
+def test_a_backend_that_gives_no_hidden_state_leaves_the_decision_to_the_thresholds(caplog):
+    backend = ScriptedProber(default_probabilities={"flagged": 0.9}, states=None)
+    c = classifier(backend, profile(blocked=("toxicity",)), head=head(reads_prompt_state=True))
+    first, second = (c.classify(record(text)).moderation for text in ("you absolute idiot", "you fool"))
+    assert [first.decided_by, second.decided_by] == [BY_PROBABILITY, BY_PROBABILITY]
+    assert first.flagged and first.scores == {"flagged": pytest.approx(0.9)}
+    said = [r.getMessage() for r in caplog.records if "learned head cannot decide" in r.getMessage()]
+    assert len(said) == 1 and "gave no hidden state" in said[0]

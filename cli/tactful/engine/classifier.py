@@ -219,8 +219,12 @@ class Classifier:
         ``text`` is the judged text as framed in ``request``: a head on the bare text's
         representation reads it instead of the prompt.
         """
-        if self.head is not None and text is not None and not shows_image(request):
-            return self._by_head(self.head, request, text)
+        head = self.head
+        if head is not None and text is not None and not shows_image(request):
+            try:
+                return self._by_head(head, request, text)
+            except NoProbabilities as exc:
+                self._drop_head(exc)
         try:
             return self._attempt(request)
         except AnswerError:
@@ -313,6 +317,15 @@ class Classifier:
             decision = contract.named(decision, naming.distributions[0])
             cost = _plus(cost, Completion("", prompt_tokens=naming.prompt_tokens, output_tokens=0))
         return decision, cost
+
+    def _drop_head(self, reason: NoProbabilities) -> None:
+        """The thresholds decide for the rest of the run where the backend cannot give the
+        head what it reads; the first worker to learn it says why, once."""
+        with self._strategy_lock:
+            if self.head is None:
+                return
+            self.head, self._identity = None, None  # decisions cached from now on are the thresholds'
+        _log.warning(f"{reason}: the learned head cannot decide, the thresholds do for the rest of the run")
 
     def _fall_back(self, reason: NoProbabilities) -> None:
         """From probabilities to the sampled answer, for the rest of the run; the first
