@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import json
 import logging
 import threading
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from tactful.bank.store import Example
 from tactful.engine.answer import BY_ANSWER, BY_PROBABILITY, Decision
 from tactful.engine.cache import ResultCache, cache_key
 from tactful.engine.image_bias import ImageBias
+from tactful.engine.leaning import CONTENT_FREE, CategoryLeaning
 from tactful.engine.learned import HEAD_SCORE, Head
 from tactful.engine.prompt import NO_PARTS, ItemParts, Prompt, PromptBuilder
 from tactful.engine.scores import scores_from_logprobs
@@ -84,6 +86,11 @@ class Classifier:
         # The head reads the prompt where the backend reads probabilities, with --explain too
         # (the rationale of a flagged text is then asked for on its own).
         self._head_prober: Prober | None = self.backend if isinstance(self.backend, Prober) else None
+        # Where probabilities choose among two or more categories (a binary flag's name, the
+        # multiclass answer), the model's leaning among them is divided out.
+        self._leaning_lock = threading.Lock()
+        self._leaning: CategoryLeaning | None = None
+        self.corrects_leaning = len(self.contract.all_slugs) > 1 and self.contract.mode in ("binary", "multiclass")
 
     def prompt_for(self, text: str, parts: ItemParts = NO_PARTS) -> Prompt:
         examples = self.select_examples(text) if self.select_examples else []
@@ -162,6 +169,7 @@ class Classifier:
                 "backend": self.backend.name, "model": self.backend.model_id(),
                 "prompt": self.builder.fingerprint, "engine": self.strategy.value,
                 "options": dict(self.profile.model.options),
+                "leaning": self.corrects_leaning and self.strategy is Strategy.PROBABILITY,
                 # Probabilities meet the thresholds in the decision, so a recalibrated
                 # profile decides anew.
                 "thresholds": {c.slug: c.threshold for c in self.profile.categories},
@@ -312,10 +320,8 @@ class Classifier:
             with contextlib.suppress(AnswerError):
                 decision = replace(decision, rationale=contract.parse(answer.content).rationale)
         if contract.needs_naming and self._head_prober is not None:
-            naming = self._head_prober.probe(
-                ProbeRequest(request.messages, (contract.category_query(contract.blocked),), len(self.builder.fixed_messages)))
-            decision = contract.named(decision, naming.distributions[0])
-            cost = _plus(cost, Completion("", prompt_tokens=naming.prompt_tokens, output_tokens=0))
+            decision, naming_tokens = self._named(decision, request, self._head_prober)
+            cost = _plus(cost, Completion("", prompt_tokens=naming_tokens, output_tokens=0))
         return decision, cost
 
     def _drop_head(self, reason: NoProbabilities) -> None:
@@ -340,22 +346,47 @@ class Classifier:
         """The decision from the answer values' probabilities, read in one forward pass."""
         assert self._prober is not None
         contract = self.contract
-        fixed = len(self.builder.fixed_messages)
         distributions, evaluated = self._distributions(request)
         if self._image_bias is not None and shows_image(request):
             distributions = self._image_bias.correct(distributions)
+        if contract.mode == "multiclass" and self.corrects_leaning:
+            distributions = [self._category_leaning().correct(distributions[0])]
         decision = contract.decide(contract.scores_from(distributions))
         if decision.flagged and contract.needs_naming:
-            # The same conversation again: only the naming question's opening is new. A
-            # flag stands unnamed when the model will not name a category (as when a
-            # sampled naming answer breaks its schema).
-            try:
-                naming = self._prober.probe(ProbeRequest(request.messages, (contract.category_query(contract.blocked),), fixed))
-            except AnswerError:
-                return decision, Completion("", prompt_tokens=evaluated, output_tokens=0)
-            decision = contract.named(decision, naming.distributions[0])
-            evaluated += naming.prompt_tokens
+            decision, naming_tokens = self._named(decision, request, self._prober)
+            evaluated += naming_tokens
         return decision, Completion("", prompt_tokens=evaluated, output_tokens=0)
+
+    def _named(self, decision: Decision, request: ChatRequest, prober: Prober) -> tuple[Decision, int]:
+        """A binary flag named by the likeliest blocked category, the model's leaning among
+        them divided out; and the tokens that cost. The same conversation again: only the
+        naming question's opening is new. A flag stands unnamed when the model will not
+        name a category (as when a sampled naming answer breaks its schema)."""
+        try:
+            naming = prober.probe(ProbeRequest(request.messages, (self.contract.choice_query(),), len(self.builder.fixed_messages)))
+        except AnswerError:
+            return decision, 0
+        return self.contract.named(decision, self._category_leaning().correct(naming.distributions[0])), naming.prompt_tokens
+
+    def _category_leaning(self) -> CategoryLeaning:
+        """The model's leaning among the categories, measured on the first call."""
+        if self._leaning is not None:  # every call after the first: no lock taken
+            return self._leaning
+        with self._leaning_lock:
+            if self._leaning is None:
+                prober = self._prober or self._head_prober  # the head names its flags with --explain too
+                assert prober is not None
+                query = self.contract.choice_query()
+                fixed = len(self.builder.fixed_messages)
+                empty = []
+                for text in CONTENT_FREE:
+                    try:
+                        empty.append(prober.probe(ProbeRequest(self.request_for(text).messages, (query,), fixed)).distributions[0])
+                    except AnswerError:  # no reading on this one: the others measure the leaning
+                        continue
+                self._leaning = CategoryLeaning.measured(empty, [f" {json.dumps(slug)}" for slug in self.contract.all_slugs])
+                _log.debug(f"the model's leaning among the blocked categories on empty texts: {self._leaning.describe()}")
+            return self._leaning
 
     def _distributions(self, request: ChatRequest) -> tuple[list[dict[str, float]], int]:
         """Each question's answer distribution, and the tokens evaluated to read them."""
