@@ -109,7 +109,7 @@ def command(
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Use at most N texts from the DATA files.", show_default=False)] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", metavar="", help="Print the fitted thresholds; leave the profile as it is.")] = False,
     max_fpr: Annotated[float, typer.Option("--max-fpr", min=0.0, max=1.0, help="The false-positive rate a threshold or head may reach: the best F1 under it wins.")] = choose.DEFAULT_MAX_FPR,
-    head: Annotated[bool, typer.Option("--head/--no-head", help="Binary mode: also fit a head on the model's representation, and let cross-validation choose what decides (needs tactful[learn]).")] = True,
+    head: Annotated[bool, typer.Option("--head/--no-head", help="Binary mode: also fit a head on the model's representation, and let cross-validation choose what decides (needs tactful\\[learn]).")] = True,
     representation: Annotated[Representation, typer.Option("--representation", help="What a head reads: text (the model's own vector of the bare text; deciding then costs only the text) or prompt (its hidden state where tactful's prompt is answered; embedded backend).")] = Representation.text,
     force: Annotated[bool, typer.Option("--force", metavar="", help="Write thresholds the labels cannot support (no better than chance, or flagging most acceptable texts).")] = False,
     jobs: JobsOpt = 1,
@@ -123,10 +123,21 @@ def command(
     probability is at or above its threshold (0.5 until calibrated). This scores
     every labelled text you have (the example bank, with each example left out of
     the prompt while it is scored; the policy tests; and DATA files), picks per
-    category the threshold with the best F1 (fewest false positives on a tie), and
+    category the threshold with the best F1 among those that flag at most
+    --max-fpr of the acceptable texts (fewest false positives on a tie), and
     writes the thresholds into the profile with the model, prompt fingerprint and
     quality they were fitted for. Needs a backend with log-probabilities and at
     least 2 labelled texts on each side of a category; 20 to 40 give stable numbers.
+
+    \b
+    In binary mode it also learns (needs `pip install 'tactful\\[learn]'`): a head
+    (penalised logistic regression) on the model's own representation of each
+    text, alone and combined with the prompt's probability. Repeated stratified
+    cross-validation on your labels shows each candidate's F1 and FPR with their
+    spread, and picks the best F1 under --max-fpr. A chosen head is saved beside
+    the profile (tactful.toml -> tactful.head.json) and decides from then on;
+    with --representation text (default) the prompt is not evaluated at all.
+    A head fitted for another model or prompt warns and does not decide.
 
     \b
     Thresholds fit the mode they were fitted in. `tactful check` runs a binary
@@ -147,6 +158,8 @@ def command(
       tactful calibrate                        # bank and policy tests only
       tactful calibrate labelled.jsonl --map toxic=toxicity --map ok=none
       tactful calibrate reviewed.jsonl --dry-run
+      tactful calibrate reviewed.jsonl --max-fpr 0.05   # fewer false positives
+      tactful calibrate reviewed.jsonl --no-head        # thresholds only
       tactful calibrate --mode multilabel      # a binary profile, for check
       tactful calibrate -p images.toml photos.jsonl --image-field photo
     """
