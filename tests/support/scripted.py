@@ -108,7 +108,6 @@ class ScriptedProber(ScriptedBackend):
 
     probabilities: Mapping[str, Table] = field(default_factory=dict)
     default_probabilities: Table | None = None
-    keeps_context: bool = True
     # The hidden state a probe returns when asked (``ProbeRequest.state``), per text;
     # unscripted texts get [length of the text, 0.0]. None: a backend that gives none.
     states: Mapping[str, list[float]] | None = field(default_factory=dict)
