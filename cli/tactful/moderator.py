@@ -29,21 +29,27 @@ the backend cannot serve (every host down); both are ``TactfulError`` with a one
 from __future__ import annotations
 
 import copy
+import dataclasses
+import functools
 import logging
-from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, closing
 from pathlib import Path
 from typing import Any, TypeAlias, TypeVar
 
-from tactful.backends import Backend, ChatRequest, ChoiceQuery, open_backend
+from tactful.backends import Backend, ChatRequest, ChoiceQuery, open_backend, open_embedder
+from tactful.backends.base import Prober
 from tactful.backends.hosts import HostPool, host_count
 from tactful.backends.prompt_only import PromptOnly
 from tactful.bank.selection import balanced_examples, bank_for, fixed_examples
 from tactful.engine.cache import ResultCache
 from tactful.engine.classifier import Classifier
+from tactful.engine.learned import Head
 from tactful.engine.prompt import PromptBuilder
 from tactful.engine.stream import classify_stream
 from tactful.io.readers import ReadOptions, object_record
+from tactful.learning.choose import COMBINED
+from tactful.learning.head import BINARY_KEY, PROMPT, TEXT, checked_apply, head_path, load_head
 from tactful.paths import prompt_states_dir, results_cache_path
 from tactful.profile.load import Profile
 from tactful.records import InputRecord, Result
@@ -59,14 +65,16 @@ class Moderator:
     """A profile's classifier on its backend, opened once; ``close()`` (or ``with``) when done."""
 
     def __init__(self, settings: Settings, *, backend: Backend | None = None, use_cache: bool = False,
-                 check_calibration: bool = True) -> None:
+                 check_calibration: bool = True, use_head: bool = True) -> None:
         """The engine for ``settings``.
 
         ``backend``, when given, is used instead of the one the profile names, as httpx
         takes a transport: the caller opened it and closes it (``close()`` leaves it open).
         ``use_cache`` reads and fills the results cache shared with the CLI;
         ``check_calibration`` warns when the thresholds were fitted for another model or
-        prompt (calibrate, which fits them anew, turns it off).
+        prompt (calibrate, which fits them anew, turns it off). ``use_head``: the learned
+        head saved beside the profile decides, where there is one fitted for this model
+        and prompt (calibrate, which needs the prompt's own probabilities, turns it off).
         """
         self.settings = settings
         self._owns_backend = backend is None
@@ -76,9 +84,12 @@ class Moderator:
                 undo.callback(self._backend.close)
             self._classifier = _classifier(settings, self._backend, use_cache)
             undo.callback(self._classifier.close)
+            if use_head:
+                self._classifier.head = learned_head(settings, self._backend, self.fingerprint)
             if check_calibration:
                 warn_if_stale(settings.profile, self.fingerprint, self._backend)
             undo.pop_all()
+        self._text_embedder: Backend | None = None  # opened by the first `representations` of bare texts
         # A host pool counts the records each host answered; a single backend has nothing to count.
         self._pool = self._backend if isinstance(self._backend, HostPool) else None
 
@@ -159,6 +170,20 @@ class Moderator:
         # --jobs is per host: a pool of servers has that many requests in flight on each.
         return classify_stream(items, judge, jobs * self.hosts)
 
+    def representations(self, items: Iterable[tuple[InputRecord, str | None]], prompt_state: bool) -> Iterator[list[float]]:
+        """Each record's representation for a learned head, in order (bank examples, by id,
+        left out of the prompt): the hidden state where the prompt's answer is read
+        (``prompt_state``), else the chat model's own vector for the bare text."""
+        if prompt_state:
+            embedder = None
+        else:
+            embedder = self._text_embedder = self._text_embedder or open_embedder(
+                dataclasses.replace(self.settings.profile.model, embedding=self.settings.profile.model.name),
+                self.settings.retry)
+        for record, example_id in items:
+            judge = self if example_id is None else self.without_example(example_id)
+            yield judge._classifier.representation(record, embedder)
+
     # ------------------------------------------------------------ the prompt
 
     @property
@@ -206,6 +231,8 @@ class Moderator:
     def close(self) -> None:
         try:
             self._classifier.close()
+            if self._text_embedder is not None:
+                self._text_embedder.close()
         finally:
             if self._owns_backend:
                 self._backend.close()
@@ -256,6 +283,32 @@ def _classifier(settings: Settings, backend: Backend, use_cache: bool) -> Classi
         fixed = balanced_examples(bank, profile)
     cache = ResultCache(results_cache_path()) if use_cache else None
     return Classifier(profile, backend, PromptBuilder(profile, fixed), select_for_item, cache=cache)
+
+
+def learned_head(settings: Settings, backend: Backend, fingerprint: str) -> Head | None:
+    """The head saved beside the profile, ready to decide; None where there is none, or
+    where it was fitted for another model, prompt or mode (said once: the thresholds decide)."""
+    profile = settings.profile
+    path = head_path(profile.path) if profile.path is not None else None
+    saved = load_head(path) if path is not None else None
+    if path is None or saved is None or isinstance(backend, PromptOnly):
+        return None
+    stale = saved.stale(backend.model_id(), fingerprint, profile.task.mode)
+    if stale is None and saved.mode != "binary":
+        stale = f"{saved.mode} mode (a head decides in binary mode only)"
+    if stale is None and saved.needs_prompt and not isinstance(backend, Prober):
+        stale = f"a backend that reads the prompt's probabilities (the {backend.name} backend does not)"
+    if stale is not None:
+        _log.warning(f"{path}: the learned head was fitted for {stale}, so it does not decide (the thresholds do); "
+                     f"run `tactful calibrate --mode {profile.task.mode}`")
+        return None
+    rule = saved.rules[BINARY_KEY]
+    embedder = None
+    if saved.representation == TEXT:  # the chat model's own representation of the bare text
+        embedder = open_embedder(dataclasses.replace(profile.model, embedding=profile.model.name), settings.retry)
+    return Head(decided_by=rule.kind, reads_prompt_state=saved.representation == PROMPT,
+                uses_probability=rule.kind == COMBINED, score=functools.partial(checked_apply, rule, path),
+                threshold=rule.threshold, identity=f"{saved.fitted} {saved.model}", embedder=embedder)
 
 
 def warn_if_stale(profile: Profile, fingerprint: str, backend: Backend) -> None:

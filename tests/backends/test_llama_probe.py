@@ -67,3 +67,18 @@ def test_a_prompt_longer_than_the_context_is_a_backend_error(backend):
     long = [{"role": "user", "content": "word " * 3000}]
     with pytest.raises(BackendError, match="context"):
         backend.probe(ProbeRequest(long, (BOOLEAN,)))
+
+
+def test_the_hidden_state_comes_with_the_probe_and_changes_no_probability(backend):
+    backend.llm.reset()
+    plain = backend.probe(ProbeRequest(MESSAGES, (BOOLEAN,)))
+    with_state = backend.probe(ProbeRequest(MESSAGES, (BOOLEAN,), state=True))
+    assert plain.state is None
+    assert with_state.state is not None and len(with_state.state) == backend.llm.n_embd()
+    assert with_state.distributions[0][" true"] == pytest.approx(plain.distributions[0][" true"], abs=1e-3)
+    again = backend.probe(ProbeRequest(MESSAGES, (BOOLEAN,), state=True))
+    assert again.state == pytest.approx(with_state.state, abs=1e-3)  # the same text: the same state
+    other = [MESSAGES[0], {"role": "user", "content": 'Text: "thanks, that fixed it"'}]
+    assert backend.probe(ProbeRequest(other, (BOOLEAN,), state=True)).state != pytest.approx(with_state.state, abs=1e-3)
+    after = backend.probe(ProbeRequest(MESSAGES, (BOOLEAN,)))  # embeddings are off again: logits as before
+    assert after.distributions[0][" true"] == pytest.approx(plain.distributions[0][" true"], abs=1e-3)

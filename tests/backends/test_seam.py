@@ -44,12 +44,13 @@ MAY_IMPORT: dict[str, set[str]] = {
     "guard": {"errors", "normalize", "records", "textclip"},
     "engine": {"backends", "bank", "errors", "io", "normalize", "paths", "profile", "records", "textclip"},
     "evaluation": {"backends", "engine", "errors", "io", "profile", "records", "textclip"},
+    "learning": {"errors", "evaluation", "io"},
     "settings": {"backends", "errors", "paths", "profile"},
     # the review queue: labels file, picking, refit and its terminal interface; no model
     "review": {"bank", "engine", "errors", "evaluation", "io", "normalize", "profile", "records", "textclip"},
-    "moderator": {"backends", "bank", "engine", "errors", "io", "normalize", "paths", "profile", "records",
-                  "settings", "textclip"},
-    "commands": {"backends", "bank", "check", "engine", "errors", "evaluation", "guard", "io", "moderator",
+    "moderator": {"backends", "bank", "engine", "errors", "io", "learning", "normalize", "paths", "profile",
+                  "records", "settings", "textclip"},
+    "commands": {"backends", "bank", "check", "engine", "errors", "evaluation", "guard", "io", "learning", "moderator",
                  "normalize", "paths", "profile", "records", "review", "settings", "tactful", "textclip"},
     "main": {"commands", "errors", "io", "tactful"},  # commands by name, imported when one runs
     "__main__": {"main"},
@@ -62,7 +63,7 @@ ONLY_IN: dict[str, set[str]] = {
     "ollama": {"backends"},
     "httpx": {"backends"},
     "textual": {"review"},
-    "sklearn": {"review"},
+    "sklearn": {"learning", "review"},
 }
 PACKAGE = Path(tactful.__file__).parent
 

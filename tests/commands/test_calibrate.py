@@ -69,7 +69,7 @@ def test_calibrate_fits_the_threshold_and_records_what_it_was_fitted_for(cli, ol
     before = cli("classify", *ollama_args, "-p", profile, input="our church sale is on sunday\n")
     assert before.records[0]["moderation"]["flagged"] is True  # 0.6 >= the default 0.5
 
-    run = cli("calibrate", *ollama_args, "-p", profile, data, "--map", "ham=none")
+    run = cli("calibrate", *ollama_args, "-p", profile, data, "--map", "ham=none", "--no-head")
     assert run.code == 0, run.stderr
     assert "0.5 -> 0.7" in run.stdout and "0.50 -> 0.00" in run.stdout  # threshold, FPR
     text = profile.read_text()
@@ -207,7 +207,7 @@ def test_a_threshold_no_better_than_chance_is_not_written(cli, ollama_args, fake
     fake_ollama.responder = coin
     profile, data = inseparable(tmp_path)
     before = profile.read_text()
-    run = cli("calibrate", *ollama_args, "-p", profile, data, "--map", "ham=none")
+    run = cli("calibrate", *ollama_args, "-p", profile, data, "--map", "ham=none", "--no-head", "--max-fpr", "1")
     assert run.code == 2
     error = run.stderr.strip()
     assert error.count("\n") == 0 and error.startswith("tactful: error: not writing the threshold for any of spam")
@@ -228,7 +228,7 @@ def test_force_writes_an_unsupported_threshold(cli, ollama_args, fake_ollama, tm
 def test_dry_run_says_what_would_be_refused(cli, ollama_args, fake_ollama, tmp_path):
     fake_ollama.responder = coin
     profile, data = inseparable(tmp_path)
-    run = cli("calibrate", *ollama_args, "-p", profile, data, "--map", "ham=none", "--dry-run")
+    run = cli("calibrate", *ollama_args, "-p", profile, data, "--map", "ham=none", "--dry-run", "--no-head")
     assert run.code == 0
     assert "not written without --force: not writing the threshold for any of spam" in run.stderr
 

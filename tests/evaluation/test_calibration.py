@@ -37,6 +37,16 @@ def test_fit_threshold_cuts_halfway_and_prefers_fewer_false_positives():
     assert (before.tp, before.fp, before.fpr) == (2, 1, 1 / 3)
 
 
+def test_fit_threshold_under_an_fpr_cap_gives_up_recall_not_acceptable_texts():
+    scores = [0.9, 0.7, 0.7, 0.7, 0.7, 0.2, 0.1]
+    truth = [True, True, True, False, False, False, False]
+    free = fit_threshold(scores, truth)
+    capped = fit_threshold(scores, truth, max_fpr=0.25)
+    assert free is not None and capped is not None
+    assert free.fpr == 0.5  # 0.7 flags every positive and two acceptable texts: the best F1
+    assert capped.fpr == 0.0 and capped.threshold == pytest.approx(0.8) and capped.recall == pytest.approx(1 / 3)
+
+
 def test_fit_threshold_needs_two_of_each_class():
     assert fit_threshold([0.9, 0.1, 0.2], [True, False, False]) is None
 

@@ -108,6 +108,9 @@ class ScriptedProber(ScriptedBackend):
 
     probabilities: Mapping[str, Table] = field(default_factory=dict)
     default_probabilities: Table | None = None
+    # The hidden state a probe returns when asked (``ProbeRequest.state``), per text;
+    # unscripted texts get [length of the text, 0.0]. None: a backend that gives none.
+    states: Mapping[str, list[float]] | None = field(default_factory=dict)
 
     def probe(self, request: ProbeRequest) -> Probe:
         self.requests.append(request)
@@ -117,7 +120,10 @@ class ScriptedProber(ScriptedBackend):
             raise AssertionError(f"no probabilities scripted for {text!r}")
         if isinstance(table, Exception):
             raise table
-        return Probe([distribution(table, query) for query in request.queries], prompt_tokens=10)
+        state = None
+        if request.state and self.states is not None:
+            state = self.states.get(text, [float(len(text)), 0.0])
+        return Probe([distribution(table, query) for query in request.queries], prompt_tokens=10, state=state)
 
 
 def distribution(table: Mapping[str, float | Mapping[str, float]], query: ChoiceQuery) -> dict[str, float]:

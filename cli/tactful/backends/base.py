@@ -79,14 +79,22 @@ class ProbeRequest:
     # How many leading messages every request of the run shares (instructions, fixed
     # examples): a backend may keep their evaluated state between processes.
     fixed: int = 0
+    # Also return the model's hidden state where the first query's answer is read: its
+    # representation of the text inside tactful's prompt (what a learned head reads).
+    state: bool = False
 
 
 @dataclass(frozen=True)
 class Probe:
-    """One distribution over each query's choices (summing to 1), and the tokens evaluated."""
+    """One distribution over each query's choices (summing to 1), and the tokens evaluated.
+
+    ``state``: the hidden state asked for with ``ProbeRequest.state``; None from a backend
+    that cannot reach it (a server).
+    """
 
     distributions: list[dict[str, float]]
     prompt_tokens: int = 0
+    state: list[float] | None = None
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,8 @@ class LlamaProber:
         if self.states is not None and request.fixed:
             self._warm_start(request.messages[: request.fixed], prompt)
         distributions = [self._query(prompt, query) for query in request.queries]
-        return Probe(distributions, prompt_tokens=self.evaluated)
+        state = self._state_after(self._tokens(prompt + request.queries[0].opening)) if request.state else None
+        return Probe(distributions, prompt_tokens=self.evaluated, state=state)
 
     def _render(self, messages: list[Message]) -> str:
         return str(self._format(messages=messages).prompt)
@@ -126,6 +127,30 @@ class LlamaProber:
         logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm.ctx, -1), shape=(llm.n_vocab(),))
         top = float(logits.max())
         return logits - (top + math.log(float(np.exp(logits - top).sum())))
+
+    def _state_after(self, tokens: list[int]) -> list[float]:
+        """The last layer's hidden state (after its norm) at the last of ``tokens``.
+
+        The context turns on embedding output for this one evaluation only: with it on,
+        llama.cpp outputs every token of a batch, and only the last one is wanted here
+        (evaluated again after the queries, so it costs one token).
+        """
+        import llama_cpp
+        import numpy as np
+
+        llm = self.llm
+        kept = min(_common_prefix([tokens, llm.input_ids[: llm.n_tokens].tolist()]), len(tokens) - 1)
+        llama_cpp.llama_set_embeddings(llm.ctx, True)
+        try:
+            llm.n_tokens = kept
+            llm.eval(tokens[kept:])
+            self.evaluated += len(tokens) - kept
+            row = llama_cpp.llama_get_embeddings_ith(llm.ctx, -1)
+            if not row:
+                raise ValueError("llama.cpp returned no hidden state")
+            return [float(x) for x in np.ctypeslib.as_array(row, shape=(llm.n_embd(),))]
+        finally:
+            llama_cpp.llama_set_embeddings(llm.ctx, False)
 
     def _tokens(self, text: str) -> list[int]:
         # The chat template writes the BOS token itself where the model wants one, and

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -24,6 +25,7 @@ from rich.table import Table
 
 from tactful.bank.selection import usable_examples
 from tactful.bank.store import load_bank
+from tactful.commands.learned import Learned, choice_report, learn, write_head
 from tactful.commands.options import (
     BackendOpt,
     ContextFieldOpt,
@@ -52,6 +54,8 @@ from tactful.evaluation.calibration import (
 from tactful.evaluation.labels import GoldLabels, gold_value
 from tactful.io.console import console
 from tactful.io.readers import ReadOptions, read_inputs, resolve_paths
+from tactful.learning import choose
+from tactful.learning.head import BINARY_KEY, PROMPT, TEXT
 from tactful.moderator import Moderator
 from tactful.profile.edit import Edit, edit_profile
 from tactful.profile.load import Profile
@@ -59,7 +63,12 @@ from tactful.profile.toml_edit import parse_document, remove_table, set_value
 from tactful.records import InputRecord
 from tactful.settings import Overrides, Settings, resolve
 
-BINARY_KEY = "flagged"
+
+class Representation(str, Enum):
+    text = TEXT
+    prompt = PROMPT
+
+
 _log = logging.getLogger(__name__)
 
 
@@ -99,6 +108,9 @@ def command(
     rest_acceptable: RestAcceptableOpt = False,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Use at most N texts from the DATA files.", show_default=False)] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", metavar="", help="Print the fitted thresholds; leave the profile as it is.")] = False,
+    max_fpr: Annotated[float, typer.Option("--max-fpr", min=0.0, max=1.0, help="The false-positive rate a threshold or head may reach: the best F1 under it wins.")] = choose.DEFAULT_MAX_FPR,
+    head: Annotated[bool, typer.Option("--head/--no-head", help="Binary mode: also fit a head on the model's representation, and let cross-validation choose what decides (needs tactful\\[learn]).")] = True,
+    representation: Annotated[Representation, typer.Option("--representation", help="What a head reads: text (the model's own vector of the bare text; deciding then costs only the text) or prompt (its hidden state where tactful's prompt is answered; embedded backend).")] = Representation.text,
     force: Annotated[bool, typer.Option("--force", metavar="", help="Write thresholds the labels cannot support (no better than chance, or flagging most acceptable texts).")] = False,
     jobs: JobsOpt = 1,
     retries: RetriesOpt = None,
@@ -111,10 +123,21 @@ def command(
     probability is at or above its threshold (0.5 until calibrated). This scores
     every labelled text you have (the example bank, with each example left out of
     the prompt while it is scored; the policy tests; and DATA files), picks per
-    category the threshold with the best F1 (fewest false positives on a tie), and
+    category the threshold with the best F1 among those that flag at most
+    --max-fpr of the acceptable texts (fewest false positives on a tie), and
     writes the thresholds into the profile with the model, prompt fingerprint and
     quality they were fitted for. Needs a backend with log-probabilities and at
     least 2 labelled texts on each side of a category; 20 to 40 give stable numbers.
+
+    \b
+    In binary mode it also learns (needs `pip install 'tactful\\[learn]'`): a head
+    (penalised logistic regression) on the model's own representation of each
+    text, alone and combined with the prompt's probability. Repeated stratified
+    cross-validation on your labels shows each candidate's F1 and FPR with their
+    spread, and picks the best F1 under --max-fpr. A chosen head is saved beside
+    the profile (tactful.toml -> tactful.head.json) and decides from then on;
+    with --representation text (default) the prompt is not evaluated at all.
+    A head fitted for another model or prompt warns and does not decide.
 
     \b
     Thresholds fit the mode they were fitted in. `tactful check` runs a binary
@@ -135,6 +158,8 @@ def command(
       tactful calibrate                        # bank and policy tests only
       tactful calibrate labelled.jsonl --map toxic=toxicity --map ok=none
       tactful calibrate reviewed.jsonl --dry-run
+      tactful calibrate reviewed.jsonl --max-fpr 0.05   # fewer false positives
+      tactful calibrate reviewed.jsonl --no-head        # thresholds only
       tactful calibrate --mode multilabel      # a binary profile, for check
       tactful calibrate -p images.toml photos.jsonl --image-field photo
     """
@@ -151,13 +176,18 @@ def command(
     items = list(_labelled(settings.profile, data or [], read, label_field, labels, limit))
     if not items:
         raise UsageError("nothing labelled to calibrate on: add bank examples (`tactful examples add`), policy tests, or pass DATA.jsonl")
-    fits, fingerprint, model_id = _score_and_fit(settings, items, jobs)
+    fits, fingerprint, model_id, learned = _score_and_fit(settings, items, jobs, max_fpr, representation.value if head else None)
     out = console(soft_wrap=False)
     out.print(_table(fits))
     usable = [f for f in fits if f.after is not None]
     if not usable:
         raise UsageError("no category has 2 labelled texts on each side: add labelled texts (flagged and acceptable) and run again")
-    refused = _refusals(usable)
+    if learned is not None:
+        table, measured = choice_report(learned.choice)
+        out.print(table)
+        out.print(measured)
+        out.print(f"chosen: {learned.choice.reason}")
+    refused = _refusals(usable) if learned is None or learned.head is None else []
     if dry_run:
         for reason in refused:
             _log.warning(f"not written without --force: {reason}")
@@ -169,6 +199,8 @@ def command(
     assert settings.profile.path is not None
     edit_profile(settings.profile.path, _calibration_edit(usable, settings.profile.task.mode, len(items), fingerprint, model_id))
     out.print(f"wrote {len(usable)} threshold(s) and [calibration] to {settings.profile.path}")
+    if learned is not None and (said := write_head(settings.profile.path, learned)):
+        out.print(said)
     return EXIT_OK
 
 
@@ -206,11 +238,23 @@ def _from_jsonl(paths: list[str], read: ReadOptions, label_field: str, labels: G
 # ---------------------------------------------------------------- scoring and fitting
 
 
-def _score_and_fit(settings: Settings, items: list[Labelled], jobs: int) -> tuple[list[Fitted], str, str]:
-    # The thresholds are about to be fitted anew: no warning that they are stale.
-    with Moderator(settings, check_calibration=False) as moderator:
+def _score_and_fit(settings: Settings, items: list[Labelled], jobs: int, max_fpr: float,
+                   representation: str | None) -> tuple[list[Fitted], str, str, Learned | None]:
+    """The fitted thresholds, what they were fitted for, and (binary mode, a ``representation``
+    to learn on) the cross-validated choice."""
+    # The thresholds are about to be fitted anew: no warning that they are stale, and the
+    # prompt's own probabilities, not an old head's, are what they are fitted to.
+    with Moderator(settings, check_calibration=False, use_head=False) as moderator:
         scores = _scores(moderator, items, jobs)
-        return _fit(settings.profile, items, scores), moderator.fingerprint, moderator.model_id()
+        fits = _fit(settings.profile, items, scores, max_fpr)
+        learned = None
+        if settings.profile.task.mode == "binary" and representation is not None:
+            judged = [(item, s[BINARY_KEY]) for item, s in zip(items, scores) if s is not None and BINARY_KEY in s]
+            blocked = {c.slug for c in settings.profile.blocked}
+            learned = learn(moderator, [(item.record, item.example_id) for item, _ in judged],
+                            [bool(set(item.gold) & blocked) for item, _ in judged], [p for _, p in judged],
+                            representation, max_fpr)
+        return fits, moderator.fingerprint, moderator.model_id(), learned
 
 
 def _scores(moderator: Moderator, items: list[Labelled], jobs: int) -> list[dict[str, float] | None]:
@@ -227,7 +271,7 @@ def _scores(moderator: Moderator, items: list[Labelled], jobs: int) -> list[dict
     return scores
 
 
-def _fit(profile: Profile, items: list[Labelled], scores: list[dict[str, float] | None]) -> list[Fitted]:
+def _fit(profile: Profile, items: list[Labelled], scores: list[dict[str, float] | None], max_fpr: float) -> list[Fitted]:
     blocked = tuple(c.slug for c in profile.blocked)
     thresholds = {c.slug: c.threshold for c in profile.categories}
     if profile.task.mode == "binary":
@@ -240,7 +284,7 @@ def _fit(profile: Profile, items: list[Labelled], scores: list[dict[str, float] 
         values, truth = [p for p, _ in pairs], [t for _, t in pairs]
         old = min(thresholds[s] for s in slugs)
         fits.append(Fitted(key, slugs, sum(truth), len(truth), roc_auc(values, truth), average_precision(values, truth),
-                           quality_at(values, truth, old), fit_threshold(values, truth)))
+                           quality_at(values, truth, old), fit_threshold(values, truth, max_fpr)))
     return fits
 
 

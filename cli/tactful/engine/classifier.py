@@ -6,13 +6,14 @@ Streams of records are run by ``tactful.engine.stream``. Warnings go to the logg
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import json
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import TypeAlias
 
@@ -20,6 +21,7 @@ from tactful.backends.base import (
     Backend,
     ChatRequest,
     Completion,
+    Embedder,
     Prober,
     ProbeRequest,
     require_images,
@@ -29,6 +31,7 @@ from tactful.engine.answer import BY_ANSWER, BY_PROBABILITY, Decision
 from tactful.engine.cache import ResultCache, cache_key
 from tactful.engine.image_bias import ImageBias
 from tactful.engine.leaning import CONTENT_FREE, CategoryLeaning
+from tactful.engine.learned import HEAD_SCORE, Head
 from tactful.engine.prompt import NO_PARTS, ItemParts, Prompt, PromptBuilder
 from tactful.engine.scores import scores_from_logprobs
 from tactful.engine.stream import SingleFlight
@@ -59,6 +62,7 @@ class Classifier:
     builder: PromptBuilder
     select_examples: ExampleSelector | None = None  # per-item examples ("similar")
     cache: ResultCache | None = None  # decisions already made, shared between runs
+    head: Head | None = None  # a learned rule that decides instead of the thresholds (binary mode)
 
     def __post_init__(self) -> None:
         self._warned_no_logprobs = False
@@ -76,6 +80,9 @@ class Classifier:
             self._prober = self.backend
         self.strategy = Strategy.ANSWER if self._prober is None else Strategy.PROBABILITY
         self._strategy_lock = threading.Lock()
+        # The head reads the prompt where the backend reads probabilities, with --explain too
+        # (the rationale of a flagged text is then asked for on its own).
+        self._head_prober: Prober | None = self.backend if isinstance(self.backend, Prober) else None
         # Where probabilities choose among two or more categories (a binary flag's name, the
         # multiclass answer), the model's leaning among them is divided out.
         self._leaning_lock = threading.Lock()
@@ -130,20 +137,20 @@ class Classifier:
         Parts are cached one by one, so a long text edited at its end (a post, a paragraph
         under `tactful check`) is asked again only about the windows that changed.
         """
-        judged = [self._judge_part(self.request_for(chunk, parts)) for chunk in chunks]
+        judged = [self._judge_part(self.request_for(chunk, parts), chunk) for chunk in chunks]
         if len(judged) == 1:
             return judged[0]
         asked = [cost for _, cost in judged if cost is not None]
         return merge_decisions([decision for decision, _ in judged]), functools.reduce(_plus, asked) if asked else None
 
-    def _judge_part(self, request: ChatRequest) -> tuple[Decision, Cost]:
+    def _judge_part(self, request: ChatRequest, text: str) -> tuple[Decision, Cost]:
         if self.cache is None:
-            return self.decide_request(request)
+            return self.decide_request(request, text)
         key = self.cache_key(request)
         hit = self.cache.get(key)
         if hit is not None:
             return hit, None
-        (decision, cost), shared = self._inflight.run(key, lambda: self._ask_and_store(key, request))
+        (decision, cost), shared = self._inflight.run(key, lambda: self._ask_and_store(key, request, text))
         return decision, None if shared else cost
 
     def cache_key(self, request: ChatRequest) -> str:
@@ -164,16 +171,17 @@ class Classifier:
                 # Probabilities meet the thresholds in the decision, so a recalibrated
                 # profile decides anew.
                 "thresholds": {c.slug: c.threshold for c in self.profile.categories},
+                "head": self.head.identity if self.head is not None else None,
             }
             self._identity = identity  # published whole: workers read it without a lock
         return self._identity
 
-    def _ask_and_store(self, key: str, request: ChatRequest) -> tuple[Decision, Cost]:
+    def _ask_and_store(self, key: str, request: ChatRequest, text: str) -> tuple[Decision, Cost]:
         assert self.cache is not None
         hit = self.cache.get(key)  # a twin may have finished between our lookup and now
         if hit is not None:
             return hit, None
-        decision, completion = self.decide_request(request)
+        decision, completion = self.decide_request(request, text)
         self.cache.put(key, str(self.identity()["model"]), decision)
         return decision, completion
 
@@ -183,16 +191,46 @@ class Classifier:
 
     def first_request(self, record: InputRecord) -> ChatRequest:
         """The request the backend receives for this record (its text's first part, if split)."""
+        return self.request_for(self.first_text(record), self.parts_of(record))
+
+    def first_text(self, record: InputRecord) -> str:
+        """The record's text as the model reads it (its first part, if split)."""
         text = record.text or ""
         chunks = prepare_text(text, self.profile.task).chunks
-        return self.request_for(chunks[0] if chunks else text, self.parts_of(record))
+        return chunks[0] if chunks else text
+
+    def representation(self, record: InputRecord, embedder: Embedder | None) -> list[float]:
+        """The model's representation of the record, as a learned head reads it: the bare
+        text's vector from ``embedder``, or (None) the hidden state where the prompt's
+        answer is read. Raises NoProbabilities where the backend cannot give it."""
+        if embedder is not None:
+            (vector,) = embedder.embed([self.first_text(record)])
+            return vector
+        request = self.first_request(record)
+        if self._head_prober is None:
+            raise NoProbabilities(f"the {self.backend.name} backend cannot read the prompt's hidden state")
+        probe = self._head_prober.probe(ProbeRequest(request.messages, self.contract.queries(),
+                                                     len(self.builder.fixed_messages), state=True))
+        if probe.state is None:
+            raise NoProbabilities(f"the {self.backend.name} backend gives no hidden state (the embedded backend does)")
+        return probe.state
 
     def parts_of(self, record: InputRecord) -> ItemParts:
         """What the record brings besides its text, prepared as the model will read it."""
         return ItemParts(prepare_context(record.context, self.profile.task), record.image, record.whole_thread)
 
-    def decide_request(self, request: ChatRequest) -> tuple[Decision, Completion]:
-        """Ask the model once, and once more if the answer breaks the contract."""
+    def decide_request(self, request: ChatRequest, text: str | None = None) -> tuple[Decision, Completion]:
+        """Ask the model once, and once more if the answer breaks the contract.
+
+        ``text`` is the judged text as framed in ``request``: a head on the bare text's
+        representation reads it instead of the prompt.
+        """
+        head = self.head
+        if head is not None and text is not None and not shows_image(request):
+            try:
+                return self._by_head(head, request, text)
+            except NoProbabilities as exc:
+                self._drop_head(exc)
         try:
             return self._attempt(request)
         except AnswerError:
@@ -214,6 +252,8 @@ class Classifier:
     def close(self) -> None:
         if self.cache is not None:
             self.cache.close()
+        if self.head is not None and self.head.embedder is not None:
+            self.head.embedder.close()
         # A per-item selector may hold a backend of its own (the `similar` embedder).
         close_selector = getattr(self.select_examples, "close", None)
         if close_selector is not None:
@@ -241,6 +281,56 @@ class Classifier:
             )
         return decision, completion
 
+    def _by_head(self, head: Head, request: ChatRequest, text: str) -> tuple[Decision, Completion]:
+        """The learned head's decision: from the bare text's representation (the prompt is
+        not evaluated), or from the prompt's hidden state and probability, read in the one
+        evaluation the thresholds would need."""
+        contract, fixed = self.contract, len(self.builder.fixed_messages)
+        probability, vector, evaluated = None, None, 0
+        if head.needs_prompt:
+            if self._head_prober is None:
+                raise NoProbabilities(f"the {self.backend.name} backend cannot read the prompt for the learned head")
+            probe = self._head_prober.probe(ProbeRequest(request.messages, contract.queries(), fixed,
+                                                         state=head.reads_prompt_state))
+            probability, vector, evaluated = contract.scores_from(probe.distributions)["flagged"], probe.state, probe.prompt_tokens
+        if not head.reads_prompt_state:
+            assert head.embedder is not None
+            (vector,) = head.embedder.embed([text])
+        if vector is None:
+            raise NoProbabilities(f"the {self.backend.name} backend gave no hidden state for the learned head")
+        score = head.score(probability, vector)
+        flagged = score >= head.threshold
+        scores = {HEAD_SCORE: score} if probability is None else {"flagged": probability, HEAD_SCORE: score}
+        decision = Decision(flagged, contract.named_labels(flagged), scores, None, head.decided_by)
+        cost = Completion("", prompt_tokens=evaluated, output_tokens=0)
+        if flagged and (contract.explain or contract.needs_naming):
+            decision, cost = self._describe_flag(decision, request, cost)
+        return decision, cost
+
+    def _describe_flag(self, decision: Decision, request: ChatRequest, cost: Completion) -> tuple[Decision, Completion]:
+        """A flag the head raised, explained (--explain) and named (several blocked
+        categories) by the model: flagged texts only, so only they pay for the prompt."""
+        contract = self.contract
+        if contract.explain:
+            answer = self.backend.complete(request)
+            cost = _plus(cost, answer)
+            # The head decided; a rationale that breaks the contract is left out.
+            with contextlib.suppress(AnswerError):
+                decision = replace(decision, rationale=contract.parse(answer.content).rationale)
+        if contract.needs_naming and self._head_prober is not None:
+            decision, naming_tokens = self._named(decision, request, self._head_prober)
+            cost = _plus(cost, Completion("", prompt_tokens=naming_tokens, output_tokens=0))
+        return decision, cost
+
+    def _drop_head(self, reason: NoProbabilities) -> None:
+        """The thresholds decide for the rest of the run where the backend cannot give the
+        head what it reads; the first worker to learn it says why, once."""
+        with self._strategy_lock:
+            if self.head is None:
+                return
+            self.head, self._identity = None, None  # decisions cached from now on are the thresholds'
+        _log.warning(f"{reason}: the learned head cannot decide, the thresholds do for the rest of the run")
+
     def _fall_back(self, reason: NoProbabilities) -> None:
         """From probabilities to the sampled answer, for the rest of the run; the first
         worker to learn that the backend cannot give them says why, once."""
@@ -254,7 +344,6 @@ class Classifier:
         """The decision from the answer values' probabilities, read in one forward pass."""
         assert self._prober is not None
         contract = self.contract
-        fixed = len(self.builder.fixed_messages)
         distributions, evaluated = self._distributions(request)
         if self._image_bias is not None and shows_image(request):
             distributions = self._image_bias.correct(distributions)
@@ -262,16 +351,20 @@ class Classifier:
             distributions = [distributions[0], self._category_leaning().correct(distributions[1])]
         decision = contract.decide(contract.scores_from(distributions))
         if decision.flagged and contract.needs_naming and contract.mode == "binary":
-            # The same conversation again: only the naming question's opening is new. A
-            # flag stands unnamed when the model will not name a category (as when a
-            # sampled naming answer breaks its schema).
-            try:
-                naming = self._prober.probe(ProbeRequest(request.messages, (contract.choice_query(),), fixed))
-            except AnswerError:
-                return decision, Completion("", prompt_tokens=evaluated, output_tokens=0)
-            decision = contract.named(decision, self._category_leaning().correct(naming.distributions[0]))
-            evaluated += naming.prompt_tokens
+            decision, naming_tokens = self._named(decision, request, self._prober)
+            evaluated += naming_tokens
         return decision, Completion("", prompt_tokens=evaluated, output_tokens=0)
+
+    def _named(self, decision: Decision, request: ChatRequest, prober: Prober) -> tuple[Decision, int]:
+        """A binary flag named by the likeliest blocked category, the model's leaning among
+        them divided out; and the tokens that cost. The same conversation again: only the
+        naming question's opening is new. A flag stands unnamed when the model will not
+        name a category (as when a sampled naming answer breaks its schema)."""
+        try:
+            naming = prober.probe(ProbeRequest(request.messages, (self.contract.choice_query(),), len(self.builder.fixed_messages)))
+        except AnswerError:
+            return decision, 0
+        return self.contract.named(decision, self._category_leaning().correct(naming.distributions[0])), naming.prompt_tokens
 
     def _category_leaning(self) -> CategoryLeaning:
         """The model's leaning among the categories, measured on the first call."""
@@ -279,7 +372,8 @@ class Classifier:
             return self._leaning
         with self._leaning_lock:
             if self._leaning is None:
-                assert self._prober is not None
+                prober = self._prober or self._head_prober  # the head names its flags with --explain too
+                assert prober is not None
                 query = self.contract.choice_query()
                 fixed = len(self.builder.fixed_messages)
                 empty = []
@@ -287,7 +381,7 @@ class Classifier:
                     try:
                         # The fixed prompt alone: no examples picked for an empty text.
                         messages = self.builder.build(text).messages
-                        empty.append(self._prober.probe(ProbeRequest(messages, (query,), fixed)).distributions[0])
+                        empty.append(prober.probe(ProbeRequest(messages, (query,), fixed)).distributions[0])
                     except AnswerError:  # no reading on this one: the others measure the leaning
                         continue
                 self._leaning = CategoryLeaning.measured(empty, [f" {json.dumps(slug)}" for slug in self.contract.all_slugs])

@@ -65,8 +65,11 @@ def quality_at(scores: Sequence[float], positives: Sequence[bool], threshold: fl
     return Quality(threshold, tp, fp, fn, tn)
 
 
-def fit_threshold(scores: Sequence[float], positives: Sequence[bool]) -> Quality | None:
+def fit_threshold(scores: Sequence[float], positives: Sequence[bool], max_fpr: float | None = None) -> Quality | None:
     """The threshold with the best F1 on these labels; None when either class is too rare.
+
+    With ``max_fpr``, only thresholds that flag at most that share of the acceptable texts
+    compete, where any does (the highest threshold always does: it flags nothing).
 
     Candidates sit halfway between neighbouring distinct scores, so a text scored exactly
     like a labelled one is judged like it, and the cut does not hug one labelled text. On a
@@ -80,6 +83,8 @@ def fit_threshold(scores: Sequence[float], positives: Sequence[bool]) -> Quality
     candidates = [(a + b) / 2 for a, b in pairwise(distinct)]
     candidates = [min(distinct[0], 0.5) / 2, *candidates, (distinct[-1] + 1.0) / 2]
     fits = [quality_at(scores, positives, t) for t in candidates]
+    if max_fpr is not None:
+        fits = [q for q in fits if q.fpr <= max_fpr] or fits
     return max(fits, key=lambda q: (round(q.f1, 9), -q.fp, q.threshold))
 
 
