@@ -47,8 +47,10 @@ MAY_IMPORT: dict[str, set[str]] = {
     "settings": {"backends", "errors", "paths", "profile"},
     "moderator": {"backends", "bank", "engine", "errors", "io", "normalize", "paths", "profile", "records",
                   "settings", "textclip"},
+    # the HTTP server: the moderator behind the APIs it speaks
+    "serve": {"backends", "errors", "io", "moderator", "paths", "profile", "records", "settings"},
     "commands": {"backends", "bank", "check", "engine", "errors", "evaluation", "guard", "io", "moderator",
-                 "normalize", "paths", "profile", "records", "settings", "tactful", "textclip"},
+                 "normalize", "paths", "profile", "records", "serve", "settings", "tactful", "textclip"},
     "main": {"commands", "errors", "io", "tactful"},  # commands by name, imported when one runs
     "__main__": {"main"},
     "tactful": {"moderator"},
@@ -59,6 +61,8 @@ ONLY_IN: dict[str, set[str]] = {
     "llama_cpp": {"backends"},
     "ollama": {"backends"},
     "httpx": {"backends"},
+    "starlette": {"serve"},
+    "uvicorn": {"serve"},
 }
 PACKAGE = Path(tactful.__file__).parent
 
