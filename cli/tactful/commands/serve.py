@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import os
-import socket
-import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -21,13 +20,12 @@ from tactful.commands.options import (
     RetriesOpt,
 )
 from tactful.errors import EXIT_OK, Stopped, UsageError
-from tactful.io.console import say
 from tactful.io.destinations import claim, profile_files
 from tactful.io.interrupts import stop_on_signals
+from tactful.serve.addresses import is_loopback
 from tactful.serve.attributes import parse_overrides, scored_slugs
 from tactful.serve.auth import ENV_KEY
-from tactful.serve.run import bind, is_loopback, serve, url_of
-from tactful.serve.service import ServeOptions, Service, serving_settings
+from tactful.serve.service import ServeOptions, serving_settings
 from tactful.settings import Overrides, Settings, resolve
 
 DEFAULT_PORT = 8080
@@ -90,23 +88,20 @@ def command(
         workers=jobs, waiting=queue, timeout=timeout, use_cache=not no_cache, key=key, suggestions=suggestions,
         attributes=parse_overrides(attribute or [], scored_slugs(settings.profile)), access_log=access_log,
     )
-    sock = bind(address, port)
+    listen = _server()
     try:
         with stop_on_signals():
-            return _serve(settings, options, sock)
+            listen(settings, options, address, port)
     except Stopped as stop:
         return stop.exit_code
-    finally:
-        sock.close()
-
-
-def _serve(settings: Settings, options: ServeOptions, sock: socket.socket) -> int:
-    service = Service(settings, options)
-    try:
-        service.warm_up()
-        say(f"tactful: serving profile {service.profile_name} with {service.model} (prompt {service.fingerprint}) "
-            f"on {url_of(sock)}; Ctrl-C to stop", sys.stderr)
-        serve(service, sock)
-    finally:
-        service.close()
     return EXIT_OK
+
+
+def _server() -> Callable[[Settings, ServeOptions, str, int], None]:
+    """The HTTP side (Starlette, uvicorn): an optional extra, loaded only to serve."""
+    try:
+        from tactful.serve.run import listen
+    except ImportError as exc:
+        raise UsageError(f"tactful serve needs {exc.name or 'its HTTP server'}, which is not installed: "
+                         "pip install 'tactful[serve]'") from None
+    return listen

@@ -8,10 +8,12 @@ It is compared in constant time, and no message or log line ever quotes what was
 from __future__ import annotations
 
 import hmac
-
-from starlette.requests import Request
+from typing import TYPE_CHECKING
 
 from tactful.serve.problems import ApiError
+
+if TYPE_CHECKING:  # starlette loads with the app, not with the command's --help
+    from starlette.requests import Request
 
 ENV_KEY = "TACTFUL_SERVE_KEY"
 

@@ -8,26 +8,32 @@ signal; the command turns that into its exit code (143 or 130) after closing the
 
 from __future__ import annotations
 
-import ipaddress
 import socket
+import sys
 
 import uvicorn
 
 from tactful.errors import UsageError
+from tactful.io.console import say
 from tactful.serve.app import create_app
-from tactful.serve.service import Service
+from tactful.serve.service import ServeOptions, Service
+from tactful.settings import Settings
 
-LOOPBACK_NAMES = ("localhost",)
 
-
-def is_loopback(address: str) -> bool:
-    if address in LOOPBACK_NAMES:
-        return True
+def listen(settings: Settings, options: ServeOptions, address: str, port: int) -> None:
+    """Bind, load the model, say where, and answer until a signal stops the server."""
+    sock = bind(address, port)
     try:
-        return ipaddress.ip_address(address).is_loopback
-    except ValueError:  # a host name: it may resolve anywhere
-        return False
-
+        service = Service(settings, options)
+        try:
+            service.warm_up()
+            say(f"tactful: serving profile {service.profile_name} with {service.model} (prompt {service.fingerprint}) "
+                f"on {url_of(sock)}; Ctrl-C to stop", sys.stderr)
+            serve(service, sock)
+        finally:
+            service.close()
+    finally:
+        sock.close()
 
 def bind(address: str, port: int) -> socket.socket:
     """A listening socket, or a UsageError that says why not."""

@@ -68,8 +68,9 @@ class Service:
         self.ready = False
 
     def warm_up(self) -> None:
-        """Load the model and evaluate the fixed prompt; then /healthz says ready."""
-        self._judge_one(InputRecord("warm-up", WARM_UP_TEXT, {}, "warm-up"), store=False)
+        """Load the model and evaluate the fixed prompt; then /healthz says ready. A
+        backend that cannot answer stops the start here (BackendError, exit 3)."""
+        self._unstored.judge(InputRecord("warm-up", WARM_UP_TEXT, {}, "warm-up"))
         self.ready = True
 
     @property

@@ -22,8 +22,14 @@ SOURCE = "suggestscore"
 
 class SuggestionFile:
     def __init__(self, path: Path) -> None:
+        """Check at start that ``path`` can be appended to: a server that would lose every
+        suggestion must not start (IOFailure, exit 5)."""
         self.path = path
         self._lock = threading.Lock()  # one line at a time: lines never interleave
+        try:
+            open(path, "a", encoding="utf-8").close()
+        except OSError as exc:
+            raise IOFailure(f"{path}: {exc.strerror or exc}") from None
 
     def append(self, text: str, labels: Sequence[str]) -> str:
         """Append one labelled text and sync it; its new id."""
