@@ -1,8 +1,10 @@
 """Unmodified third-party clients against a running `tactful serve` (the stand-in Ollama behind it).
 
-The openai SDK, pointed at the server by its documented base_url; and the `perspective`
+The openai SDK, pointed at the server by its documented base_url; the `perspective`
 package from PyPI (github.com/conway/perspective), whose client keeps its endpoint in a
-public attribute, pointed at the server the same way.
+public attribute, pointed at the server the same way; and google-api-python-client, built
+as Google's Perspective instructions build it, from the discovery document the server
+serves.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import time
 import httpx
 import openai
 import pytest
+from googleapiclient import discovery
+from googleapiclient.errors import HttpError
 from perspective import PerspectiveAPI
 
 from tests.fake_ollama import answer_for_schema, blocked_offered, item_text, model_labels
@@ -57,6 +61,18 @@ def test_a_published_perspective_client_analyzes_and_suggests_through_tactful_se
     api.suggest_score("this is fine actually", {"TOXICITY": {"summaryScore": {"value": 0.9}}})
     [record] = [json.loads(line) for line in (tmp_path / "suggested.jsonl").read_text().splitlines()]
     assert record["text"] == "this is fine actually" and record["labels"] == ["toxicity"]
+
+
+def test_googles_api_client_built_from_the_servers_discovery_document_analyzes(server):
+    # Google's documented Perspective snippet, with discoveryServiceUrl pointing here.
+    client = discovery.build("commentanalyzer", "v1alpha1", developerKey="unused", static_discovery=False,
+                             discoveryServiceUrl=f"{server.url}/$discovery/rest?version=v1alpha1")
+    body = {"comment": {"text": "you stupid idiot"}, "requestedAttributes": {"TOXICITY": {}}}
+    answer = client.comments().analyze(body=body).execute()
+    assert answer["attributeScores"]["TOXICITY"]["summaryScore"]["value"] > 0.5
+    with pytest.raises(HttpError) as bad:
+        client.comments().analyze(body={"comment": {"text": ""}, "requestedAttributes": {"TOXICITY": {}}}).execute()
+    assert bad.value.status_code == 400 and "comment.text is empty" in bad.value.reason
 
 
 def test_sigterm_lets_the_request_in_flight_finish_then_exits_143(ollama_args, fake_ollama):

@@ -25,6 +25,7 @@ from starlette.routing import Route
 
 from tactful.io.console import say
 from tactful.serve import native, openai_format, perspective
+from tactful.serve.discovery import discovery_document
 from tactful.serve.fields import parse_body
 from tactful.serve.problems import ApiError, google_body, openai_body
 from tactful.serve.service import Service
@@ -43,7 +44,10 @@ def create_app(service: Service) -> Starlette:
         Route("/v1alpha1/comments:suggestscore", _endpoint(service, perspective.suggest_score), methods=["POST"]),
         Route("/v1/moderations", _endpoint(service, openai_format.moderations), methods=["POST"]),
         Route("/v1/classify", _endpoint(service, native.classify), methods=["POST"]),
-        Route("/healthz", _health(service), methods=["GET"]),
+        Route("/healthz", _read_only(service, lambda _: _health(service)), methods=["GET"]),
+        # The root URL the client reached: behind a proxy, the proxy's forwarded one.
+        Route("/$discovery/rest", _read_only(service, lambda request: JSONResponse(
+            discovery_document(str(request.base_url)))), methods=["GET"]),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _routing_error})  # type: ignore[dict-item]
     app.state.service = service
@@ -76,15 +80,21 @@ def _endpoint(service: Service, handler: Handler) -> Endpoint:
     return respond
 
 
-def _health(service: Service) -> Endpoint:
-    async def health(request: Request) -> Response:
+def _read_only(service: Service, answer: Callable[[Request], Response]) -> Endpoint:
+    """A GET that reads no body: the key is still checked."""
+    async def respond(request: Request) -> Response:
         try:
             service.auth.check(request)
         except ApiError as error:
             return error_response(request.url.path, error)
-        return JSONResponse(service.info(), status_code=200 if service.ready else 503)
+        return answer(request)
 
-    return health
+    return respond
+
+
+def _health(service: Service) -> Response:
+    """Ready (200) only once the model is loaded; what answers, and how busy it is."""
+    return JSONResponse(service.info(), status_code=200 if service.ready else 503)
 
 
 async def _routing_error(request: Request, exc: HTTPException) -> Response:
