@@ -94,3 +94,10 @@ def test_sigterm_lets_the_request_in_flight_finish_then_exits_143(ollama_args, f
     assert [reply.status_code for reply in replies] == [200]
     with pytest.raises(httpx.ConnectError):  # and no new request is taken
         httpx.post(f"{server.url}/v1alpha1/comments:analyze", json=body, timeout=5)
+
+
+def test_ctrl_c_stops_the_server_with_exit_130(ollama_args):
+    server = start(*ollama_args)
+    assert httpx.get(f"{server.url}/healthz").status_code == 200
+    assert server.stop(signal.SIGINT) == 130
+    assert "Traceback" not in server.stderr
