@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import pytest
 from tactful.errors import UsageError
-from tactful.profile.load import parse_profile
-from tactful.serve.attributes import AttributeMap, parse_overrides, scored_slugs
+from tactful.serve.attributes import AttributeMap, parse_overrides
 from tactful.serve.problems import ApiError
-
-
-def profile(mode: str, *tables: str):  # type: ignore[no-untyped-def]
-    return parse_profile(f'version = 1\n[task]\nmode = "{mode}"\n' + "".join(tables), None)
 
 
 def test_a_name_maps_to_the_first_of_its_categories_the_profile_scores():
@@ -27,12 +22,6 @@ def test_a_categorys_own_name_wins_and_overrides_win_over_both():
     attributes = AttributeMap(["toxicity", "threat", "off-topic-politics"], {"THREAT": "toxicity"})
     assert attributes.slug("OFF_TOPIC_POLITICS") == "off-topic-politics"
     assert attributes.slug("THREAT") == "toxicity"
-
-
-def test_multiclass_scores_only_the_blocked_categories():
-    multiclass = profile("multiclass", "[categories.toxicity]\n", "[categories.spam]\nblocked = false\n")
-    assert scored_slugs(multiclass) == ["toxicity"]
-    assert scored_slugs(profile("multilabel", "[categories.toxicity]\n", "[categories.spam]\nblocked = false\n")) == ["toxicity", "spam"]
 
 
 def test_openai_names_come_first_then_the_profiles_own_slugs():

@@ -38,10 +38,10 @@ def test_a_suggestions_file_that_cannot_be_written_stops_the_start_with_exit_5(c
     assert run.code == 5 and "No such file or directory" in run.stderr
 
 
-def test_an_attribute_override_must_name_a_category_the_profile_scores(cli, ollama_args):
+def test_an_attribute_override_must_name_a_category_of_the_profile(cli, ollama_args):
     run = cli("serve", *ollama_args, "--attribute", "INSULT=harassment")
     assert run.code == 2
-    assert "the profile scores no category 'harassment' (it scores: toxicity, spam" in run.stderr
+    assert "the profile has no category 'harassment' (it has: manipulation, negative-sentiment, spam, toxicity)" in run.stderr
     assert cli("serve", *ollama_args, "--attribute", "insult=toxicity").code == 2
 
 

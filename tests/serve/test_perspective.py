@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from tests.serve.conftest import INSULT, KIND, analyze
 from tests.support.scripted import seen_text
@@ -97,3 +98,13 @@ def test_suggestscore_without_a_suggestions_file_says_how_to_keep_them(client):
     body = {"comment": {"text": "x y"}, "attributeScores": {"SPAM": {"summaryScore": {"value": 0.9}}}}
     error = client.post(SUGGEST, json=body).json()["error"]
     assert error["status"] == "FAILED_PRECONDITION" and "--suggestions FILE" in error["message"]
+
+
+def test_a_multiclass_profile_answers_every_category_from_its_one_distribution(make_client, prober):
+    Path("tactful.toml").write_text('version = 1\n[task]\nmode = "multiclass"\n'
+                                    '[categories.toxicity]\n[categories.spam]\nblocked = false\n')
+    prober.probabilities = {INSULT: {"category": {"toxicity": 0.7, "spam": 0.2, "none": 0.1}}}
+    prober.default_probabilities = {"category": {"none": 1.0}}
+    reply = make_client().post(ANALYZE, json=analyze(INSULT, "TOXICITY", "SPAM"))
+    scores = {name: s["summaryScore"]["value"] for name, s in reply.json()["attributeScores"].items()}
+    assert scores == {"TOXICITY": 0.7, "SPAM": 0.2}

@@ -23,7 +23,7 @@ from tactful.errors import EXIT_OK, Stopped, UsageError
 from tactful.io.destinations import claim, profile_files
 from tactful.io.interrupts import stop_on_signals
 from tactful.serve.addresses import is_loopback
-from tactful.serve.attributes import parse_overrides, scored_slugs
+from tactful.serve.attributes import parse_overrides
 from tactful.serve.auth import ENV_KEY
 from tactful.serve.service import ServeOptions, serving_settings
 from tactful.settings import Overrides, Settings, resolve
@@ -86,7 +86,7 @@ def command(
         claim(suggestions, "--suggestions", profile_files(settings.profile), overwrite=True)
     options = ServeOptions(
         workers=jobs, waiting=queue, timeout=timeout, use_cache=not no_cache, key=key, suggestions=suggestions,
-        attributes=parse_overrides(attribute or [], scored_slugs(settings.profile)), access_log=access_log,
+        attributes=parse_overrides(attribute or [], settings.profile.slugs), access_log=access_log,
     )
     listen = _server()
     try:

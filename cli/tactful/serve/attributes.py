@@ -2,7 +2,7 @@
 
 A profile names its categories by slug (``toxicity``, ``off-topic-politics``); the APIs
 served here have names of their own. Each name maps to the first of its candidate slugs
-the profile can score (docs/server.md prints these tables), so a profile with both
+the profile has (docs/server.md prints these tables), so a profile with both
 ``harassment`` and ``toxicity`` answers INSULT from ``toxicity``, and one with only
 ``harassment`` from that. Any category is also asked for by its slug in upper case with
 underscores (``OFF_TOPIC_POLITICS``), and ``--attribute NAME=SLUG`` adds or replaces a
@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TypeVar
 
 from tactful.errors import UsageError
-from tactful.profile.load import Profile
 from tactful.serve.problems import ApiError
 
 PERSPECTIVE_DEFAULTS: dict[str, tuple[str, ...]] = {
@@ -53,34 +52,27 @@ T = TypeVar("T")
 NAME_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 
-def scored_slugs(profile: Profile) -> list[str]:
-    """The categories whose probability every answer carries: all of them in multilabel
-    mode; the blocked ones in multiclass mode (the answer picks among those)."""
-    if profile.task.mode == "multiclass":
-        return [category.slug for category in profile.blocked]
-    return list(profile.slugs)
-
-
 def attribute_name(slug: str) -> str:
     """A category's Perspective-style name: ``off-topic-politics`` -> ``OFF_TOPIC_POLITICS``."""
     return slug.upper().replace("-", "_")
 
 
 def parse_overrides(pairs: Iterable[str], slugs: Sequence[str]) -> dict[str, str]:
-    """``--attribute NAME=SLUG`` values as {NAME: slug}, each slug one the profile scores."""
+    """``--attribute NAME=SLUG`` values as {NAME: slug}, each slug one of the profile's."""
     found: dict[str, str] = {}
     for pair in pairs:
         name, sep, slug = pair.partition("=")
         if not sep or not NAME_RE.match(name) or not slug:
             raise UsageError(f"--attribute {pair!r}: expected NAME=SLUG with NAME in capitals, e.g. --attribute INSULT=harassment")
         if slug not in slugs:
-            raise UsageError(f"--attribute {pair!r}: the profile scores no category {slug!r} (it scores: {', '.join(slugs)})")
+            raise UsageError(f"--attribute {pair!r}: the profile has no category {slug!r} (it has: {', '.join(slugs)})")
         found[name] = slug
     return found
 
 
 class AttributeMap:
-    """Names to the slugs the profile scores."""
+    """Names to the profile's slugs (every answer scores each category: multilabel mode
+    one by one, multiclass mode as one distribution over them all)."""
 
     def __init__(self, slugs: Sequence[str], overrides: Mapping[str, str] | None = None) -> None:
         self.slugs = list(slugs)

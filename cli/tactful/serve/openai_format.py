@@ -67,7 +67,7 @@ def _result(result: Result, attributes: AttributeMap, blocked: Collection[str]) 
     """One text's result; a category is true only where the profile blocks it (a label of
     a category the community allows, say negative sentiment, is no violation)."""
     moderation = result.moderation
-    scores = attributes.openai_scores({slug: round(p, 6) for slug, p in scores_of(moderation).items()})
+    scores = attributes.openai_scores({slug: round(p, 6) for slug, p in scores_of(moderation, attributes.slugs).items()})
     return {
         "flagged": bool(moderation.flagged),
         "categories": attributes.openai_categories(label for label in moderation.labels if label in blocked),

@@ -66,7 +66,7 @@ async def analyze(service: Service, body: dict[str, Any]) -> dict[str, Any]:
     request = parse_analyze(body, service.attributes)
     record = InputRecord("comment", request.comment.text, {}, "comment", context=request.comment.context)
     [result] = await service.judge([record], store=request.store)
-    return analyze_response(request, scores_of(result.moderation))
+    return analyze_response(request, scores_of(result.moderation, service.attributes.slugs))
 
 
 async def suggest_score(service: Service, body: dict[str, Any]) -> dict[str, Any]:

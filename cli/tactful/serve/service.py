@@ -21,7 +21,7 @@ from tactful.errors import BackendError
 from tactful.moderator import Moderator
 from tactful.paths import prompt_states_dir
 from tactful.records import InputRecord, Moderation, Result
-from tactful.serve.attributes import AttributeMap, scored_slugs
+from tactful.serve.attributes import AttributeMap
 from tactful.serve.auth import KeyCheck
 from tactful.serve.limits import JudgePool
 from tactful.serve.problems import ApiError
@@ -61,7 +61,7 @@ class Service:
             self._close_backend()
             raise
         self.blocked = frozenset(category.slug for category in settings.profile.blocked)
-        self.attributes = AttributeMap(scored_slugs(settings.profile), options.attributes)
+        self.attributes = AttributeMap(settings.profile.slugs, options.attributes)
         self.auth = KeyCheck(options.key)
         self.pool = JudgePool(options.workers * self._stored.hosts, options.waiting, options.timeout)
         self.suggestions = SuggestionFile(options.suggestions) if options.suggestions else None
@@ -129,12 +129,15 @@ def serving_settings(settings: Settings) -> Settings:
     return settings.with_mode("multilabel") if settings.profile.task.mode == "binary" else settings
 
 
-def scores_of(moderation: Moderation) -> dict[str, float]:
-    """The category probabilities of a judged text; a judgment without them is an error,
-    never a made-up number."""
+def scores_of(moderation: Moderation, slugs: Sequence[str]) -> dict[str, float]:
+    """The probability of each of ``slugs`` for a judged text; a judgment without them is
+    an error, never a made-up number."""
     if moderation.error is not None:
         raise ApiError(500, f"the text could not be judged: {moderation.error}")
     if moderation.scores is None:
         raise ApiError(500, "the model gave no probabilities for this text (its answer was sampled); "
                             "run `tactful doctor` to see why")
+    missing = [slug for slug in slugs if slug not in moderation.scores]
+    if missing:
+        raise ApiError(500, f"the model's answer gave no probability for {', '.join(missing)}")
     return moderation.scores
