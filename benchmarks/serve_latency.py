@@ -4,7 +4,8 @@ On the embedded model (SmolLM2 by default, --model for another pinned one), in o
 
 - the CLI one-shot: a fresh `tactful classify` process per text (after one run that saved
   the prompt state), median of --reps;
-- the CLI's steady state: (one process judging N texts - one judging 1) / (N - 1);
+- the CLI's steady state: one process judging the N texts, the judging time its own
+  summary line reports (after the model load) over N;
 - the server: seconds from start to ready, the first verdict after ready, then per-request
   latency p50/p95 and requests/s over the N texts at concurrency 1 and --concurrency.
 
@@ -31,6 +32,7 @@ from pathlib import Path
 import httpx
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+SUMMARY = re.compile(r"^tactful: \d+ records? in ([\d.]+) s", re.MULTILINE)
 STARTED = re.compile(r" on (http://127\.0\.0\.1:\d+); Ctrl-C to stop")
 
 
@@ -38,11 +40,16 @@ def engine_args(model: str) -> list[str]:
     return ["--backend", "embedded", "--model", model, "--no-cache", "--mode", "multilabel"]
 
 
-def classify_seconds(model: str, texts: Sequence[str], env: dict[str, str]) -> float:
+def classify_seconds(model: str, texts: Sequence[str], env: dict[str, str]) -> tuple[float, float]:
+    """The process's wall time, and the judging time its summary reports."""
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "tactful", "classify", *engine_args(model), "-q"],
-                   input="".join(t + "\n" for t in texts), capture_output=True, text=True, check=True, env=env)
-    return time.perf_counter() - started
+    done = subprocess.run([sys.executable, "-m", "tactful", "classify", *engine_args(model)],
+                          input="".join(t + "\n" for t in texts), capture_output=True, text=True, check=True, env=env)
+    wall = time.perf_counter() - started
+    judged = SUMMARY.search(done.stderr)
+    if judged is None:
+        raise SystemExit(f"no summary line from tactful classify: {done.stderr}")
+    return wall, float(judged.group(1))
 
 
 def start_server(model: str, env: dict[str, str], workers: int) -> tuple[subprocess.Popen[str], str, float]:
@@ -99,12 +106,12 @@ def main() -> int:
         env = {**os.environ, "XDG_CONFIG_HOME": f"{home}/config", "XDG_CACHE_HOME": f"{home}/cache",
                "TACTFUL_MODELS_DIR": models}
         classify_seconds(args.model, texts[:1], env)  # saves the prompt state, as a user's second run finds it
-        one_shot = [classify_seconds(args.model, [text], env) for text in texts[:args.reps]]
-        batch = classify_seconds(args.model, texts, env)
-        steady = (batch - statistics.median(one_shot)) / (len(texts) - 1)
-        print(f"model {args.model}, {len(texts)} texts, {os.cpu_count()} CPUs")
+        one_shot = [classify_seconds(args.model, [text], env)[0] for text in texts[:args.reps]]
+        batch, judging = classify_seconds(args.model, texts, env)
+        steady = judging / len(texts)
+        print(f"model {args.model}, {len(texts)} texts, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
         print(f"{'CLI one-shot (process per text)':34} median {statistics.median(one_shot):6.3f} s")
-        print(f"{'CLI steady state':34} {steady * 1000:7.1f} ms/text  ({len(texts)} texts in {batch:.2f} s)")
+        print(f"{'CLI steady state':34} {steady * 1000:7.1f} ms/text  ({len(texts)} texts judged in {judging:.2f} s; process {batch:.2f} s)")
         proc, url, ready = start_server(args.model, env, args.concurrency)
         try:
             with httpx.Client() as client:
@@ -112,6 +119,7 @@ def main() -> int:
             print(f"{'server start to ready':34} {ready:6.3f} s;  first verdict after ready {first * 1000:.1f} ms")
             report("server, concurrency 1", *load(url, texts, 1))
             report(f"server, concurrency {args.concurrency}", *load(url, texts, args.concurrency))
+            print(f"load average at the end {os.getloadavg()[0]:.1f}")
         finally:
             proc.terminate()
             proc.wait(60)

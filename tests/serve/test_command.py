@@ -33,9 +33,10 @@ def test_suggestions_are_never_written_onto_the_profile(cli, ollama_args, tmp_pa
     assert "is an input of this run, and writing it would destroy it: choose another --suggestions" in run.stderr
 
 
-def test_a_suggestions_file_that_cannot_be_written_stops_the_start_with_exit_5(cli, ollama_args, tmp_path):
+def test_a_suggestions_file_that_cannot_be_written_stops_the_start_with_exit_5(cli, ollama_args, fake_ollama, tmp_path):
     run = cli("serve", *ollama_args, "--suggestions", str(tmp_path / "no" / "such" / "dir.jsonl"))
     assert run.code == 5 and "No such file or directory" in run.stderr
+    assert fake_ollama.requests == []  # refused before the backend was asked anything
 
 
 def test_an_attribute_override_must_name_a_category_of_the_profile(cli, ollama_args):

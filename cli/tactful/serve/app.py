@@ -49,9 +49,7 @@ def create_app(service: Service) -> Starlette:
         Route("/$discovery/rest", _read_only(service, lambda request: JSONResponse(
             discovery_document(str(request.base_url)))), methods=["GET"]),
     ]
-    app = Starlette(routes=routes, exception_handlers={HTTPException: _routing_error})  # type: ignore[dict-item]
-    app.state.service = service
-    return app
+    return Starlette(routes=routes, exception_handlers={HTTPException: _routing_error})  # type: ignore[dict-item]
 
 
 def error_response(path: str, error: ApiError) -> JSONResponse:

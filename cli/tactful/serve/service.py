@@ -52,6 +52,11 @@ class Service:
     def __init__(self, settings: Settings, options: ServeOptions, *, backend: Backend | None = None) -> None:
         settings = serving_settings(settings)
         self.settings, self.options = settings, options
+        # What can refuse to start does so before the model loads.
+        self.suggestions = SuggestionFile(options.suggestions) if options.suggestions else None
+        self.blocked = frozenset(category.slug for category in settings.profile.blocked)
+        self.attributes = AttributeMap(settings.profile.slugs, options.attributes)
+        self.auth = KeyCheck(options.key)
         self._backend = backend or open_backend(settings.profile.model, settings.retry, prompt_states_dir())
         self._owns_backend = backend is None
         try:
@@ -60,11 +65,7 @@ class Service:
         except BaseException:
             self._close_backend()
             raise
-        self.blocked = frozenset(category.slug for category in settings.profile.blocked)
-        self.attributes = AttributeMap(settings.profile.slugs, options.attributes)
-        self.auth = KeyCheck(options.key)
         self.pool = JudgePool(options.workers * self._stored.hosts, options.waiting, options.timeout)
-        self.suggestions = SuggestionFile(options.suggestions) if options.suggestions else None
         self.ready = False
 
     def warm_up(self) -> None:
