@@ -15,12 +15,17 @@ from tests.support.scripted import ScriptedProber
 
 INSULT = "you absolute idiot"
 KIND = "thanks for the docs"
-# Per text, P(true) per category, as a multilabel answer weighs them.
+SAD = "so disappointed in this release"
+SLUGS = ("manipulation", "negative-sentiment", "spam", "toxicity")
+# Per text, as the model answers: P(flagged), and the category it names when flagged; a
+# category's probability is their product (flagged 1.0: the shares themselves).
 PROBABILITIES: dict[str, Any] = {
-    INSULT: {"toxicity": 0.91, "spam": 0.02, "negative-sentiment": 0.6, "manipulation": 0.01},
-    KIND: {"toxicity": 0.03, "spam": 0.04, "negative-sentiment": 0.05, "manipulation": 0.01},
+    INSULT: {"flagged": 1.0, "category": {"toxicity": 0.7, "negative-sentiment": 0.2, "spam": 0.05, "manipulation": 0.05}},
+    SAD: {"flagged": 1.0, "category": {"negative-sentiment": 0.85, "toxicity": 0.05, "spam": 0.05, "manipulation": 0.05}},
 }
-QUIET = {"toxicity": 0.1, "spam": 0.1, "negative-sentiment": 0.1, "manipulation": 0.1}
+# Anything else (content-free texts too): hardly flagged, no category favoured, so that
+# the leaning the engine measures on empty texts changes no share.
+QUIET = {"flagged": 0.04, "category": dict.fromkeys(SLUGS, 1.0)}
 
 MakeClient = Callable[..., TestClient]
 

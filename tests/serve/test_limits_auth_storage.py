@@ -13,7 +13,7 @@ from tactful.paths import results_cache_path
 from tactful.serve.limits import JudgePool
 from tactful.serve.problems import ApiError
 
-from tests.serve.conftest import INSULT, analyze
+from tests.serve.conftest import INSULT, QUIET, analyze
 from tests.support.scripted import ScriptedProber, seen_text
 
 ANALYZE = "/v1alpha1/comments:analyze"
@@ -75,7 +75,7 @@ def test_a_slow_judgment_is_a_504_and_keeps_its_slot_until_it_really_ends():
 
 
 def test_a_full_queue_answers_429_resource_exhausted_over_http(make_client):
-    gated = GatedProber(default_probabilities={"toxicity": 0.5, "spam": 0.1, "negative-sentiment": 0.1, "manipulation": 0.1})
+    gated = GatedProber(default_probabilities=QUIET)
     client = make_client(backend=gated, workers=1, waiting=0)
     with ThreadPoolExecutor(1) as other:
         first = other.submit(client.post, ANALYZE, json=analyze(HELD))

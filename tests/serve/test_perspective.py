@@ -17,8 +17,8 @@ def test_analyze_answers_each_requested_attribute_with_its_category_probability(
     assert reply.status_code == 200, reply.text
     assert reply.json() == {
         "attributeScores": {
-            "TOXICITY": {"summaryScore": {"value": 0.91, "type": "PROBABILITY"}},
-            "SPAM": {"summaryScore": {"value": 0.02, "type": "PROBABILITY"}},
+            "TOXICITY": {"summaryScore": {"value": 0.7, "type": "PROBABILITY"}},
+            "SPAM": {"summaryScore": {"value": 0.05, "type": "PROBABILITY"}},
         },
         "languages": ["en"],
         "detectedLanguages": ["en"],
@@ -30,7 +30,7 @@ def test_default_names_and_custom_slugs_map_to_the_profiles_categories(client):
     # INSULT is the default table's name for toxicity; NEGATIVE_SENTIMENT is a slug in capitals.
     reply = client.post(ANALYZE, json=analyze(INSULT, "INSULT", "NEGATIVE_SENTIMENT", "MANIPULATION"))
     scores = {name: s["summaryScore"]["value"] for name, s in reply.json()["attributeScores"].items()}
-    assert scores == {"INSULT": 0.91, "NEGATIVE_SENTIMENT": 0.6, "MANIPULATION": 0.01}
+    assert scores == {"INSULT": 0.7, "NEGATIVE_SENTIMENT": 0.2, "MANIPULATION": 0.05}
 
 
 def test_an_attribute_the_profile_cannot_answer_is_a_400_listing_those_it_can(client):
@@ -45,7 +45,7 @@ def test_an_attribute_the_profile_cannot_answer_is_a_400_listing_those_it_can(cl
 def test_attribute_overrides_name_a_category_for_this_server(make_client):
     client = make_client(attributes={"THREAT": "manipulation"})
     reply = client.post(ANALYZE, json=analyze(INSULT, "THREAT"))
-    assert reply.json()["attributeScores"]["THREAT"]["summaryScore"]["value"] == 0.01
+    assert reply.json()["attributeScores"]["THREAT"]["summaryScore"]["value"] == 0.05
 
 
 def test_score_threshold_leaves_out_the_scores_below_it(client):
@@ -57,14 +57,13 @@ def test_score_threshold_leaves_out_the_scores_below_it(client):
 def test_span_annotations_score_the_whole_comment_as_one_span(client):
     reply = client.post(ANALYZE, json=analyze(INSULT, spanAnnotations=True))
     spans = reply.json()["attributeScores"]["TOXICITY"]["spanScores"]
-    assert spans == [{"begin": 0, "end": len(INSULT), "score": {"value": 0.91, "type": "PROBABILITY"}}]
+    assert spans == [{"begin": 0, "end": len(INSULT), "score": {"value": 0.7, "type": "PROBABILITY"}}]
 
 
 def test_the_context_entries_reach_the_model_as_the_thread_before_the_text(client, prober):
     body = analyze(KIND, context={"entries": [{"text": "first message", "type": "PLAIN_TEXT"}, {"text": "second"}]})
     assert client.post(ANALYZE, json=body).status_code == 200
-    last = prober.requests[-1]
-    assert seen_text(last.messages) == KIND
+    [last] = [request for request in prober.requests if seen_text(request.messages) == KIND]
     assert "first message" in json.dumps([m["content"] for m in last.messages])
 
 
@@ -103,8 +102,8 @@ def test_suggestscore_without_a_suggestions_file_says_how_to_keep_them(client):
 def test_a_multiclass_profile_answers_every_category_from_its_one_distribution(make_client, prober):
     Path("tactful.toml").write_text('version = 1\n[task]\nmode = "multiclass"\n'
                                     '[categories.toxicity]\n[categories.spam]\nblocked = false\n')
-    prober.probabilities = {INSULT: {"category": {"toxicity": 0.7, "spam": 0.2, "none": 0.1}}}
-    prober.default_probabilities = {"category": {"none": 1.0}}
+    prober.probabilities = {INSULT: {"flagged": 1.0, "category": {"toxicity": 0.7, "spam": 0.3}}}
+    prober.default_probabilities = {"flagged": 0.1, "category": {"toxicity": 1.0, "spam": 1.0}}
     reply = make_client().post(ANALYZE, json=analyze(INSULT, "TOXICITY", "SPAM"))
     scores = {name: s["summaryScore"]["value"] for name, s in reply.json()["attributeScores"].items()}
-    assert scores == {"TOXICITY": 0.7, "SPAM": 0.2}
+    assert scores == {"TOXICITY": 0.7, "SPAM": 0.3}
