@@ -71,8 +71,7 @@ def parse_overrides(pairs: Iterable[str], slugs: Sequence[str]) -> dict[str, str
 
 
 class AttributeMap:
-    """Names to the profile's slugs (every answer scores each category: multilabel mode
-    one by one, multiclass mode as one distribution over them all)."""
+    """Names to the profile's slugs (every answer scores each category)."""
 
     def __init__(self, slugs: Sequence[str], overrides: Mapping[str, str] | None = None) -> None:
         self.slugs = list(slugs)
