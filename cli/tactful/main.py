@@ -51,6 +51,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "classify": ("classify", "Classify"),
     "check": ("check", "Classify"),
     "guard": ("guard", "Classify"),
+    "serve": ("serve", "Classify"),
     "eval": ("eval", "Classify"),
     "calibrate": ("calibrate", "Personalize"),
     "review": ("review", "Personalize"),

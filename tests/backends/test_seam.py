@@ -50,8 +50,10 @@ MAY_IMPORT: dict[str, set[str]] = {
     "review": {"bank", "engine", "errors", "evaluation", "io", "normalize", "profile", "records", "textclip"},
     "moderator": {"backends", "bank", "engine", "errors", "io", "learning", "normalize", "paths", "profile",
                   "records", "settings", "textclip"},
+    # the HTTP server: the moderator behind the APIs it speaks
+    "serve": {"backends", "errors", "io", "moderator", "paths", "profile", "records", "settings"},
     "commands": {"backends", "bank", "check", "engine", "errors", "evaluation", "guard", "io", "learning", "moderator",
-                 "normalize", "paths", "profile", "records", "review", "settings", "tactful", "textclip"},
+                 "normalize", "paths", "profile", "records", "review", "serve", "settings", "tactful", "textclip"},
     "main": {"commands", "errors", "io", "tactful"},  # commands by name, imported when one runs
     "__main__": {"main"},
     "tactful": {"moderator"},
@@ -64,6 +66,8 @@ ONLY_IN: dict[str, set[str]] = {
     "httpx": {"backends"},
     "textual": {"review"},
     "sklearn": {"learning", "review"},
+    "starlette": {"serve"},
+    "uvicorn": {"serve"},
 }
 PACKAGE = Path(tactful.__file__).parent
 
