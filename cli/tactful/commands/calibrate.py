@@ -97,7 +97,7 @@ def command(
     label_field: LabelFieldOpt = "label",
     mapping: MapOpt = None,
     rest_acceptable: RestAcceptableOpt = False,
-    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Use at most N texts from the DATA files.", show_default=False)] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, metavar="N", help="Use at most N texts from the DATA files.", show_default=False)] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", metavar="", help="Print the fitted thresholds; leave the profile as it is.")] = False,
     force: Annotated[bool, typer.Option("--force", metavar="", help="Write thresholds the labels cannot support (no better than chance, or flagging most acceptable texts).")] = False,
     jobs: JobsOpt = 1,
@@ -116,27 +116,15 @@ def command(
     quality they were fitted for. Needs a backend with log-probabilities and at
     least 2 labelled texts on each side of a category; 20 to 40 give stable numbers.
 
-    \b
-    Thresholds fit the mode they were fitted in. `tactful check` runs a binary
-    profile in multilabel mode (each finding names its category), so a binary
-    profile is calibrated for check with --mode multilabel; any command whose mode
-    or prompt no longer matches the calibration says which command to run.
-
-    \b
-    ROC-AUC in the table is the chance that a harmful text scores above an
-    acceptable one: 0.5 is guessing, 1.0 perfect separation. A low ROC-AUC
-    means no threshold can help: add examples or use a larger model. Nothing
-    is written (exit 2) when a category's ROC-AUC does not clear 0.5 by two
-    standard errors, or its threshold would flag more than half of the
-    acceptable texts; --force writes it anyway.
+    Nothing is written (exit 2) when a category's ROC-AUC does not clear 0.5 by
+    two standard errors, or its threshold would flag more than half of the
+    acceptable texts; --force writes it anyway. `tactful check` runs a binary
+    profile as multilabel: calibrate it for check with --mode multilabel.
 
     \b
     Examples:
-      tactful calibrate                        # bank and policy tests only
       tactful calibrate labelled.jsonl --map toxic=toxicity --map ok=none
-      tactful calibrate reviewed.jsonl --dry-run
       tactful calibrate --mode multilabel      # a binary profile, for check
-      tactful calibrate -p images.toml photos.jsonl --image-field photo
     """
     pairs = parse_mapping(mapping)
     overrides = Overrides(profile=profile, model=model, hosts=host, backend=backend, mode=mode,
