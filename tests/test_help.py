@@ -11,8 +11,7 @@ from __future__ import annotations
 import re
 
 import pytest
-import typer
-from tactful.main import COMMANDS, app
+from tactful.main import COMMANDS, command_paths
 
 COLUMNS = 80
 SCREEN = 24  # rows of a terminal: usage, description and examples fit in one
@@ -23,22 +22,7 @@ PYTHON_TYPE = re.compile(r"<(?![^>]*\|)[^>]*>")
 
 
 def _paths() -> list[tuple[str, ...]]:
-    """Every command and subcommand, as the words that run it."""
-    root = typer.main.get_command(app)
-    found: list[tuple[str, ...]] = []
-
-    def walk(command: object, path: tuple[str, ...]) -> None:
-        found.append(path)
-        if isinstance(command, typer.core.TyperGroup):
-            ctx = typer.Context(command)
-            for name in command.list_commands(ctx):
-                walk(command.get_command(ctx, name), (*path, name))
-
-    assert isinstance(root, typer.core.TyperGroup)
-    ctx = typer.Context(root)
-    for name in COMMANDS:
-        walk(root.get_command(ctx, name), (name,))
-    return [(), *found]
+    return command_paths()
 
 
 def _help(cli, path: tuple[str, ...]) -> list[str]:  # type: ignore[no-untyped-def]
@@ -114,5 +98,6 @@ def test_help_reads_on_one_screen(cli, path):
 
 def test_the_walk_finds_groups_and_their_commands():
     paths = _paths()
+    assert paths[0] == ()  # the root
     assert ("classify",) in paths and ("profile", "set") in paths and ("models", "fetch") in paths
     assert len({path[0] for path in paths if path}) == len(COMMANDS)

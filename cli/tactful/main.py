@@ -183,6 +183,26 @@ app = typer.Typer(
 )
 
 
+def command_paths() -> list[tuple[str, ...]]:
+    """Every command and subcommand as the words that run it, the root (``()``) first, in
+    the order help lists them: what the CLI reference (tools/cli_reference.py) and the
+    help tests walk, so a new command is in both without a change there. Builds every
+    command, importing every command module."""
+    found: list[tuple[str, ...]] = []
+
+    def walk(command: Command, path: tuple[str, ...]) -> None:
+        found.append(path)
+        if isinstance(command, TyperGroup):
+            ctx = typer.Context(command)
+            for name in command.list_commands(ctx):
+                sub = command.get_command(ctx, name)
+                if sub is not None and not sub.hidden:
+                    walk(sub, (*path, name))
+
+    walk(typer.main.get_command(app), ())
+    return found
+
+
 def version_callback(value: bool) -> None:
     if value:
         from tactful import __version__
