@@ -8,19 +8,25 @@ Lines this module does not run, and why (each is matched by a rule below):
 - `python -m pytest`: the test command, i.e. this suite; checked to be what `.ci/run` calls.
 - `--backend embedded` lines run against the real model they name (test marked realmodel),
   and skip when that model is not fetched (CI fetches only SmolLM2).
+The other pages' commands name files a reader has (an export, a forum dump, photos) and
+servers (Ollama, vLLM); for them this module checks that every `tactful` command parses:
+its command exists and its options and values are accepted.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import typer
 from tactful.backends.model_store import PINNED, pinned_path
+from tactful.main import app, command_paths
 from tactful.profile.schema import DEFAULT_MODEL
 
 from tests.conftest import ROOT, SAMPLES
@@ -36,14 +42,16 @@ INSTALL_STEP = re.compile(r"^(python3 -m venv \S+|\. \S+/bin/activate|.*\bpip in
 EMBEDDED = re.compile(r"--backend embedded --model (\S+)")
 
 
-def shell_lines(markdown: str) -> list[str]:
-    """The commands of every ```sh block, in order: one per logical line (a trailing
-    backslash continues it), blank and comment-only lines left out."""
+def shell_lines(markdown: str, languages: str = "sh") -> list[str]:
+    """The commands of every block in one of ``languages`` (``sh|console``), in order: one
+    per logical line (a trailing backslash continues it, a console's `$ ` prompt is left
+    out), blank and comment-only lines left out."""
     lines: list[str] = []
-    for block in re.findall(r"^```sh\n(.*?)^```", markdown, re.DOTALL | re.MULTILINE):
+    for block in re.findall(rf"^```(?:{languages})\n(.*?)^```", markdown, re.DOTALL | re.MULTILINE):
         for line in block.replace("\\\n", " ").splitlines():
-            if line.strip() and not line.lstrip().startswith("#"):
-                lines.append(line.strip())
+            line = line.strip().removeprefix("$ ")
+            if line and not line.startswith("#"):
+                lines.append(line)
     return lines
 
 
@@ -132,3 +140,54 @@ def test_the_cli_reference_is_up_to_date():
     check = subprocess.run([sys.executable, str(ROOT / "tools" / "cli_reference.py"), "--check"],
                            capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
+
+
+def tactful_commands(line: str) -> list[list[str]]:
+    """The arguments of each `tactful ...` in a shell line (between `&&` and `|`, before a
+    redirection or a comment)."""
+    found = []
+    for part in re.split(r"\s*(?:&&|\|)\s*", line):
+        words = shlex.split(part, comments=True)
+        if words[:1] == ["tactful"]:
+            redirect = next((i for i, word in enumerate(words) if word.startswith((">", "<"))), len(words))
+            found.append(words[1:redirect])
+    return found
+
+
+def parse(args: list[str]) -> None:
+    """Parse ``tactful ARGS`` as the command line would, running nothing: a usage error
+    (unknown command or option, a value that is not one of the choices) raises."""
+    paths = set(command_paths())
+    depth = max(i for i in range(len(args) + 1) if tuple(args[:i]) in paths)
+    command = typer.main.get_command(app)
+    for name in args[:depth]:
+        command = command.get_command(typer.Context(command), name)  # type: ignore[attr-defined]
+    rest = args[depth:]
+    if isinstance(command, typer.core.TyperGroup) and rest and not rest[0].startswith("-"):
+        raise ValueError(f"tactful {' '.join(args[:depth])}: no command {rest[0]!r}")
+    command.make_context(" ".join(["tactful", *args[:depth]]), rest)
+
+
+def _documented_commands() -> list[tuple[str, list[str]]]:
+    pages = [README, *sorted((ROOT / "docs").glob("*.md"))]
+    return [(f"{page.name}: {line}", args) for page in pages if page.name != "cli.md"
+            for line in shell_lines(page.read_text(encoding="utf-8"), "sh|console")
+            for args in tactful_commands(line)]
+
+
+def test_every_tactful_command_in_the_docs_parses():
+    documented = _documented_commands()
+    assert len(documented) > 40
+    for where, args in documented:
+        try:
+            parse(args)
+        except Exception as exc:
+            pytest.fail(f"{where}: {exc}")
+
+
+def test_parse_refuses_what_the_command_line_refuses():
+    assert tactful_commands("cat a | tactful classify -p x.toml > out.jsonl  # note") == [["classify", "-p", "x.toml"]]
+    parse(["profile", "set", "task.mode", "multilabel"])
+    for wrong in (["classify", "--no-such-option"], ["classify", "--mode", "fancy"], ["profile", "nosuch"]):
+        with pytest.raises(Exception):  # noqa: B017  # click's usage errors have no public common base here
+            parse(wrong)
