@@ -170,10 +170,23 @@ threshold = 0.8
 """
 
 
-def test_a_profile_gives_its_contract_in_its_own_order():
+def test_a_profile_gives_its_contract_in_canonical_order_whatever_order_it_declares():
     c = Contract.for_profile(parse_profile(PROFILE.format(mode="multilabel"), None))
-    assert (c.mode, c.blocked, c.allowed, c.explain) == ("multilabel", BLOCKED, ALLOWED, True)
-    assert c.thresholds == {"negative-sentiment": 0.5, "toxicity": 0.8, "spam": 0.5} and c.all_slugs == ORDER
+    assert (c.mode, c.blocked, c.allowed, c.explain) == ("multilabel", ("spam", "toxicity"), ALLOWED, True)
+    assert c.thresholds == {"negative-sentiment": 0.5, "toxicity": 0.8, "spam": 0.5}
+    assert c.all_slugs == ("negative-sentiment", "spam", "toxicity")
+
+
+@pytest.mark.parametrize("mode", ["binary", "multiclass", "multilabel"])
+def test_swapping_two_category_tables_changes_nothing_the_model_reads(mode):
+    tables = PROFILE.format(mode=mode).split("[categories.")
+    head, rest = tables[0], ["[categories." + t for t in tables[1:]]
+    swapped = head + "".join(reversed(rest))
+    assert swapped != PROFILE.format(mode=mode)
+    examples = [Example("e1", "you idiot", ("toxicity",), None), Example("e2", "buy now", ("spam",), None)]
+    built = [PromptBuilder(parse_profile(text, None), examples) for text in (PROFILE.format(mode=mode), swapped)]
+    assert built[0].build("hello") == built[1].build("hello")
+    assert built[0].contract == built[1].contract
 
 
 @pytest.mark.parametrize("mode", ["binary", "multiclass", "multilabel"])

@@ -42,9 +42,9 @@ class Contract:
     allowed: tuple[str, ...]
     explain: bool
     thresholds: Mapping[str, float] = field(default_factory=dict)
-    # The categories as the profile declares them. Multilabel answers keep this order
-    # whatever is blocked, so that unblocking one does not move another to the first
-    # position, where a small model reads any harmful text as every category.
+    # Every category of the profile, in its canonical order (by slug). Multilabel answers
+    # keep this order whatever is blocked, so that unblocking one does not move another to
+    # the first position, where a small model reads any harmful text as every category.
     order: tuple[str, ...] = ()
 
     @classmethod
@@ -154,7 +154,7 @@ class Contract:
         if self.mode == "binary":
             return (_boolean_query("flagged"),)
         if self.mode == "multiclass":
-            return (self.category_query((*self.blocked, NONE_LABEL)),)
+            return (self.choice_query(),)
         return tuple(_boolean_query(slug) for slug in self.all_slugs)
 
     def key_query(self, answered: Sequence[tuple[str, bool]], slug: str) -> ChoiceQuery:
@@ -166,6 +166,13 @@ class Contract:
         """
         written = "".join(f"{json.dumps(key)}: {json.dumps(value)}, " for key, value in answered)
         return ChoiceQuery("{" + written + json.dumps(slug) + ":", (" true", " false"))
+
+    def choice_query(self) -> ChoiceQuery:
+        """The question that chooses among the blocked categories: the multiclass answer
+        (with "none"), or the name of a binary flag (the blocked categories only)."""
+        if self.mode == "multiclass":
+            return self.category_query((*self.blocked, NONE_LABEL))
+        return self.category_query(self.blocked)
 
     def category_query(self, slugs: Sequence[str]) -> ChoiceQuery:
         return ChoiceQuery('{"category":', tuple(" " + json.dumps(slug) for slug in slugs))
