@@ -64,8 +64,10 @@ class Item:
     gold: frozenset[str]  # the blocked categories that apply; empty: acceptable
 
 
-def profile(categories: Sequence[str], mode: str, unblocked: str | None = None) -> str:
+def profile(categories: Sequence[str], mode: str, unblocked: str | None = None, threads: int | None = None) -> str:
     lines = ['version = 1', 'name = "order-benchmark"', "[task]", f'mode = "{mode}"']
+    if threads:  # llama.cpp's threads spin: on a shared machine, fewer than its cores run faster
+        lines += ["[model.options]", f"num_thread = {threads}"]
     for slug in categories:
         lines += [f"[categories.{slug}]", f"blocked = {'false' if slug == unblocked else 'true'}"]
     return "\n".join(lines) + "\n"
@@ -108,7 +110,8 @@ def verdict(moderation: dict[str, Any]) -> tuple[Any, tuple[str, ...]]:
 
 def run_mode(test_set: TestSet, items: list[Item], mode: str, args: argparse.Namespace) -> list[dict[str, Any]]:
     orders = {"declared": test_set.categories, "reversed": tuple(reversed(test_set.categories))}
-    runs = {name: judged(items, profile(order, mode), args, f"order-{name}") for name, order in orders.items()}
+    runs = {name: judged(items, profile(order, mode, threads=args.threads), args, f"order-{name}")
+            for name, order in orders.items()}
     harmful = [item for item in items if item.gold]
     acceptable = [item for item in items if not item.gold]
     rows = []
@@ -132,13 +135,17 @@ def run_mode(test_set: TestSet, items: list[Item], mode: str, args: argparse.Nam
 
 
 def run_unblock(test_set: TestSet, items: list[Item], mode: str, args: argparse.Namespace) -> str:
-    unblocked = test_set.categories[0]
-    texts = [item for item in items if item.gold == frozenset([unblocked])]
+    """The first category unblocked: the share of its texts flagged (should be near 0), and
+    of the still-blocked category's texts (what the unblock costs), in both orders."""
+    unblocked, kept = test_set.categories[0], test_set.categories[1]
+    texts = [item for item in items if item.gold in (frozenset([unblocked]), frozenset([kept]))]
     cells = []
     for name, order in (("declared", test_set.categories), ("reversed", tuple(reversed(test_set.categories)))):
-        results, _ = judged(texts, profile(order, mode, unblocked), args, f"unblock-{name}")
-        cells.append(f"{name} {share(sum(bool(results[t.id].get('flagged')) for t in texts), len(texts))}")
-    return f"| {test_set.name} | {mode} | {unblocked} unblocked | " + " | ".join(cells) + " |"
+        results, _ = judged(texts, profile(order, mode, unblocked, args.threads), args, f"unblock-{name}")
+        for slug in (unblocked, kept):
+            own = [t for t in texts if t.gold == frozenset([slug])]
+            cells.append(share(sum(bool(results[t.id].get("flagged")) for t in own), len(own)))
+    return f"| {test_set.name} | {mode} | {unblocked} | " + " | ".join(cells) + " |"
 
 
 def main() -> None:
@@ -151,6 +158,7 @@ def main() -> None:
     parser.add_argument("--per-class", type=int, default=None, help="N texts per gold label of each split (default: all)")
     parser.add_argument("--unblock", action="store_true", help="also measure unblocking the first category")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=None, help="llama.cpp threads (default: one per core)")
     args = parser.parse_args()
     columns = ["order", "harmful flagged", "labels exactly right", "acceptable flagged", "labels changed by the order",
                "flag-rate gap", "errors", "s/text"]
@@ -164,8 +172,9 @@ def main() -> None:
             for row in run_mode(test_set, items, mode, args):
                 print(f"| {test_set.name} | {mode} | " + " | ".join(str(row[c]) for c in columns) + " |", flush=True)
     if args.unblock:
-        print("\n| set | mode | unblocked | flagged, declared order | flagged, reversed order |")
-        print("|---|---|---|---|---|", flush=True)
+        print("\n| set | mode | unblocked | its texts flagged, declared | the blocked one's, declared "
+              "| its texts flagged, reversed | the blocked one's, reversed |")
+        print("|---|---|---|---|---|---|---|", flush=True)
         for test_set in chosen:
             if len(test_set.categories) != 2:
                 continue

@@ -112,7 +112,7 @@ def test_modes(cli, ollama_args, fake_ollama):
     multiclass = cli("classify", *ollama_args, "--mode", "multiclass", input=text).records[0]["moderation"]
     assert multiclass["labels"] in (["toxicity"], ["spam"]) and multiclass["flagged"]
     # Read after '{"category": "' over the blocked slugs and none.
-    assert set(multiclass["scores"]) == {"toxicity", "spam", "manipulation", "none"}
+    assert set(multiclass["scores"]) == {"toxicity", "spam", "manipulation", "negative-sentiment", "none"}
     assert fake_ollama.chat_requests()[-1]["messages"][-1]["content"] == '{"category": "'
 
     multilabel = cli("classify", *ollama_args, "--mode", "multilabel", input=text).records[0]["moderation"]

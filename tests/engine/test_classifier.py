@@ -25,10 +25,10 @@ FLAGGED = '{"flagged": true}'
 
 
 def profile(mode: str = "binary", blocked: tuple[str, ...] = ("toxicity", "spam"), task: str = "",
-            category: str = "") -> Profile:
+            category: str = "", allowed: tuple[str, ...] = ("negative-sentiment",)) -> Profile:
     categories = "".join(f"[categories.{slug}]\n{category}" for slug in blocked)
-    return parse_profile(f'version = 1\n[task]\nmode = "{mode}"\n{task}'
-                         f'{categories}[categories.negative-sentiment]\nblocked = false\n', None)
+    categories += "".join(f"[categories.{slug}]\nblocked = false\n" for slug in allowed)
+    return parse_profile(f'version = 1\n[task]\nmode = "{mode}"\n{task}{categories}', None)
 
 
 def classifier(backend: ScriptedBackend, prof: Profile | None = None, **kwargs: object) -> Classifier:
@@ -54,7 +54,8 @@ def leaning(**shares: float) -> dict[str, dict[str, dict[str, float]]]:
 
 def test_probabilities_decide_and_a_flag_is_named_by_a_second_question():
     backend = ScriptedProber(probabilities={"you idiot": {"flagged": 0.9, "category": {"toxicity": 0.8, "spam": 0.2}},
-                                            "see you": {"flagged": 0.2}, **leaning(toxicity=0.5, spam=0.5)})
+                                            "see you": {"flagged": 0.2},
+                                            **leaning(toxicity=0.4, spam=0.4, **{"negative-sentiment": 0.2})})
     c = classifier(backend)
     flagged, clean = c.classify(record("you idiot")).moderation, c.classify(record("see you")).moderation
     assert (flagged.flagged, flagged.labels, flagged.scores, flagged.decided_by) == (True, ["toxicity"], {"flagged": 0.9}, BY_PROBABILITY)
@@ -64,7 +65,8 @@ def test_probabilities_decide_and_a_flag_is_named_by_a_second_question():
     # among the categories, on three empty texts (once per run); the next text's flag.
     assert [[q.opening for q in p.queries] for p in asked] == [['{"flagged":'], *[['{"category":']] * 4, ['{"flagged":']]
     assert [seen_text(p.messages) for p in asked[1:5]] == ["you idiot", *CONTENT_FREE]
-    assert asked[1].queries[0].choices == (' "spam"', ' "toxicity"')  # only blocked categories are offered
+    # Every category is offered, the unblocked one too: a flag named so is lifted.
+    assert asked[1].queries[0].choices == (' "negative-sentiment"', ' "spam"', ' "toxicity"')
     assert all(p.fixed == len(c.builder.fixed_messages) for p in asked)
 
 
@@ -100,7 +102,7 @@ def test_the_models_leaning_among_categories_is_divided_out_of_a_flags_name():
 def test_multiclass_keeps_the_acceptable_share_and_moves_only_the_choice_among_categories():
     backend = ScriptedProber(probabilities={
         "rude ad": {"category": {"spam": 0.45, "toxicity": 0.4, "none": 0.15}}, **leaning(spam=0.6, toxicity=0.2, none=0.2)})
-    m = classifier(backend, profile("multiclass")).classify(record("rude ad")).moderation
+    m = classifier(backend, profile("multiclass", allowed=())).classify(record("rude ad")).moderation
     # Spam's share on empty texts is 0.75, toxicity's 0.25: 0.45/0.75 and 0.4/0.25 share the 0.85.
     assert m.labels == ["toxicity"] and m.flagged
     assert m.scores == pytest.approx({"spam": 0.85 * 0.6 / 2.2, "toxicity": 0.85 * 1.6 / 2.2, "none": 0.15})
@@ -108,7 +110,7 @@ def test_multiclass_keeps_the_acceptable_share_and_moves_only_the_choice_among_c
 
 def test_one_blocked_category_is_never_corrected():
     backend = ScriptedProber(probabilities={"rude": {"category": {"toxicity": 0.4, "none": 0.6}}})
-    m = classifier(backend, profile("multiclass", blocked=("toxicity",))).classify(record("rude")).moderation
+    m = classifier(backend, profile("multiclass", blocked=("toxicity",), allowed=())).classify(record("rude")).moderation
     assert m.scores == {"toxicity": 0.4, "none": 0.6} and len(probes(backend)) == 1
 
 
@@ -163,7 +165,7 @@ def test_a_flag_is_named_by_a_sampled_answer_and_both_requests_are_counted():
     result = classifier(backend).classify(record("win a prize"))
     assert result.moderation.labels == ["spam"] and (result.prompt_tokens, result.output_tokens) == (210, 9)
     naming = backend.requests[1]
-    assert isinstance(naming, ChatRequest) and naming.schema["properties"]["category"]["enum"] == ["spam", "toxicity"]
+    assert isinstance(naming, ChatRequest) and naming.schema["properties"]["category"]["enum"] == ["negative-sentiment", "spam", "toxicity"]
 
 
 # ------------------------------------------------------------ a text judged in parts
@@ -174,7 +176,7 @@ def test_a_long_text_is_judged_in_windows_and_flagged_if_any_window_is():
     chunks = list(windows(text, 110))
     backend = ScriptedBackend(answers={chunk: '{"flagged": true, "rationale": "insult"}' if "idiot" in chunk
                                        else '{"flagged": false, "rationale": "calm"}' for chunk in chunks})
-    prof = profile(blocked=("toxicity",), task='explain = true\nmax_chars = 110\nlong_text = "split"\n')
+    prof = profile(blocked=("toxicity",), allowed=(), task='explain = true\nmax_chars = 110\nlong_text = "split"\n')
     result = classifier(backend, prof).classify(record(text))
     m = result.moderation
     assert len(chunks) > 1 and backend.texts == chunks

@@ -43,7 +43,7 @@ def test_multiclass_scores_split_by_slug_prefix(cli, ollama_args, fake_ollama):
     fake_ollama.responder = lambda body: even(body) if item_text(body) in CONTENT_FREE else read(body)
     run = cli("classify", *ollama_args, "--mode", "multiclass", "--scores", input="hello\n")
     moderation = run.records[0]["moderation"]
-    assert moderation["scores"] == {"toxicity": 0.25, "spam": 0.5, "manipulation": 0.0, "none": 0.25}
+    assert moderation["scores"] == {"toxicity": 0.25, "spam": 0.5, "manipulation": 0.0, "negative-sentiment": 0.0, "none": 0.25}
     assert moderation["labels"] == ["spam"]
 
 

@@ -79,11 +79,11 @@ class Classifier:
             self._prober = self.backend
         self.strategy = Strategy.ANSWER if self._prober is None else Strategy.PROBABILITY
         self._strategy_lock = threading.Lock()
-        # Where probabilities choose among two or more blocked categories (a binary flag's
-        # name, the multiclass answer), the model's leaning among them is divided out.
+        # Where probabilities choose among two or more categories (a binary flag's name, the
+        # multiclass answer), the model's leaning among them is divided out.
         self._leaning_lock = threading.Lock()
         self._leaning: CategoryLeaning | None = None
-        self.corrects_leaning = len(self.contract.blocked) > 1 and self.contract.mode in ("binary", "multiclass")
+        self.corrects_leaning = len(self.contract.all_slugs) > 1 and self.contract.mode in ("binary", "multiclass")
 
     def prompt_for(self, text: str, parts: ItemParts = NO_PARTS) -> Prompt:
         examples = self.select_examples(text) if self.select_examples else []
@@ -276,7 +276,7 @@ class Classifier:
         return decision, Completion("", prompt_tokens=evaluated, output_tokens=0)
 
     def _category_leaning(self) -> CategoryLeaning:
-        """The model's leaning among the blocked categories, measured on the first call."""
+        """The model's leaning among the categories, measured on the first call."""
         if self._leaning is not None:  # every call after the first: no lock taken
             return self._leaning
         with self._leaning_lock:
@@ -290,7 +290,7 @@ class Classifier:
                         empty.append(self._prober.probe(ProbeRequest(self.request_for(text).messages, (query,), fixed)).distributions[0])
                     except AnswerError:  # no reading on this one: the others measure the leaning
                         continue
-                self._leaning = CategoryLeaning.measured(empty, [f" {json.dumps(slug)}" for slug in self.contract.blocked])
+                self._leaning = CategoryLeaning.measured(empty, [f" {json.dumps(slug)}" for slug in self.contract.all_slugs])
                 _log.debug(f"the model's leaning among the blocked categories on empty texts: {self._leaning.describe()}")
             return self._leaning
 
