@@ -1,7 +1,7 @@
 """The Python API's documented calls, written as a user writes them.
 
-The calls of ``tactful.moderator``'s docstring and of README's "Cluster jobs: the Python
-API", with the profile and servers passed in. tests/test_moderator.py runs each against
+The calls of ``tactful.moderator``'s docstring and of docs/python-api.md, with the
+profile and servers passed in. tests/test_moderator.py runs each against
 the stand-in Ollama server and type-checks this file with ``mypy --strict``, so a
 signature that stops accepting a documented call, or a result typed other than the
 documentation says, fails a test. Not collected by pytest: no ``test_`` names.
@@ -25,7 +25,7 @@ def docstring_example(profile: str) -> list[tuple[bool | None, dict[str, float]]
 
 
 def readme_example(profile: Path, backend: str, hosts: list[str]) -> list[dict[str, Any]]:
-    """README's cluster-job call: a backend, several hosts, texts and objects, jobs, close()."""
+    """docs/python-api.md's cluster-job call: a backend, several hosts, texts and objects, jobs, close()."""
     moderator = Moderator.from_profile(profile, backend=backend, hosts=hosts)
     records = moderator.classify(["you absolute idiot", {"id": 7, "text": "see you friday"}], jobs=4)
     moderator.close()

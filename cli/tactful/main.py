@@ -16,7 +16,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from typer.core import MarkupMode, TyperGroup
+from typer.core import MarkupMode, TyperCommand, TyperGroup
 from typer.main import get_command_from_info, get_group_from_info
 from typer.models import CommandInfo, TyperInfo
 
@@ -33,13 +33,12 @@ from tactful.io.streams import discard_stdout, named_stdout
 
 if TYPE_CHECKING:
     # typer's own copy of click: the types its public functions take and return
-    from typer._click import Command, Context
+    from typer._click import Command, Context, HelpFormatter
 
 HELP = """Personal harmful-content detection with a local LLM.
 
 Say in a TOML profile what you do not want to see, add a few examples where the model is wrong, and classify text from files, JSONL exports or stdin. No training, no cloud.
 
-\b
 Exit codes: 0 done; 1 something flagged (classify --fail-on-flagged, check) or an eval policy test failed; 2 usage or configuration error; 3 backend unreachable or model missing; 4 no record could be judged (classify, check, eval); 5 a file or stream could not be written (disk full, closed descriptor, no permission); 130 interrupted (Ctrl-C); 143 terminated (SIGTERM).
 """
 
@@ -63,6 +62,61 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+class HelpGroup(TyperGroup):
+    """A group whose help lists each command's whole summary (wrapped, never cut at the
+    terminal's width), under its help panel's heading."""
+
+    def format_commands(self, ctx: Context, formatter: HelpFormatter) -> None:
+        panels: dict[str, list[tuple[str, str]]] = {}
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is None or command.hidden:
+                continue
+            panel = getattr(command, "rich_help_panel", None) or "Commands"
+            panels.setdefault(panel, []).append((name, command.get_short_help_str(limit=_WHOLE_SUMMARY)))
+        width = max((len(name) for rows in panels.values() for name, _ in rows), default=0)
+        for panel, rows in panels.items():
+            with formatter.section(panel):
+                formatter.write_dl([(name.ljust(width), summary) for name, summary in rows])  # one column for all panels
+
+
+# A summary is the help's first sentence; click would cut it at the width left on one line.
+_WHOLE_SUMMARY = 1000
+
+
+class HelpCommand(TyperCommand):
+    """A command whose help names each argument in words (`PATH...`), as its usage line
+    does, where Typer's would add the Python type (`PATH <list[str]>`)."""
+
+    def format_options(self, ctx: Context, formatter: HelpFormatter) -> None:
+        sections: dict[str, list[tuple[str, str]]] = {"Arguments": [], "Options": []}
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if param.param_type_name == "argument":
+                name = param.metavar or (param.name or "").upper()
+                record = (name if param.nargs == 1 else f"{name}...", record[1])
+                sections["Arguments"].append(record)
+            else:
+                sections["Options"].append(record)
+        for title, rows in sections.items():
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+
+def _with_help_commands(group: typer.Typer) -> typer.Typer:
+    """``group`` with its commands (and its groups' commands) made as ``HelpCommand``s."""
+    for info in group.registered_commands:
+        if info.cls in (None, TyperCommand):  # Typer's own, not one a module chose
+            info.cls = HelpCommand
+    for sub in group.registered_groups:
+        if sub.typer_instance is not None:
+            _with_help_commands(sub.typer_instance)
+    return group
+
+
 class LazyCommands(MutableMapping[str, "Command"]):
     """The root's commands by name, each built from its module the first time it is looked
     up, so that `tactful classify` imports the classify command (and the engine it needs),
@@ -83,12 +137,12 @@ class LazyCommands(MutableMapping[str, "Command"]):
     def _build(self, name: str, module: ModuleType, panel: str) -> Command:
         group = getattr(module, "app", None)
         if isinstance(group, typer.Typer):  # as app.add_typer(group, name=..., rich_help_panel=...)
-            info = TyperInfo(group, name=name, rich_help_panel=panel)
+            info = TyperInfo(_with_help_commands(group), name=name, rich_help_panel=panel, cls=HelpGroup)
             return get_group_from_info(
                 info, pretty_exceptions_short=True, suggest_commands=True, rich_markup_mode=self._markup
             )
         # as app.command(name, rich_help_panel=...)(module.command)
-        command = CommandInfo(name=name, callback=module.command, rich_help_panel=panel)
+        command = CommandInfo(name=name, callback=module.command, rich_help_panel=panel, cls=HelpCommand)
         return get_command_from_info(command, pretty_exceptions_short=True, rich_markup_mode=self._markup)
 
     def __setitem__(self, name: str, command: Command) -> None:
@@ -107,7 +161,7 @@ class LazyCommands(MutableMapping[str, "Command"]):
         return len(self._names())
 
 
-class LazyGroup(TyperGroup):
+class LazyGroup(HelpGroup):
     """The root command, whose commands are a `LazyCommands`."""
 
     def __init__(self, **attrs: Any) -> None:
@@ -122,11 +176,33 @@ app = typer.Typer(
     cls=LazyGroup,
     help=HELP,
     no_args_is_help=True,
-    rich_markup_mode="rich",
+    # click's plain help, which wraps every column to the terminal: rich's option tables
+    # cut text off at 80 columns. Commands built from the modules inherit this.
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+def command_paths() -> list[tuple[str, ...]]:
+    """Every command and subcommand as the words that run it, the root (``()``) first, in
+    the order help lists them: what the CLI reference (tools/cli_reference.py) and the
+    help tests walk, so a new command is in both without a change there. Builds every
+    command, importing every command module."""
+    found: list[tuple[str, ...]] = []
+
+    def walk(command: Command, path: tuple[str, ...]) -> None:
+        found.append(path)
+        if isinstance(command, TyperGroup):
+            ctx = typer.Context(command)
+            for name in command.list_commands(ctx):
+                sub = command.get_command(ctx, name)
+                if sub is not None and not sub.hidden:
+                    walk(sub, (*path, name))
+
+    walk(typer.main.get_command(app), ())
+    return found
 
 
 def version_callback(value: bool) -> None:

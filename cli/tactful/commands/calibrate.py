@@ -106,7 +106,7 @@ def command(
     label_field: LabelFieldOpt = "label",
     mapping: MapOpt = None,
     rest_acceptable: RestAcceptableOpt = False,
-    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Use at most N texts from the DATA files.", show_default=False)] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, metavar="N", help="Use at most N texts from the DATA files.", show_default=False)] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", metavar="", help="Print the fitted thresholds; leave the profile as it is.")] = False,
     max_fpr: Annotated[float, typer.Option("--max-fpr", min=0.0, max=1.0, help="The false-positive rate a threshold or head may reach: the best F1 under it wins.")] = choose.DEFAULT_MAX_FPR,
     head: Annotated[bool, typer.Option("--head/--no-head", help="Binary mode: also fit a head on the model's representation, and let cross-validation choose what decides (needs tactful\\[learn]).")] = True,
@@ -129,39 +129,20 @@ def command(
     quality they were fitted for. Needs a backend with log-probabilities and at
     least 2 labelled texts on each side of a category; 20 to 40 give stable numbers.
 
-    \b
-    In binary mode it also learns (needs `pip install 'tactful\\[learn]'`): a head
-    (penalised logistic regression) on the model's own representation of each
-    text, alone and combined with the prompt's probability. Repeated stratified
-    cross-validation on your labels shows each candidate's F1 and FPR with their
-    spread, and picks the best F1 under --max-fpr. A chosen head is saved beside
-    the profile (tactful.toml -> tactful.head.json) and decides from then on;
-    with --representation text (default) the prompt is not evaluated at all.
-    A head fitted for another model or prompt warns and does not decide.
-
-    \b
-    Thresholds fit the mode they were fitted in. `tactful check` runs a binary
-    profile in multilabel mode (each finding names its category), so a binary
-    profile is calibrated for check with --mode multilabel; any command whose mode
-    or prompt no longer matches the calibration says which command to run.
-
-    \b
-    ROC-AUC in the table is the chance that a harmful text scores above an
-    acceptable one: 0.5 is guessing, 1.0 perfect separation. A low ROC-AUC
-    means no threshold can help: add examples or use a larger model. Nothing
-    is written (exit 2) when a category's ROC-AUC does not clear 0.5 by two
-    standard errors, or its threshold would flag more than half of the
-    acceptable texts; --force writes it anyway.
+    In binary mode it also learns (`pip install 'tactful[learn]'`): a head on the
+    model's own representation of each text, alone and with the prompt's
+    probability, chosen by cross-validation (best F1 under --max-fpr) and saved
+    beside the profile (tactful.head.json). Nothing is written (exit 2) when a
+    category's ROC-AUC does not clear 0.5 by two standard errors, or its
+    threshold would flag more than half of the acceptable texts; --force writes
+    it anyway. `tactful check` runs a binary profile as multilabel: calibrate it
+    for check with --mode multilabel.
 
     \b
     Examples:
-      tactful calibrate                        # bank and policy tests only
       tactful calibrate labelled.jsonl --map toxic=toxicity --map ok=none
-      tactful calibrate reviewed.jsonl --dry-run
       tactful calibrate reviewed.jsonl --max-fpr 0.05   # fewer false positives
-      tactful calibrate reviewed.jsonl --no-head        # thresholds only
       tactful calibrate --mode multilabel      # a binary profile, for check
-      tactful calibrate -p images.toml photos.jsonl --image-field photo
     """
     pairs = parse_mapping(mapping)
     overrides = Overrides(profile=profile, model=model, hosts=host, backend=backend, mode=mode,

@@ -59,7 +59,7 @@ def command(
     model: ModelOpt = None,
     host: HostOpt = None,
     backend: BackendOpt = None,
-    file_type: Annotated[CheckType | None, typer.Option("--type", "-t", help="Read every file as this type. Default: the profile's \\[check] types globs, then .md/.markdown/.mdx as Markdown and the rest as text.", show_default=False)] = None,
+    file_type: Annotated[CheckType | None, typer.Option("--type", "-t", help="Read every file as this type. Default: the profile's [check] types globs, then .md/.markdown/.mdx as Markdown and the rest as text.", show_default=False)] = None,
     output_format: Annotated[CheckFormat, typer.Option("--format", "-f", help="text: path:line:col lines; json: one document; github: GitHub Actions annotations.")] = CheckFormat.text,
     diff: Annotated[str | None, typer.Option("--diff", metavar="REF", help="Judge only units touching lines changed since REF (git diff -U0 REF; untracked files count as new).", show_default=False)] = None,
     staged: Annotated[bool, typer.Option("--staged", metavar="", help="Judge only units touching lines staged for commit (git diff --cached), as staged: the index's content, not the working copy's.")] = False,
@@ -73,30 +73,27 @@ def command(
 ) -> int:
     """Check Markdown and text files for content the profile blocks (pre-commit, CI).
 
-    Files are split into paragraphs, headings, list items and table cells;
-    code, front matter, HTML comments and link-only lines are skipped. Each
-    finding is printed as `path:line:col: CATEGORY \\[score] reason` (columns
-    count characters), then a summary. A profile in binary mode is run as
-    multilabel so that each finding names its category.
+    Files are split into paragraphs, headings, list items and table cells (code,
+    front matter and HTML comments are skipped). Each finding is one line,
+    `path:line:col: CATEGORY [score] reason`, then a summary. A binary profile
+    runs as multilabel, so each finding names its category.
 
     \b
-    Inline ignores (Markdown; in text files write `# tactful: ...` instead):
-      <!-- tactful: ignore -->        skip the next block (up to a blank line)
-      <!-- tactful: ignore-line -->   skip this line, or the next one when alone
-      <!-- tactful: off --> ... <!-- tactful: on -->   skip a region
-      <!-- tactful: ignore spam -->   the same forms for named categories only
+    Inline ignores (Markdown; in text files write `# tactful: ...`):
+      <!-- tactful: ignore -->       the next block (up to a blank line)
+      <!-- tactful: ignore-line -->  this line, or the next one when alone
+      <!-- tactful: off --> ... <!-- tactful: on -->  a region
+      <!-- tactful: ignore spam -->  any form, for named categories only
 
-    \b
-    Exit codes: 0 nothing at or above the profile's \\[check] fail_level;
-    1 a finding at or above it; 2 usage or configuration error; 3 backend
-    unreachable; 4 a unit the model could not judge; 5 output could not be written.
+    Exit codes: 0 nothing at or above the profile's [check] fail_level; 1 a
+    finding at or above it; 2 usage or configuration error; 3 backend
+    unreachable; 4 a unit the model could not judge; 5 output could not be
+    written.
 
     \b
     Examples:
-      tactful check README.md docs/**/*.md
-      tactful check --staged --format github      # the staged Markdown and text files
-      tactful check --write-baseline .tactful-baseline.json docs/*.md
-      tactful check --baseline .tactful-baseline.json docs/*.md
+      tactful check README.md docs/*.md
+      tactful check --staged --format github
     """
     overrides = Overrides(profile=profile, model=model, hosts=host, backend=backend, explain=explain,
                           retries=retries, scores=scores)

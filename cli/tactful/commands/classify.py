@@ -72,7 +72,7 @@ def command(
     id_field: IdFieldOpt = "id",
     whole: WholeOpt = False,
     output_format: Annotated[OutputFormat | None, typer.Option("--format", "-f", help="Default: table on a terminal, JSONL otherwise (also into --output).", show_default=False)] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the results to this file instead of stdout (JSONL, or a table with --format table).")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write the results to this file instead of stdout (JSONL, or a table with --format table).")] = None,
     fail_on_flagged: Annotated[bool, typer.Option("--fail-on-flagged", metavar="", help="Exit 1 when any item was flagged.")] = False,
     fail_on_error: Annotated[bool, typer.Option("--fail-on-error", metavar="", help="Exit 4 when any record could not be judged (a run that judged none always exits 4).")] = False,
     show_prompt: Annotated[bool, typer.Option("--show-prompt", metavar="", help="Print the exact request for the first input and exit: its messages, the schema of a sampled answer, and the answer openings whose next-token probabilities decide.")] = False,
@@ -96,44 +96,22 @@ def command(
 ) -> int:
     """Classify text from files, JSONL exports or stdin.
 
-    \b
-    Each output record is the input plus a `moderation` object: flagged, labels,
-    scores (the probabilities the thresholds judge), decided_by, rationale (with
-    --explain), model, profile, prompt (fingerprint of the fixed prompt) and
-    error. One record per input, in order.
+    Each output record is the input plus a `moderation` object (flagged, labels,
+    scores, decided_by, rationale with --explain, model, profile, prompt, error),
+    one per input, in order: JSONL when piped or with -o, a table on a terminal.
+    With -o FILE a stopped run goes on with --resume; --jobs sets the requests in
+    flight. Threads and images: see the options --context-field, --thread-field
+    and --image-field, and the docs.
 
-    \b
     Exit codes: 0 done; 1 something flagged (with --fail-on-flagged); 2 usage or
     profile error; 3 backend unreachable; 4 no record could be judged (or any
-    could not, with --fail-on-error); 5 output could not be written (disk
-    full, stdout closed); 130/143 stopped by a signal.
-
-    \b
-    Large exports: --jobs for requests in flight, a results cache (off with
-    --no-cache), a progress bar when stderr is a terminal and a summary on
-    stderr (--quiet). With -o FILE, an existing FILE is refused unless --resume
-    (go on after Ctrl-C, SIGTERM or a dead backend) or --force (overwrite).
-    Stopped by a signal: exit 130 (SIGINT) or 143 (SIGTERM), complete lines only.
-
-    \b
-    Thread context: a reply means what it answers. With --context-field (the
-    earlier messages in the record) or --thread-field / --reply-to-field (records
-    linked in the export, read in order), each text is judged after its thread's
-    latest messages; records say how many under moderation.context. With
-    --per-thread, each thread's latest messages are judged together instead: is
-    the conversation derailing? One record per thread.
+    could not, with --fail-on-error); 5 output could not be written; 130/143
+    stopped by a signal.
 
     \b
     Examples:
-      tactful classify samples/comments.txt
-      tactful classify samples/posts.jsonl --field content -o labelled.jsonl
-      tactful classify export.jsonl -j 4 -o labelled.jsonl --resume
-      tactful classify samples/threads.jsonl --context-field context
-      tactful classify forum.jsonl --thread-field topic --reply-to-field parent
-      tactful classify forum.jsonl --thread-field topic --per-thread
-      tactful classify photos/*.jpg -m gemma3
-      tactful classify posts.jsonl --image-field photo --field caption -m llava
-      cat comments.txt | tactful classify --fail-on-flagged
+      tactful classify -p samples/profile.toml samples/comments.txt
+      tactful classify posts.jsonl --field content -j 4 -o labelled.jsonl
     """
     overrides = Overrides(profile=profile, model=model, hosts=host, backend=backend, mode=mode,
                           explain=explain, normalize=normalize, retries=retries, scores=scores)

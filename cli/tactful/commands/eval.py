@@ -49,7 +49,7 @@ from tactful.settings import Overrides, resolve
 
 
 def command(
-    data: Annotated[Path | None, typer.Argument(help="Labelled JSONL: a text field and a gold label field (a string or a list).", show_default=False)] = None,
+    data: Annotated[Path | None, typer.Argument(metavar="DATA", help="Labelled JSONL: a text field and a gold label field (a string or a list).", show_default=False)] = None,
     profile: ProfileOpt = None,
     model: ModelOpt = None,
     host: HostOpt = None,
@@ -61,10 +61,10 @@ def command(
     rest_acceptable: RestAcceptableOpt = False,
     json_output: Annotated[bool, typer.Option("--json", metavar="", help="Print a machine-readable report instead of tables.")] = False,
     scores: LegacyScoresOpt = False,
-    errors: Annotated[Path | None, typer.Option("--errors", help="Write misclassified items here, in the example-bank format.")] = None,
+    errors: Annotated[Path | None, typer.Option("--errors", metavar="FILE", help="Write misclassified items here, in the example-bank format.")] = None,
     force: Annotated[bool, typer.Option("--force", metavar="", help="With --errors: overwrite an existing file.")] = False,
     jobs: JobsOpt = 1,
-    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Score only the first N items.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, metavar="N", help="Score only the first N items.")] = None,
     context_field: ContextFieldOpt = None,
     thread_field: ThreadFieldOpt = None,
     reply_to_field: ReplyToFieldOpt = None,
@@ -73,7 +73,6 @@ def command(
 ) -> int:
     """Measure the profile on labelled data, and run its policy tests.
 
-    \b
     Prints accuracy, per-class precision/recall/F1, macro-F1, a confusion matrix,
     items/s and tokens per item. When the profile names a `tests` file (JSONL of
     texts with the labels they must get), every case runs too and a failing one
@@ -83,7 +82,6 @@ def command(
     Examples:
       tactful eval spam.jsonl --map spam=spam --map ham=none
       tactful eval toxic.jsonl --map toxic=toxicity --errors wrong.jsonl
-      tactful eval samples/threads.jsonl --context-field context
       tactful eval            # policy tests only
     """
     pairs = parse_mapping(mapping)

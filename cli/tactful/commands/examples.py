@@ -43,8 +43,7 @@ Examples go into the prompt as earlier questions and answers; a few where the mo
 \b
 Examples:
   tactful examples add "Check out my channel for free followers" --label spam
-  tactful examples add "This update is garbage, honestly" --benign --rationale "Criticism of software is welcome here."
-  tactful examples list --label spam
+  tactful examples add "This update is garbage, honestly" --benign
   tactful examples import moderation-log.jsonl
 """,
     no_args_is_help=True,
@@ -78,10 +77,10 @@ def _store(profile: Profile, incoming: list[Example]) -> Merge:
 
 @app.command("add")
 def add(
-    text: Annotated[str, typer.Argument(help="The example text; '-' reads it from stdin.", show_default=False)],
-    label: Annotated[list[str] | None, typer.Option("--label", "-l", help="A category the text falls under (repeatable).", show_default=False)] = None,
+    text: Annotated[str, typer.Argument(metavar="TEXT", help="The example text; '-' reads it from stdin.", show_default=False)],
+    label: Annotated[list[str] | None, typer.Option("--label", "-l", metavar="SLUG", help="A category the text falls under (repeatable).", show_default=False)] = None,
     benign: Annotated[bool, typer.Option("--benign", metavar="", help="Acceptable content: no label. Fixes a false positive.")] = False,
-    rationale: Annotated[str | None, typer.Option("--rationale", "-r", help="Why, in one sentence; shown to the model with --explain.", show_default=False)] = None,
+    rationale: Annotated[str | None, typer.Option("--rationale", "-r", metavar="TEXT", help="Why, in one sentence; shown to the model with --explain.", show_default=False)] = None,
     profile_path: ProfileOpt = None,
 ) -> int:
     """Add one labelled example to the bank.
@@ -89,8 +88,7 @@ def add(
     \b
     Examples:
       tactful examples add "Buy followers now, DM me" --label spam
-      tactful examples add "That referee was blind today" --benign
-      pbpaste | tactful examples add - --label toxicity --rationale "Mocks the reader's intelligence."
+      echo "u r such a cl0wn" | tactful examples add - --label toxicity
     """
     labels = label or []
     if text == "-":
@@ -115,7 +113,7 @@ def add(
 
 @app.command("list")
 def list_(
-    label: Annotated[str | None, typer.Option("--label", "-l", help="Only examples with this label.", show_default=False)] = None,
+    label: Annotated[str | None, typer.Option("--label", "-l", metavar="SLUG", help="Only examples with this label.", show_default=False)] = None,
     profile_path: ProfileOpt = None,
 ) -> int:
     """List the bank as a table: id, labels, text, rationale."""
@@ -135,7 +133,7 @@ def list_(
 
 @app.command("remove")
 def remove(
-    ids: Annotated[list[str], typer.Argument(help="Example ids, as `examples list` shows them.", show_default=False)],
+    ids: Annotated[list[str], typer.Argument(metavar="ID", help="Example ids, as `examples list` shows them.", show_default=False)],
     profile_path: ProfileOpt = None,
 ) -> int:
     """Remove examples by id."""
@@ -155,7 +153,7 @@ def remove(
 
 @app.command("import")
 def import_(
-    source: Annotated[str, typer.Argument(help="A JSONL file ('-' for stdin): one {\"text\", \"labels\" (or eval's \"label\"; [] for acceptable), \"rationale\"?} object a line.", show_default=False)],
+    source: Annotated[str, typer.Argument(metavar="FILE", help="A JSONL file ('-' for stdin): one {\"text\", \"labels\" (or eval's \"label\"; [] for acceptable), \"rationale\"?} object a line.", show_default=False)],
     profile_path: ProfileOpt = None,
 ) -> int:
     """Import examples; texts already in the bank (after normalisation) are skipped, bad lines reported with their line numbers.
@@ -190,7 +188,7 @@ def _read_source(source: str) -> list[str]:
 
 @app.command("export")
 def export(
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.", show_default=False)] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write to this file instead of stdout.", show_default=False)] = None,
     force: Annotated[bool, typer.Option("--force", metavar="", help="With --output: overwrite an existing file.")] = False,
     profile_path: ProfileOpt = None,
 ) -> int:

@@ -31,25 +31,27 @@ def command(
     host: HostOpt = None,
     backend: BackendOpt = None,
     retries: RetriesOpt = None,
-    every: Annotated[int, typer.Option("--every", min=1, help="Judge again once this many new characters have arrived (at the next clause or sentence end).")] = 80,
-    first: Annotated[int, typer.Option("--first", min=1, help="Characters to gather before the first check.")] = 40,
+    every: Annotated[int, typer.Option("--every", min=1, metavar="N", help="Judge again once this many new characters have arrived (at the next clause or sentence end).")] = 80,
+    first: Annotated[int, typer.Option("--first", min=1, metavar="N", help="Characters to gather before the first check.")] = 40,
     hold: Annotated[bool, typer.Option("--hold/--no-hold", help="Pass text on only after a check has judged it (--no-hold: as it arrives; the stop cuts the rest).")] = True,
     events: Annotated[bool, typer.Option("--events", metavar="", help="Write one JSON line per check, stop and end to stderr, for programs.")] = False,
 ) -> int:
     """Pass stdin to stdout, judging it as it grows; stop the moment it is flagged.
 
-    \b
-    Made for generated text and live feeds:
-      ollama run llama3.1 "..." | tactful guard -p community.toml
-    The text so far is judged each time a clause or sentence ends and --every new
-    characters have arrived (the first time after --first). When a blocked
-    category reaches its threshold, nothing more is passed on, one line on stderr
-    names the category and where the stream was stopped, and the exit code is 1.
+    Made for generated text and live feeds. The text so far is judged each time a
+    clause or sentence ends and --every new characters have arrived (the first
+    time after --first). When a blocked category reaches its threshold, nothing
+    more is passed on, one line on stderr names the category and where the
+    stream was stopped, and the exit code is 1.
+
+    Exit codes: 0 the whole stream passed; 1 stopped (flagged); 2 usage or
+    profile error; 3 backend unreachable; 4 stopped because a check could not be
+    judged (the guard fails closed), or the input held no text; 5 output could
+    not be written.
 
     \b
-    Exit codes: 0 the whole stream passed; 1 stopped (flagged); 2 usage or profile
-    error; 3 backend unreachable; 4 stopped because a check could not be judged
-    (the guard fails closed), or the input held no text; 5 output could not be written.
+    Example:
+      ollama run llama3.1 "..." | tactful guard -p community.toml
     """
     settings = resolve(Overrides(profile=profile, model=model, hosts=host, backend=backend, retries=retries))
     options = GuardOptions(every=every, first=first, hold=hold)

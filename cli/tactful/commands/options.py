@@ -33,13 +33,13 @@ def value(choice: Enum | None) -> str | None:
 ProfileOpt = Annotated[
     Path | None,
     typer.Option(
-        "--profile", "-p", show_default=False,
+        "--profile", "-p", show_default=False, metavar="FILE",
         help="Profile TOML. Default: $TACTFUL_PROFILE, ./tactful.toml or .tactful.toml here or in a parent, then the user profile.",
     ),
 ]
 ModelOpt = Annotated[
     str | None,
-    typer.Option("--model", "-m", show_default=False, help="Model name (Ollama) or GGUF path / pulled name (embedded). Overrides the profile."),
+    typer.Option("--model", "-m", show_default=False, metavar="MODEL", help="Model name (Ollama) or GGUF path / pulled name (embedded). Overrides the profile."),
 ]
 HostOpt = Annotated[
     list[str] | None,
@@ -51,15 +51,15 @@ HostOpt = Annotated[
 ]
 BackendOpt = Annotated[Backend | None, typer.Option("--backend", help="Overrides the profile's model.backend.", show_default=False)]
 ModeOpt = Annotated[Mode | None, typer.Option("--mode", help="Overrides the profile's task.mode.", show_default=False)]
-JobsOpt = Annotated[int, typer.Option("--jobs", "-j", min=1, max=64, help="Requests in flight at once.")]
+JobsOpt = Annotated[int, typer.Option("--jobs", "-j", min=1, max=64, metavar="N", help="Requests in flight at once.")]
 RetriesOpt = Annotated[
     int | None,
-    typer.Option("--retries", min=0, max=20, show_default=False, help="Retries of a busy or dropped backend before giving up (exit 3)."),
+    typer.Option("--retries", min=0, max=20, show_default=False, metavar="N", help="Retries of a busy or dropped backend before giving up (exit 3)."),
 ]
 NoCacheOpt = Annotated[bool, typer.Option("--no-cache", metavar="", help="Neither read nor fill the results cache: ask the model for every item.")]
 LabelFieldOpt = Annotated[
     str,
-    typer.Option("--label-field", help="The field holding the gold label(s) (a string or a list); 'labels', the bank's format, is read when 'label' is absent."),
+    typer.Option("--label-field", metavar="FIELD", help="The field holding the gold label(s) (a string or a list); 'labels', the bank's format, is read when 'label' is absent."),
 ]
 ScoresOpt = Annotated[
     bool,
@@ -72,7 +72,7 @@ ScoresOpt = Annotated[
 # Scores are in every record now; where --scores once turned them on it is still
 # accepted so that scripts keep working, and hidden from --help.
 LegacyScoresOpt = Annotated[bool, typer.Option("--scores", hidden=True)]
-TextFieldOpt = Annotated[str, typer.Option("--field", help="The field holding the text.")]
+TextFieldOpt = Annotated[str, typer.Option("--field", metavar="FIELD", help="The field holding the text.")]
 # Reading inputs as classify does: text files a line an item, JSONL exports by field.
 InputFormatOpt = Annotated[
     InputFormat,
@@ -80,17 +80,19 @@ InputFormatOpt = Annotated[
 ]
 JsonlFieldOpt = Annotated[
     str,
-    typer.Option("--field", help="JSONL: the field holding the text (dotted path for nested). Given, it makes every input JSONL, stdin too."),
+    typer.Option("--field", metavar="FIELD",
+                 help="JSONL: the field holding the text (dotted path for nested). Given, it makes every input JSONL, stdin too."),
 ]
 IdFieldOpt = Annotated[
     str,
-    typer.Option("--id-field", help="JSONL: the field holding the id (default file:line when absent). Given, it makes every input JSONL."),
+    typer.Option("--id-field", metavar="FIELD",
+                 help="JSONL: the field holding the id (default file:line when absent). Given, it makes every input JSONL."),
 ]
 WholeOpt = Annotated[bool, typer.Option("--whole", metavar="", help="Text files: one item per file instead of one per line.")]
 ContextFieldOpt = Annotated[
     str | None,
     typer.Option(
-        "--context-field", show_default=False, rich_help_panel="Thread context",
+        "--context-field", show_default=False, metavar="FIELD", rich_help_panel="Thread context",
         help="JSONL: the field holding the thread's earlier messages, oldest first (a list of strings, or of objects "
              "whose --field holds the text). They are read to understand the text, never judged.",
     ),
@@ -98,7 +100,7 @@ ContextFieldOpt = Annotated[
 ThreadFieldOpt = Annotated[
     str | None,
     typer.Option(
-        "--thread-field", show_default=False, rich_help_panel="Thread context",
+        "--thread-field", show_default=False, metavar="FIELD", rich_help_panel="Thread context",
         help="JSONL: the field naming each message's thread; each text is read after its thread's latest "
              "messages earlier in the input.",
     ),
@@ -106,7 +108,7 @@ ThreadFieldOpt = Annotated[
 ReplyToFieldOpt = Annotated[
     str | None,
     typer.Option(
-        "--reply-to-field", show_default=False, rich_help_panel="Thread context",
+        "--reply-to-field", show_default=False, metavar="FIELD", rich_help_panel="Thread context",
         help="JSONL: the field holding the id (--id-field) of the message each one answers; each text is read "
              "after the chain it replies to.",
     ),
@@ -114,7 +116,7 @@ ReplyToFieldOpt = Annotated[
 ImageFieldOpt = Annotated[
     str | None,
     typer.Option(
-        "--image-field", show_default=False, rich_help_panel="Images",
+        "--image-field", show_default=False, metavar="FIELD", rich_help_panel="Images",
         help="JSONL: the field holding an image to judge (a path relative to the file, base64, or a data: URL); "
              "--field is then its caption and may be absent. Image files given as inputs are judged too. Needs a "
              "vision model on Ollama (llava, llama3.2-vision, gemma3, qwen2.5vl).",
@@ -122,14 +124,14 @@ ImageFieldOpt = Annotated[
 ]
 ContextSizeOpt = Annotated[
     int,
-    typer.Option("--context-size", min=0, max=50, rich_help_panel="Thread context",
+    typer.Option("--context-size", min=0, max=50, metavar="N", rich_help_panel="Thread context",
                  help="The most earlier messages read with each text (the latest ones)."),
 ]
 MapOpt = Annotated[
     list[str] | None,
     typer.Option(
-        "--map", show_default=False,
-        help="GOLD=SLUG: read gold label GOLD as category SLUG, or GOLD=none as acceptable (repeatable). A gold label that is no category's slug and is not mapped stops the run.",
+        "--map", show_default=False, metavar="GOLD=SLUG",
+        help="Read gold label GOLD as category SLUG, or GOLD=none as acceptable (repeatable). A gold label that is no category's slug and is not mapped stops the run.",
     ),
 ]
 RestAcceptableOpt = Annotated[

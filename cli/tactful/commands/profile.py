@@ -51,22 +51,19 @@ Edits keep your comments and layout, are checked before the file is replaced, an
 
 \b
 Examples:
-  tactful profile init
+  tactful profile init tactful.toml
   tactful profile block hate threat
-  tactful profile unblock negative-sentiment
-  tactful profile add crypto-shilling --description "Posts promoting cryptocurrencies or tokens."
-  tactful profile set task.mode multilabel
-  tactful profile show
+  tactful profile add crypto-shilling -d "Posts promoting crypto tokens."
 """,
     no_args_is_help=True,
     rich_markup_mode="rich",
 )
-SlugsArg = Annotated[list[str], typer.Argument(help="Category slugs (lowercase letters, digits, dashes).", show_default=False)]
+SlugsArg = Annotated[list[str], typer.Argument(metavar="SLUG", help="Category slugs (lowercase letters, digits, dashes).", show_default=False)]
 
 
 @app.command("init")
 def init_command(
-    path: Annotated[Path | None, typer.Argument(help="Where to write it. Default: --profile, $TACTFUL_PROFILE, else the user profile (see `tactful profile path`).", show_default=False)] = None,
+    path: Annotated[Path | None, typer.Argument(metavar="FILE", help="Where to write it. Default: --profile, $TACTFUL_PROFILE, else the user profile (see `tactful profile path`).", show_default=False)] = None,
     profile: ProfileOpt = None,
     force: Annotated[bool, typer.Option("--force", metavar="", help="Overwrite an existing file.")] = False,
 ) -> int:
@@ -122,8 +119,8 @@ def unblock_command(slugs: SlugsArg, profile: ProfileOpt = None) -> int:
 
 @app.command("add")
 def add_command(
-    slug: Annotated[str, typer.Argument(help="The new category's slug, e.g. off-topic-politics.", show_default=False)],
-    description: Annotated[str | None, typer.Option("--description", "-d", help="One sentence saying what the category covers (optional for built-in slugs).", show_default=False)] = None,
+    slug: Annotated[str, typer.Argument(metavar="SLUG", help="The new category's slug, e.g. off-topic-politics.", show_default=False)],
+    description: Annotated[str | None, typer.Option("--description", "-d", metavar="TEXT", help="One sentence saying what the category covers (optional for built-in slugs).", show_default=False)] = None,
     blocked: Annotated[bool, typer.Option("--blocked/--no-blocked", metavar="", help="Flag texts in this category.")] = True,
     severity: Annotated[Severity | None, typer.Option("--severity", help="For `tactful check`. Default: the built-in's, else medium.", show_default=False)] = None,
     profile: ProfileOpt = None,
@@ -132,14 +129,15 @@ def add_command(
 
     \b
     Example:
-      tactful profile add off-topic-politics --description "Posts about party politics or elections." --severity low
+      tactful profile add off-topic-politics --severity low \\
+          --description "Posts about party politics or elections."
     """
     return add(profile, slug, description, blocked, severity)
 
 
 @app.command("remove")
 def remove_command(
-    slug: Annotated[str, typer.Argument(help="The category to remove.", show_default=False)],
+    slug: Annotated[str, typer.Argument(metavar="SLUG", help="The category to remove.", show_default=False)],
     profile: ProfileOpt = None,
 ) -> int:
     """Remove a category and the comment above it. To stop flagging it but keep it known, use unblock."""
@@ -148,7 +146,7 @@ def remove_command(
 
 @app.command("set", context_settings={"ignore_unknown_options": True})  # VALUE may be -1
 def set_command(
-    key: Annotated[str, typer.Argument(help="Dotted key, e.g. model.name, task.mode, task.examples_per_category, categories.spam.threshold.", show_default=False)],
+    key: Annotated[str, typer.Argument(metavar="KEY", help="Dotted key, e.g. model.name, task.mode, task.examples_per_category, categories.spam.threshold.", show_default=False)],
     new_value: Annotated[str, typer.Argument(metavar="VALUE", help="The new value; true/false and numbers where the key takes them.", show_default=False)],
     profile: ProfileOpt = None,
 ) -> int:
@@ -165,7 +163,7 @@ def set_command(
 
 @app.command("validate")
 def validate_command(profile: ProfileOpt = None) -> int:
-    """Check the profile, its example bank and its policy tests; exit 2 listing every problem as FILE:LINE: ..."""
+    """Check the profile, its example bank and its policy tests; exit 2 listing every problem by file and line."""
     return validate(profile)
 
 
