@@ -108,8 +108,8 @@ def command(
     rest_acceptable: RestAcceptableOpt = False,
     limit: Annotated[int | None, typer.Option("--limit", min=1, metavar="N", help="Use at most N texts from the DATA files.", show_default=False)] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", metavar="", help="Print the fitted thresholds; leave the profile as it is.")] = False,
-    max_fpr: Annotated[float, typer.Option("--max-fpr", min=0.0, max=1.0, help="The false-positive rate a threshold or head may reach: the best F1 under it wins.")] = choose.DEFAULT_MAX_FPR,
-    head: Annotated[bool, typer.Option("--head/--no-head", help="Binary mode: also fit a head on the model's representation, and let cross-validation choose what decides (needs tactful\\[learn]).")] = True,
+    max_fpr: Annotated[float, typer.Option("--max-fpr", min=0.0, max=1.0, metavar="RATE", help="The false-positive rate a threshold or head may reach: the best F1 under it wins.")] = choose.DEFAULT_MAX_FPR,
+    head: Annotated[bool, typer.Option("--head/--no-head", help="Binary mode: also fit a head on the model's representation, and let cross-validation choose what decides (needs tactful[learn]).")] = True,
     representation: Annotated[Representation, typer.Option("--representation", help="What a head reads: text (the model's own vector of the bare text; deciding then costs only the text) or prompt (its hidden state where tactful's prompt is answered; embedded backend).")] = Representation.text,
     force: Annotated[bool, typer.Option("--force", metavar="", help="Write thresholds the labels cannot support (no better than chance, or flagging most acceptable texts).")] = False,
     jobs: JobsOpt = 1,
@@ -119,24 +119,17 @@ def command(
 ) -> int:
     """Fit each blocked category's threshold to texts your community has labelled.
 
-    The model gives a probability per category; a category is flagged when its
-    probability is at or above its threshold (0.5 until calibrated). This scores
-    every labelled text you have (the example bank, with each example left out of
-    the prompt while it is scored; the policy tests; and DATA files), picks per
-    category the threshold with the best F1 among those that flag at most
-    --max-fpr of the acceptable texts (fewest false positives on a tie), and
-    writes the thresholds into the profile with the model, prompt fingerprint and
-    quality they were fitted for. Needs a backend with log-probabilities and at
-    least 2 labelled texts on each side of a category; 20 to 40 give stable numbers.
-
-    In binary mode it also learns (`pip install 'tactful[learn]'`): a head on the
-    model's own representation of each text, alone and with the prompt's
-    probability, chosen by cross-validation (best F1 under --max-fpr) and saved
-    beside the profile (tactful.head.json). Nothing is written (exit 2) when a
-    category's ROC-AUC does not clear 0.5 by two standard errors, or its
-    threshold would flag more than half of the acceptable texts; --force writes
-    it anyway. `tactful check` runs a binary profile as multilabel: calibrate it
-    for check with --mode multilabel.
+    A category is flagged when its probability reaches its threshold (0.5 until
+    calibrated). This scores every labelled text you have (the bank, each example
+    left out of the prompt while it is scored; the policy tests; DATA), picks per
+    category the threshold with the best F1 under the false-positive cap
+    (--max-fpr), and writes it into the profile with the model and prompt it was
+    fitted for. Needs log-probabilities and 2 labelled texts on each side; 20 to
+    40 give stable numbers. Binary mode also learns (tactful[learn]): a head on
+    the model's representation of each text, chosen by cross-validation and
+    saved beside the profile. Nothing is written (exit 2) where the labels cannot
+    support it; --force writes anyway. `tactful check` runs a binary profile as
+    multilabel: calibrate it for check with --mode multilabel.
 
     \b
     Examples:

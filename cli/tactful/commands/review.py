@@ -112,8 +112,7 @@ def command(
 
     \b
     Examples:
-      tactful review export.jsonl --field content
-      tactful review comments.txt --labels ours.jsonl
+      tactful review export.jsonl --field content --labels ours.jsonl
       tactful review export.jsonl --batch 40 -o next.jsonl
       tactful review --import next.jsonl
     """

@@ -57,13 +57,10 @@ def command(
       POST /v1/moderations                  OpenAI
       POST /v1/classify                     tactful's own records
       GET  /healthz                         ready, profile, model, prompt
-    Same engine, results cache and calibration as `tactful classify`.
-    doNotStore: the text is written to no cache and no log.
-
-    \b
-    Listens on 127.0.0.1 only, unless --bind says otherwise; then clients
-    must send the key in $TACTFUL_SERVE_KEY (?key=KEY or a Bearer token).
-    SIGTERM or Ctrl-C: stops taking requests, finishes those in flight.
+    Same engine, cache and calibration as `tactful classify`; doNotStore: the
+    text is written to no cache and no log. Listens on 127.0.0.1 unless --bind
+    says otherwise; then clients send the key in $TACTFUL_SERVE_KEY (?key=KEY or
+    a Bearer token). SIGTERM or Ctrl-C: finishes the requests in flight.
 
     \b
     Exit codes: 0 stopped; 2 usage or profile error (port in use, no key);
