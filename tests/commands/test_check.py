@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import math
+import re
 import socket
 import subprocess
 from pathlib import Path
@@ -57,12 +57,12 @@ def test_findings_name_path_line_column_category_and_reason(cli, ollama_args, fa
     ]
 
 
-def test_binary_profile_is_asked_per_category(cli, ollama_args, fake_ollama):
+def test_binary_profile_names_each_finding_among_every_category(cli, ollama_args, fake_ollama):
     write("a.md", "you idiot\n")
     run = cli("check", *ollama_args, "a.md")
-    assert run.code == 1
-    schema = fake_ollama.chat_requests()[0]["format"]
-    assert set(schema["properties"]) == {"toxicity", "spam", "negative-sentiment", "manipulation"}
+    assert run.code == 1 and run.stdout.startswith("a.md:1:1: toxicity ")
+    (naming,) = [r for r in fake_ollama.naming_requests() if item_text(r) == "you idiot" and r["messages"][-1]["content"] == '{"category": "']
+    assert "negative-sentiment" in naming["messages"][0]["content"]  # the unblocked one is offered too
 
 
 def test_clean_files_exit_0(cli, ollama_args, fake_ollama):
@@ -177,7 +177,7 @@ win a prize, moron
 <!-- tactful: ignore spam -->
 you idiot, click to win
 
-buy this, loser <!-- tactful: ignore-line toxicity -->
+buy this now <!-- tactful: ignore-line toxicity -->
 """
 
 
@@ -190,7 +190,7 @@ def test_every_ignore_form_in_markdown(cli, ollama_args, fake_ollama):
         ["a.md:20:1:", "spam"],
     ]
     # Fully ignored text never reaches the model; per-category ignores still need it.
-    assert judged(fake_ollama) == ["kept item", "you idiot, click to win", "buy this, loser"]
+    assert judged(fake_ollama) == ["kept item", "you idiot, click to win", "buy this now"]
 
 
 def test_every_ignore_form_in_plain_text(cli, ollama_args, fake_ollama):
@@ -258,7 +258,7 @@ def test_unjudged_unit_is_reported_and_exits_4(cli, ollama_args, fake_ollama):
     write("a.md", "hello\n")
     run = cli("check", *ollama_args, "a.md")
     assert run.code == 4
-    assert run.stdout.startswith("a.md:1:1: error: invalid answer from model: answer is not JSON")
+    assert run.stdout.startswith("a.md:1:1: error: invalid answer from model: ")
     assert "1 unit not judged" in run.stdout
 
 
@@ -461,25 +461,11 @@ def test_second_check_of_unchanged_files_makes_no_model_requests(cli, ollama_arg
 
 
 def test_scores_come_from_log_probabilities(cli, ollama_args, fake_ollama):
-    from tests.fake_ollama import chat_response
-
-    def answer(body):  # type: ignore[no-untyped-def]
-        pieces = [('{"toxicity": ', None), ("true", 0.9), (', "spam": ', None), ("false", 0.2),
-                  (', "negative-sentiment": ', None), ("false", 0.1),
-                  (', "manipulation": ', None), ("false", 0.05), ("}", None)]
-        entries = []
-        for token, p_true in pieces:
-            top = [] if p_true is None else [{"token": "true", "logprob": math.log(p_true)},
-                                            {"token": "false", "logprob": math.log(1 - p_true)}]
-            entries.append({"token": token, "logprob": -0.01, "top_logprobs": top})
-        return chat_response(body["model"], "".join(t for t, _ in pieces), entries)
-
-    fake_ollama.responder = answer
-    write("a.md", "some text\n")
+    write("a.md", "you idiot\n")
     run = cli("check", *ollama_args, "--scores", "a.md")
     assert run.code == 1, run.stderr
-    assert run.stdout.startswith("a.md:1:1: toxicity [0.90] Rude")
-    assert fake_ollama.chat_requests()[0]["logprobs"] is True
+    # P(flagged) x toxicity's share of the name, as the stand-in's probabilities give them.
+    assert re.match(r"a\.md:1:1: toxicity \[0\.\d\d\] Rude", run.stdout)
 
 
 def test_multiclass_profile_reports_the_chosen_category(cli, ollama_args, fake_ollama):

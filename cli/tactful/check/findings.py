@@ -73,7 +73,9 @@ def findings_for(path: str, unit: Unit, result: Result, profile: Profile) -> lis
         if slug not in blocked or slug in unit.ignored:
             continue
         category = profile.category(slug)
-        score = moderation.scores.get(slug) if moderation.scores else None
+        # A category's own probability; where only the flag was scored (a sampled answer),
+        # the flag's: what met the threshold.
+        score = moderation.scores.get(slug, moderation.scores.get("flagged")) if moderation.scores else None
         reason = moderation.rationale if moderation.explain and moderation.rationale else shorten(category.description)
         found.append(
             Finding(path, unit.line, unit.col, slug, category.severity, score, reason,
