@@ -123,7 +123,8 @@ def answer_for_schema(schema: dict[str, Any], labels: list[str], blocked: Collec
         answer["flagged"] = bool(set(labels) & (set(labels) - {"negative-sentiment"} if blocked is None else set(blocked)))
     elif "category" in props:
         allowed = props["category"]["enum"]
-        answer["category"] = next((label for label in labels if label in allowed), "none")
+        # A naming question offers no "none": held to the schema, the model names one anyway.
+        answer["category"] = next((label for label in labels if label in allowed), "none" if "none" in allowed else allowed[0])
     else:
         answer = {slug: slug in labels for slug in props if slug != "rationale"}
     if "rationale" in props:

@@ -58,8 +58,8 @@ def test_balanced_interleaves_categories_and_acceptable_examples(cli, ollama_arg
     write_profile("balanced")
     messages = classify(cli, ollama_args, fake_ollama, ITEM)
     assert messages[1:] == [
-        framed("you absolute idiot"), answer(True),
         framed("click here to win a prize"), answer(True),
+        framed("you absolute idiot"), answer(True),
         framed("thanks for the docs"), answer(False),
         framed(ITEM),
     ]
@@ -69,8 +69,8 @@ def test_explain_puts_each_examples_rationale_in_its_answer(cli, ollama_args, fa
     write_profile("balanced")
     messages = classify(cli, ollama_args, fake_ollama, ITEM, "--explain")
     assert messages[1:] == [
-        framed("you absolute idiot"), answer(True, "Insults the reader."),
         framed("click here to win a prize"), answer(True, "Prize bait with a link."),
+        framed("you absolute idiot"), answer(True, "Insults the reader."),
         framed("thanks for the docs"), answer(False, "Polite thanks."),
         framed(ITEM),
     ]

@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from tactful.engine.leaning import CONTENT_FREE
 
 from tests.conftest import write_profile
 from tests.fake_ollama import item_text
@@ -492,6 +493,9 @@ def test_multiclass_profile_reports_the_chosen_category(cli, ollama_args, fake_o
     assert run.code == 0, run.stderr
     assert run.stdout.splitlines()[0] == "a.md:1:1: off-topic-politics [1.00] Party politics and elections."
     # The category is read one token at a time after the answer's opening: ' "' (which every
-    # value starts with), then the slug; the system prompt offers the blocked ones.
-    assert [r["messages"][-1]["content"] for r in fake_ollama.chat_requests()] == ['{"category":', '{"category": "']
+    # value starts with), then the slug; the system prompt offers the blocked ones. Then the
+    # same about three empty texts, once, measures the model's leaning among the categories.
+    asked = fake_ollama.chat_requests()
+    assert [r["messages"][-1]["content"] for r in asked] == ['{"category":', '{"category": "'] * 4
+    assert [item_text(r) for r in asked[::2]] == ["Vote in the election!", *CONTENT_FREE]
     assert "- off-topic-politics: Party politics" in fake_ollama.chat_requests()[0]["messages"][0]["content"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import time
 
+from tactful.engine.leaning import CONTENT_FREE
+
 from tests.conftest import SAMPLES
 from tests.fake_ollama import MODEL, is_naming, item_text
 
@@ -110,15 +112,15 @@ def test_modes(cli, ollama_args, fake_ollama):
     multiclass = cli("classify", *ollama_args, "--mode", "multiclass", input=text).records[0]["moderation"]
     assert multiclass["labels"] in (["toxicity"], ["spam"]) and multiclass["flagged"]
     # Read after '{"category": "' over the blocked slugs and none.
-    assert set(multiclass["scores"]) == {"toxicity", "spam", "manipulation", "none"}
+    assert set(multiclass["scores"]) == {"toxicity", "spam", "manipulation", "negative-sentiment", "none"}
     assert fake_ollama.chat_requests()[-1]["messages"][-1]["content"] == '{"category": "'
 
     multilabel = cli("classify", *ollama_args, "--mode", "multilabel", input=text).records[0]["moderation"]
-    assert multilabel["labels"] == ["toxicity", "spam"] and multilabel["flagged"]
+    assert multilabel["labels"] == ["spam", "toxicity"] and multilabel["flagged"]
     # On a server, multilabel is one sampled answer read key by key.
     schema = fake_ollama.chat_requests()[-1]["format"]
     # Keys in the order the profile declares its categories, blocked or not.
-    assert list(schema["properties"]) == ["toxicity", "spam", "negative-sentiment", "manipulation"]
+    assert list(schema["properties"]) == ["manipulation", "negative-sentiment", "spam", "toxicity"]
     assert multilabel["decided_by"] == "probability"
 
 
@@ -294,9 +296,11 @@ def test_a_binary_flag_names_its_category_on_ollama_too(cli, ollama_args, fake_o
     run = cli("classify", *ollama_args, input="you idiot\nwin a prize\nhello\n")
     assert [r["moderation"]["labels"] for r in run.records] == [["toxicity"], ["spam"], []]
     # One follow-up per flagged text, read a token at a time after '{"category":' (' "' that
-    # every slug starts with, then the slug), among the blocked categories only.
+    # every slug starts with, then the slug), among the blocked categories only; after the
+    # first, the same question about three empty texts measures the model's leaning.
     naming = fake_ollama.naming_requests()
-    assert [r["messages"][-1]["content"] for r in naming] == ['{"category":', '{"category": "'] * 2
+    assert [r["messages"][-1]["content"] for r in naming] == ['{"category":', '{"category": "'] * 5
+    assert [item_text(r) for r in naming[::2]] == ["you idiot", *CONTENT_FREE, "win a prize"]
     assert set(run.records[0]["moderation"]["scores"]) == {"flagged"}
 
 

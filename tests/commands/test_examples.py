@@ -58,7 +58,7 @@ def test_add_benign_from_stdin_and_the_same_text_twice(cli, profile):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("text", "--label", "spma"), "unknown category 'spma' (did you mean 'spam'?); valid: toxicity, spam"),
+        (("text", "--label", "spma"), "unknown category 'spma' (did you mean 'spam'?); valid: spam, toxicity"),
         (("text",), "say what the example is: --label SLUG (repeatable) for blocked content, or --benign"),
         (("text", "--label", "spam", "--benign"), "say what the example is"),
         (("  ", "--benign"), "the example text is empty"),

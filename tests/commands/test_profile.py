@@ -126,7 +126,7 @@ severity = "low"
 """
     profile = parse_profile(garden.read_text(), garden)
     assert profile.task.examples_per_category == 2
-    assert [c.slug for c in profile.blocked] == ["toxicity", "negative-sentiment", "pesticide-talk"]
+    assert [c.slug for c in profile.blocked] == ["negative-sentiment", "pesticide-talk", "toxicity"]
 
 
 def test_edit_messages_name_the_file(cli, garden):

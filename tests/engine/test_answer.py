@@ -35,8 +35,10 @@ def test_the_schema_asks_exactly_the_decision_keys_plus_a_rationale_when_explain
     assert contract(mode).decision_keys == tuple(keys)
 
 
-def test_multiclass_offers_the_blocked_categories_and_none_only():
-    assert contract("multiclass").schema()["properties"]["category"]["enum"] == ["toxicity", "spam", "none"]
+def test_multiclass_offers_every_category_and_none():
+    # Acceptable ones too: a text that is what the profile unblocks is named so, not flagged.
+    assert contract("multiclass").schema()["properties"]["category"]["enum"] == [*ORDER, "none"]
+    assert contract("multiclass").parse('{"category": "negative-sentiment"}') == Decision(False, ["negative-sentiment"])
 
 
 def test_multilabel_keeps_the_declared_order_whatever_is_blocked():
@@ -55,8 +57,8 @@ def test_an_example_answer_parses_back_to_the_decision_it_stands_for(mode, label
     assert decision.rationale == "why" and decision.decided_by == BY_ANSWER
     if mode == "multilabel":
         assert sorted(decision.labels) == sorted(labels)
-    elif mode == "multiclass":
-        assert decision.labels == [label for label in labels if label in BLOCKED][:1]
+    elif mode == "multiclass":  # the blocked category first; else the acceptable one
+        assert decision.labels == ([label for label in labels if label in BLOCKED] or labels)[:1]
 
 
 def test_the_example_answer_is_compact_json_in_key_order():
@@ -71,7 +73,7 @@ def test_the_example_answer_is_compact_json_in_key_order():
     ("binary", "[true]", "answer is not a JSON object"),
     ("binary", '{"flagged": "yes"}', "'flagged' is 'yes', not true or false"),
     ("binary", '{"flagged": false, "labels": []}', "keys outside the contract (labels)"),
-    ("multiclass", '{"category": "negative-sentiment"}', "not one of toxicity, spam or none"),
+    ("multiclass", '{"category": "hate"}', "not one of negative-sentiment, toxicity, spam or none"),
     ("multilabel", '{"negative-sentiment": false, "toxicity": true}', "'spam' is None, not true or false"),
 ])
 def test_an_answer_outside_the_contract_is_refused_with_the_reason(mode, content, error):
@@ -87,12 +89,14 @@ def test_an_explained_answer_must_carry_its_rationale():
     assert contract("binary", explain=True).parse('{"flagged": true, "rationale": "  insult \\n"}').rationale == "insult"
 
 
-def test_a_binary_flag_names_its_category_only_when_one_is_blocked():
+def test_a_binary_flag_names_its_category_itself_only_when_the_profile_has_one():
     assert contract("binary").parse('{"flagged": true}').labels == []
     one = Contract("binary", ("spam",), (), False)
     assert one.parse('{"flagged": true}').labels == ["spam"]
     assert one.parse('{"flagged": false}').labels == []
     assert contract("binary").needs_naming and not one.needs_naming
+    # One blocked and one unblocked: a flag is named, so that the unblocked one can lift it.
+    assert Contract("binary", ("spam",), ("toxicity",), False).needs_naming
 
 
 def test_with_scores_the_thresholds_decide_and_the_answer_only_has_to_be_well_formed():
@@ -110,12 +114,14 @@ def test_binary_takes_the_most_sensitive_blocked_threshold():
     assert contract("binary", spam=0.3).decide({"flagged": 0.3}).flagged
 
 
-def test_multiclass_flags_the_likeliest_blocked_category_over_its_threshold():
+def test_multiclass_flags_the_likeliest_category_over_its_threshold_if_it_is_blocked():
     c = contract("multiclass", spam=0.6)
     assert c.decide({"toxicity": 0.3, "spam": 0.5, "none": 0.2}).labels == []  # under spam's 0.6
     assert c.decide({"toxicity": 0.2, "spam": 0.7, "none": 0.1}).labels == ["spam"]
     assert c.decide({"toxicity": 0.1, "spam": 0.3, "none": 0.6}) == Decision(
         False, [], {"toxicity": 0.1, "spam": 0.3, "none": 0.6}, decided_by=BY_PROBABILITY)
+    allowed = c.decide({"negative-sentiment": 0.6, "toxicity": 0.3, "spam": 0.0, "none": 0.1})
+    assert (allowed.flagged, allowed.labels) == (False, ["negative-sentiment"])
 
 
 def test_multilabel_labels_every_category_over_its_threshold_and_flags_only_blocked_ones():
@@ -128,7 +134,8 @@ def test_multilabel_labels_every_category_over_its_threshold_and_flags_only_bloc
 
 def test_the_queries_open_the_answer_as_the_examples_write_it():
     assert contract("binary").queries() == (ChoiceQuery('{"flagged":', (" true", " false")),)
-    assert contract("multiclass").queries() == (ChoiceQuery('{"category":', (' "toxicity"', ' "spam"', ' "none"')),)
+    assert contract("multiclass").queries() == (
+        ChoiceQuery('{"category":', (' "negative-sentiment"', ' "toxicity"', ' "spam"', ' "none"')),)
     assert [q.opening for q in contract("multilabel").queries()] == [
         '{"negative-sentiment":', '{"toxicity":', '{"spam":']
     # Each query's opening is how the example answer begins, up to the value.
@@ -149,11 +156,19 @@ def test_scores_are_read_from_the_distributions_by_key():
 def test_naming_keeps_a_flag_unnamed_when_the_answer_breaks_its_schema():
     c = contract("binary")
     flag = Decision(True, [], {"flagged": 0.9}, None, BY_PROBABILITY)
-    assert c.naming_schema()["properties"]["category"]["enum"] == list(BLOCKED)
+    assert c.naming_schema()["properties"]["category"]["enum"] == list(ORDER)
     assert c.name_from_answer(flag, '{"category": "spam"}').labels == ["spam"]
-    for broken in ('{"category": "negative-sentiment"}', "not json", "[1]"):
+    for broken in ('{"category": "hate"}', "not json", "[1]"):
         assert c.name_from_answer(flag, broken) == flag
     assert c.named(flag, {json.dumps("toxicity"): 0.3, json.dumps("spam"): 0.7}).labels == ["spam"]
+
+
+def test_a_flag_named_as_an_unblocked_category_is_lifted():
+    c = contract("binary")
+    flag = Decision(True, [], {"flagged": 0.9}, None, BY_PROBABILITY)
+    lifted = Decision(False, ["negative-sentiment"], {"flagged": 0.9}, None, BY_PROBABILITY)
+    assert c.named(flag, {json.dumps("negative-sentiment"): 0.6, json.dumps("spam"): 0.4}) == lifted
+    assert c.name_from_answer(flag, '{"category": "negative-sentiment"}') == lifted
     unflagged = Decision(False, [], {"flagged": 0.1})
     assert c.named(unflagged, {json.dumps("spam"): 1.0}) == unflagged
 
@@ -170,10 +185,23 @@ threshold = 0.8
 """
 
 
-def test_a_profile_gives_its_contract_in_its_own_order():
+def test_a_profile_gives_its_contract_in_canonical_order_whatever_order_it_declares():
     c = Contract.for_profile(parse_profile(PROFILE.format(mode="multilabel"), None))
-    assert (c.mode, c.blocked, c.allowed, c.explain) == ("multilabel", BLOCKED, ALLOWED, True)
-    assert c.thresholds == {"negative-sentiment": 0.5, "toxicity": 0.8, "spam": 0.5} and c.all_slugs == ORDER
+    assert (c.mode, c.blocked, c.allowed, c.explain) == ("multilabel", ("spam", "toxicity"), ALLOWED, True)
+    assert c.thresholds == {"negative-sentiment": 0.5, "toxicity": 0.8, "spam": 0.5}
+    assert c.all_slugs == ("negative-sentiment", "spam", "toxicity")
+
+
+@pytest.mark.parametrize("mode", ["binary", "multiclass", "multilabel"])
+def test_swapping_two_category_tables_changes_nothing_the_model_reads(mode):
+    tables = PROFILE.format(mode=mode).split("[categories.")
+    head, rest = tables[0], ["[categories." + t for t in tables[1:]]
+    swapped = head + "".join(reversed(rest))
+    assert swapped != PROFILE.format(mode=mode)
+    examples = [Example("e1", "you idiot", ("toxicity",), None), Example("e2", "buy now", ("spam",), None)]
+    built = [PromptBuilder(parse_profile(text, None), examples) for text in (PROFILE.format(mode=mode), swapped)]
+    assert built[0].build("hello") == built[1].build("hello")
+    assert built[0].contract == built[1].contract
 
 
 @pytest.mark.parametrize("mode", ["binary", "multiclass", "multilabel"])

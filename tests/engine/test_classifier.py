@@ -11,23 +11,24 @@ from tactful.backends.base import ChatRequest, Completion, ProbeRequest
 from tactful.engine.answer import BY_ANSWER, BY_PROBABILITY, Decision
 from tactful.engine.cache import ResultCache
 from tactful.engine.classifier import Classifier, merge_decisions
+from tactful.engine.leaning import CONTENT_FREE
 from tactful.engine.prompt import PromptBuilder
 from tactful.engine.textprep import windows
 from tactful.errors import HostUnavailable, NoProbabilities, Transient
 from tactful.profile.load import Profile, parse_profile
 from tactful.records import InputRecord
 
-from tests.support.scripted import ScriptedBackend, ScriptedProber
+from tests.support.scripted import ScriptedBackend, ScriptedProber, seen_text
 
 CLEAN = '{"flagged": false}'
 FLAGGED = '{"flagged": true}'
 
 
 def profile(mode: str = "binary", blocked: tuple[str, ...] = ("toxicity", "spam"), task: str = "",
-            category: str = "") -> Profile:
+            category: str = "", allowed: tuple[str, ...] = ("negative-sentiment",)) -> Profile:
     categories = "".join(f"[categories.{slug}]\n{category}" for slug in blocked)
-    return parse_profile(f'version = 1\n[task]\nmode = "{mode}"\n{task}'
-                         f'{categories}[categories.negative-sentiment]\nblocked = false\n', None)
+    categories += "".join(f"[categories.{slug}]\nblocked = false\n" for slug in allowed)
+    return parse_profile(f'version = 1\n[task]\nmode = "{mode}"\n{task}{categories}', None)
 
 
 def classifier(backend: ScriptedBackend, prof: Profile | None = None, **kwargs: object) -> Classifier:
@@ -46,16 +47,26 @@ def probes(backend: ScriptedBackend) -> list[ProbeRequest]:
 # ------------------------------------------------------------ probabilities at the answer position
 
 
+def leaning(**shares: float) -> dict[str, dict[str, dict[str, float]]]:
+    """What the model answers to the choice among categories about each content-free text."""
+    return {text: {"category": shares} for text in CONTENT_FREE}
+
+
 def test_probabilities_decide_and_a_flag_is_named_by_a_second_question():
     backend = ScriptedProber(probabilities={"you idiot": {"flagged": 0.9, "category": {"toxicity": 0.8, "spam": 0.2}},
-                                            "see you": {"flagged": 0.2}})
+                                            "see you": {"flagged": 0.2},
+                                            **leaning(toxicity=0.4, spam=0.4, **{"negative-sentiment": 0.2})})
     c = classifier(backend)
     flagged, clean = c.classify(record("you idiot")).moderation, c.classify(record("see you")).moderation
     assert (flagged.flagged, flagged.labels, flagged.scores, flagged.decided_by) == (True, ["toxicity"], {"flagged": 0.9}, BY_PROBABILITY)
     assert (clean.flagged, clean.labels, clean.scores) == (False, [], {"flagged": pytest.approx(0.2)})
     asked = probes(backend)
-    assert [[q.opening for q in p.queries] for p in asked] == [['{"flagged":'], ['{"category":'], ['{"flagged":']]
-    assert asked[1].queries[0].choices == (' "toxicity"', ' "spam"')  # only blocked categories are offered
+    # The flag; its name, while the text is still in the model's cache; the model's leaning
+    # among the categories, on three empty texts (once per run); the next text's flag.
+    assert [[q.opening for q in p.queries] for p in asked] == [['{"flagged":'], *[['{"category":']] * 4, ['{"flagged":']]
+    assert [seen_text(p.messages) for p in asked[1:5]] == ["you idiot", *CONTENT_FREE]
+    # Every category is offered, the unblocked one too: a flag named so is lifted.
+    assert asked[1].queries[0].choices == (' "negative-sentiment"', ' "spam"', ' "toxicity"')
     assert all(p.fixed == len(c.builder.fixed_messages) for p in asked)
 
 
@@ -76,12 +87,40 @@ def test_a_backend_without_probabilities_hands_over_to_the_sampled_answer_once_w
     ]
 
 
+def test_the_models_leaning_among_categories_is_divided_out_of_a_flags_name():
+    # On empty texts the model names spam four times as often as toxicity. A text it reads
+    # as 0.6 spam, 0.4 toxicity moves it towards toxicity, and is named so; one it reads
+    # as 0.95 spam is still spam. The leaning is measured once, not per text.
+    backend = ScriptedProber(probabilities={
+        "rude ad": {"flagged": 0.9, "category": {"spam": 0.6, "toxicity": 0.4}},
+        "buy now": {"flagged": 0.9, "category": {"spam": 0.95, "toxicity": 0.05}}, **leaning(spam=0.8, toxicity=0.2)})
+    c = classifier(backend)
+    assert [c.classify(record(text)).moderation.labels for text in ("rude ad", "buy now")] == [["toxicity"], ["spam"]]
+    assert [seen_text(p.messages) for p in probes(backend)].count("N/A") == 1
+
+
+def test_multiclass_keeps_the_acceptable_share_and_moves_only_the_choice_among_categories():
+    backend = ScriptedProber(probabilities={
+        "rude ad": {"category": {"spam": 0.45, "toxicity": 0.4, "none": 0.15}}, **leaning(spam=0.6, toxicity=0.2, none=0.2)})
+    m = classifier(backend, profile("multiclass", allowed=())).classify(record("rude ad")).moderation
+    # Spam's share on empty texts is 0.75, toxicity's 0.25: 0.45/0.75 and 0.4/0.25 share the 0.85.
+    assert m.labels == ["toxicity"] and m.flagged
+    assert m.scores == pytest.approx({"spam": 0.85 * 0.6 / 2.2, "toxicity": 0.85 * 1.6 / 2.2, "none": 0.15})
+
+
+def test_one_blocked_category_is_never_corrected():
+    backend = ScriptedProber(probabilities={"rude": {"category": {"toxicity": 0.4, "none": 0.6}}})
+    m = classifier(backend, profile("multiclass", blocked=("toxicity",), allowed=())).classify(record("rude")).moderation
+    assert m.scores == {"toxicity": 0.4, "none": 0.6} and len(probes(backend)) == 1
+
+
 def test_multilabel_reads_each_category_after_the_likelier_values_before_it():
     backend = ScriptedProber(probabilities={"idiot, buy now": {"toxicity": 0.9, "spam": 0.3, "negative-sentiment": 0.6}})
     m = classifier(backend, profile("multilabel")).classify(record("idiot, buy now")).moderation
-    assert m.labels == ["toxicity", "negative-sentiment"] and m.flagged
+    assert m.labels == ["negative-sentiment", "toxicity"] and m.flagged
     assert [p.queries[0].opening for p in probes(backend)] == [
-        '{"toxicity":', '{"toxicity": true, "spam":', '{"toxicity": true, "spam": false, "negative-sentiment":']
+        '{"negative-sentiment":', '{"negative-sentiment": true, "spam":',
+        '{"negative-sentiment": true, "spam": false, "toxicity":']
 
 
 def test_multilabel_on_a_prober_that_forgets_the_text_reads_one_sampled_answer():
@@ -126,7 +165,7 @@ def test_a_flag_is_named_by_a_sampled_answer_and_both_requests_are_counted():
     result = classifier(backend).classify(record("win a prize"))
     assert result.moderation.labels == ["spam"] and (result.prompt_tokens, result.output_tokens) == (210, 9)
     naming = backend.requests[1]
-    assert isinstance(naming, ChatRequest) and naming.schema["properties"]["category"]["enum"] == ["toxicity", "spam"]
+    assert isinstance(naming, ChatRequest) and naming.schema["properties"]["category"]["enum"] == ["negative-sentiment", "spam", "toxicity"]
 
 
 # ------------------------------------------------------------ a text judged in parts
@@ -137,7 +176,7 @@ def test_a_long_text_is_judged_in_windows_and_flagged_if_any_window_is():
     chunks = list(windows(text, 110))
     backend = ScriptedBackend(answers={chunk: '{"flagged": true, "rationale": "insult"}' if "idiot" in chunk
                                        else '{"flagged": false, "rationale": "calm"}' for chunk in chunks})
-    prof = profile(blocked=("toxicity",), task='explain = true\nmax_chars = 110\nlong_text = "split"\n')
+    prof = profile(blocked=("toxicity",), allowed=(), task='explain = true\nmax_chars = 110\nlong_text = "split"\n')
     result = classifier(backend, prof).classify(record(text))
     m = result.moderation
     assert len(chunks) > 1 and backend.texts == chunks
@@ -179,7 +218,7 @@ def test_a_text_decided_once_comes_from_the_cache_after_and_a_new_threshold_asks
         again = classifier(backend, cache=cache).classify(record("you idiot"))
         assert (first.cached, again.cached) == (False, True)
         assert again.moderation.labels == first.moderation.labels == ["toxicity"]
-        assert len(probes(backend)) == 2  # the flag and its naming, once
+        assert len(probes(backend)) == 5  # the flag, the leaning on three empty texts and the naming, once
         strict = profile(category="threshold = 0.7\n")
         moved = classifier(backend, strict, cache=cache).classify(record("you idiot"))
         assert not moved.cached and moved.moderation.flagged is False

@@ -50,7 +50,7 @@ def test_report_counts_over_the_classes_of_the_mode():
     assert (report.labels, report.n, round(report.accuracy, 3)) == ([FLAGGED, ACCEPTABLE], 3, 0.667)
     assert report.confusion[FLAGGED] == {FLAGGED: 2, ACCEPTABLE: 1}
     multiclass, _ = scoring.score(results, golds, profile("multiclass"), "label")
-    assert scoring.report(multiclass, profile("multiclass")).labels == ["toxicity", "spam", "none"]
+    assert scoring.report(multiclass, profile("multiclass")).labels == ["spam", "toxicity", "none"]
     multilabel, _ = scoring.score(results, golds, profile("multilabel"), "label")
     assert scoring.report(multilabel, profile("multilabel")).confusion["toxicity"] == {"tp": 1, "fp": 0, "fn": 1, "tn": 1}
 

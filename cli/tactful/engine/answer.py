@@ -42,9 +42,9 @@ class Contract:
     allowed: tuple[str, ...]
     explain: bool
     thresholds: Mapping[str, float] = field(default_factory=dict)
-    # The categories as the profile declares them. Multilabel answers keep this order
-    # whatever is blocked, so that unblocking one does not move another to the first
-    # position, where a small model reads any harmful text as every category.
+    # Every category of the profile, in its canonical order (by slug). Multilabel answers
+    # keep this order whatever is blocked, so that unblocking one does not move another to
+    # the first position, where a small model reads any harmful text as every category.
     order: tuple[str, ...] = ()
 
     @classmethod
@@ -80,7 +80,7 @@ class Contract:
         if self.mode == "binary":
             properties = {"flagged": {"type": "boolean"}}
         elif self.mode == "multiclass":
-            properties = {"category": {"type": "string", "enum": [*self.blocked, NONE_LABEL]}}
+            properties = {"category": {"type": "string", "enum": [*self.all_slugs, NONE_LABEL]}}
         else:
             properties = {slug: {"type": "boolean"} for slug in self.all_slugs}
         if self.explain:
@@ -100,7 +100,9 @@ class Contract:
         if self.mode == "binary":
             answer = {"flagged": any(label in self.blocked for label in labels)}
         elif self.mode == "multiclass":
-            chosen = next((label for label in labels if label in self.blocked), NONE_LABEL)
+            # A blocked category before an acceptable one: the example is flagged for it.
+            chosen = next((label for label in [*labels] if label in self.blocked), None)
+            chosen = chosen or next((label for label in labels if label in self.allowed), NONE_LABEL)
             answer = {"category": chosen}
         else:
             answer = {slug: slug in labels for slug in self.all_slugs}
@@ -131,10 +133,10 @@ class Contract:
             sampled = Decision(flagged, self.named_labels(flagged), rationale=rationale)
         elif self.mode == "multiclass":
             category = data.get("category")
-            if category not in (*self.blocked, NONE_LABEL):
-                raise AnswerError(f"'category' is {category!r}, not one of {', '.join(self.blocked)} or none")
+            if category not in (*self.all_slugs, NONE_LABEL):
+                raise AnswerError(f"'category' is {category!r}, not one of {', '.join(self.all_slugs)} or none")
             labels = [] if category == NONE_LABEL else [category]
-            sampled = Decision(bool(labels), labels, rationale=rationale)
+            sampled = Decision(category in self.blocked, labels, rationale=rationale)
         else:
             labels = [s for s in self.all_slugs if _boolean(data, s)]
             sampled = Decision(any(label in self.blocked for label in labels), labels, rationale=rationale)
@@ -154,7 +156,7 @@ class Contract:
         if self.mode == "binary":
             return (_boolean_query("flagged"),)
         if self.mode == "multiclass":
-            return (self.category_query((*self.blocked, NONE_LABEL)),)
+            return (self.choice_query(),)
         return tuple(_boolean_query(slug) for slug in self.all_slugs)
 
     def key_query(self, answered: Sequence[tuple[str, bool]], slug: str) -> ChoiceQuery:
@@ -166,6 +168,18 @@ class Contract:
         """
         written = "".join(f"{json.dumps(key)}: {json.dumps(value)}, " for key, value in answered)
         return ChoiceQuery("{" + written + json.dumps(slug) + ":", (" true", " false"))
+
+    def choice_query(self) -> ChoiceQuery:
+        """The question that chooses among the categories: the multiclass answer (with
+        "none"), or the name of a binary flag.
+
+        Acceptable categories are offered too, so that a text which is what the profile
+        unblocks is named so and not flagged: asked among the blocked ones only, a small
+        model names some other blocked category instead (README, "unblock").
+        """
+        if self.mode == "multiclass":
+            return self.category_query((*self.all_slugs, NONE_LABEL))
+        return self.category_query(self.all_slugs)
 
     def category_query(self, slugs: Sequence[str]) -> ChoiceQuery:
         return ChoiceQuery('{"category":', tuple(" " + json.dumps(slug) for slug in slugs))
@@ -187,7 +201,7 @@ class Contract:
             best = max(scores, key=scores.__getitem__)
             over = best != NONE_LABEL and scores[best] >= self.thresholds.get(best, 0.5)
             labels = [best] if over else []
-            return Decision(bool(labels), labels, dict(scores), decided_by=BY_PROBABILITY)
+            return Decision(over and best in self.blocked, labels, dict(scores), decided_by=BY_PROBABILITY)
         labels = [s for s in self.all_slugs if scores[s] >= self.thresholds.get(s, 0.5)]
         flagged = any(label in self.blocked for label in labels)
         return Decision(flagged, labels, dict(scores), decided_by=BY_PROBABILITY)
@@ -198,14 +212,15 @@ class Contract:
 
     @property
     def needs_naming(self) -> bool:
-        """Whether a binary flag must be named by asking which blocked category it is."""
-        return self.mode == "binary" and len(self.blocked) > 1
+        """Whether a binary flag must be named by asking which category it is: where
+        several are blocked, or where one is and the profile unblocks another."""
+        return self.mode == "binary" and len(self.all_slugs) > 1
 
     def naming_schema(self) -> dict[str, Any]:
         """The naming question where the backend answers it by sampling (no probabilities)."""
         return {
             "type": "object",
-            "properties": {"category": {"type": "string", "enum": list(self.blocked)}},
+            "properties": {"category": {"type": "string", "enum": list(self.all_slugs)}},
             "required": ["category"],
             "additionalProperties": False,
         }
@@ -216,21 +231,20 @@ class Contract:
             category = json.loads(content).get("category")
         except (json.JSONDecodeError, AttributeError):
             return decision
-        if category not in self.blocked:
+        if category not in self.all_slugs:
             return decision
-        return Decision(decision.flagged, [category], decision.scores, decision.rationale, decision.decided_by)
+        return self._named_as(decision, category)
 
     def named(self, decision: Decision, distribution: Mapping[str, float]) -> Decision:
-        """A binary flag named by the likeliest blocked category (a flag always says why).
-
-        Only blocked categories are offered: on the default model, asking among all of them
-        named an unblocked one for 2 of 30 toxic and 4 of 30 spam texts, which would have
-        lifted true flags.
-        """
+        """A binary flag named by the likeliest category (a flag always says why)."""
         if not decision.flagged:
             return decision
-        likeliest = json.loads(max(distribution, key=distribution.__getitem__))
-        return Decision(True, [likeliest], decision.scores, decision.rationale, decision.decided_by)
+        return self._named_as(decision, json.loads(max(distribution, key=distribution.__getitem__)))
+
+    def _named_as(self, decision: Decision, category: str) -> Decision:
+        """The flag named ``category``; lifted where the profile unblocks it (the label stays,
+        as multilabel mode reports an acceptable category that applies)."""
+        return Decision(category in self.blocked, [category], decision.scores, decision.rationale, decision.decided_by)
 
     @property
     def binary_threshold(self) -> float:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import logging
 import threading
 from collections.abc import Callable
@@ -27,6 +28,7 @@ from tactful.bank.store import Example
 from tactful.engine.answer import BY_ANSWER, BY_PROBABILITY, Decision
 from tactful.engine.cache import ResultCache, cache_key
 from tactful.engine.image_bias import ImageBias
+from tactful.engine.leaning import CONTENT_FREE, CategoryLeaning
 from tactful.engine.prompt import NO_PARTS, ItemParts, Prompt, PromptBuilder
 from tactful.engine.scores import scores_from_logprobs
 from tactful.engine.stream import SingleFlight
@@ -77,6 +79,11 @@ class Classifier:
             self._prober = self.backend
         self.strategy = Strategy.ANSWER if self._prober is None else Strategy.PROBABILITY
         self._strategy_lock = threading.Lock()
+        # Where probabilities choose among two or more categories (a binary flag's name, the
+        # multiclass answer), the model's leaning among them is divided out.
+        self._leaning_lock = threading.Lock()
+        self._leaning: CategoryLeaning | None = None
+        self.corrects_leaning = len(self.contract.all_slugs) > 1 and self.contract.mode in ("binary", "multiclass")
 
     def prompt_for(self, text: str, parts: ItemParts = NO_PARTS) -> Prompt:
         examples = self.select_examples(text) if self.select_examples else []
@@ -155,6 +162,7 @@ class Classifier:
                 "backend": self.backend.name, "model": self.backend.model_id(),
                 "prompt": self.builder.fingerprint, "engine": self.strategy.value,
                 "options": dict(self.profile.model.options),
+                "leaning": self.corrects_leaning and self.strategy is Strategy.PROBABILITY,
                 # Probabilities meet the thresholds in the decision, so a recalibrated
                 # profile decides anew.
                 "thresholds": {c.slug: c.threshold for c in self.profile.categories},
@@ -252,18 +260,39 @@ class Classifier:
         distributions, evaluated = self._distributions(request)
         if self._image_bias is not None and shows_image(request):
             distributions = self._image_bias.correct(distributions)
+        if contract.mode == "multiclass" and self.corrects_leaning:
+            distributions = [self._category_leaning().correct(distributions[0])]
         decision = contract.decide(contract.scores_from(distributions))
         if decision.flagged and contract.needs_naming:
             # The same conversation again: only the naming question's opening is new. A
             # flag stands unnamed when the model will not name a category (as when a
             # sampled naming answer breaks its schema).
             try:
-                naming = self._prober.probe(ProbeRequest(request.messages, (contract.category_query(contract.blocked),), fixed))
+                naming = self._prober.probe(ProbeRequest(request.messages, (contract.choice_query(),), fixed))
             except AnswerError:
                 return decision, Completion("", prompt_tokens=evaluated, output_tokens=0)
-            decision = contract.named(decision, naming.distributions[0])
+            decision = contract.named(decision, self._category_leaning().correct(naming.distributions[0]))
             evaluated += naming.prompt_tokens
         return decision, Completion("", prompt_tokens=evaluated, output_tokens=0)
+
+    def _category_leaning(self) -> CategoryLeaning:
+        """The model's leaning among the categories, measured on the first call."""
+        if self._leaning is not None:  # every call after the first: no lock taken
+            return self._leaning
+        with self._leaning_lock:
+            if self._leaning is None:
+                assert self._prober is not None
+                query = self.contract.choice_query()
+                fixed = len(self.builder.fixed_messages)
+                empty = []
+                for text in CONTENT_FREE:
+                    try:
+                        empty.append(self._prober.probe(ProbeRequest(self.request_for(text).messages, (query,), fixed)).distributions[0])
+                    except AnswerError:  # no reading on this one: the others measure the leaning
+                        continue
+                self._leaning = CategoryLeaning.measured(empty, [f" {json.dumps(slug)}" for slug in self.contract.all_slugs])
+                _log.debug(f"the model's leaning among the blocked categories on empty texts: {self._leaning.describe()}")
+            return self._leaning
 
     def _distributions(self, request: ChatRequest) -> tuple[list[dict[str, float]], int]:
         """Each question's answer distribution, and the tokens evaluated to read them."""

@@ -49,7 +49,8 @@ def classes(profile: Profile, gold_slugs: Sequence[str], moderation: Moderation)
         return truth, FLAGGED if moderation.flagged else ACCEPTABLE
     if mode == "multiclass":
         truth = next((s for s in gold_slugs if s in blocked), NONE_LABEL)
-        return truth, moderation.labels[0] if moderation.labels else NONE_LABEL
+        # An acceptable category may be named (unblocked): it does not flag, so it reads as none.
+        return truth, moderation.labels[0] if moderation.flagged and moderation.labels else NONE_LABEL
     return set(gold_slugs), set(moderation.labels)
 
 

@@ -85,7 +85,12 @@ _Settings = TypeVar("_Settings")
 
 @dataclass(frozen=True)
 class Profile:
-    """A validated profile. ``path`` is None for the built-in default."""
+    """A validated profile. ``path`` is None for the built-in default.
+
+    ``categories`` are in canonical order (by slug), whatever order the file declares them
+    in: the prompt, the answer's keys, the example turns and the labels all follow it, so
+    swapping two tables in a profile changes nothing the model reads or tactful reports.
+    """
 
     name: str
     path: Path | None
@@ -462,7 +467,9 @@ def _parse_categories(problems: _Problems, table: Mapping[str, Any]) -> tuple[Ca
     builtins = builtin_categories()
     if not table:
         problems.add(None, "the profile names no categories (add a [categories.<slug>] table)")
-    parsed = (_parse_category(problems, slug, body, builtins) for slug, body in table.items())
+    parsed = (_parse_category(problems, slug, body, builtins) for slug, body in sorted(table.items()))
+    # Sorted: a small model favours the category it reads first (in the list, in the
+    # answer's first key), so the order of tables must not reach the prompt.
     return tuple(category for category in parsed if category is not None)
 
 
