@@ -17,6 +17,11 @@ flagged; s/text (model load included, one `tactful classify` run, no results cac
 Per set and mode: the share of texts whose verdict or labels change when the order is
 reversed, and the largest difference in flag rate between the orders.
 
+`--reuse` judges the reversed order from the declared run's results cache wherever the
+model would receive a byte-identical request (a cache of the benchmark's own, empty at
+the start): the "from cache" column then counts the identical requests, and only texts
+whose request changed with the order cost model time.
+
 `--unblock` also runs each two-category set with its first category unblocked and the
 other blocked, in both orders: the share of the unblocked category's texts flagged
 (it should stay near 0).
@@ -31,12 +36,13 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from runner import classify_records  # benchmarks/runner.py
+from runner import classify_cached, classify_records  # benchmarks/runner.py
 
 MODES = ("binary", "multiclass", "multilabel")
 # gold label of a dev split -> the category it means (absent: acceptable)
@@ -88,10 +94,30 @@ def load(bench: Path, test_set: TestSet, per_class: int | None, seed: int) -> li
     return items
 
 
-def judged(items: list[Item], toml: str, args: argparse.Namespace, name: str) -> tuple[dict[str, dict[str, Any]], float]:
+def judged(items: list[Item], toml: str, args: argparse.Namespace, name: str,
+           cache: Path | None = None) -> tuple[dict[str, dict[str, Any]], float, int | None]:
+    """Each item's moderation, s/text, and (with ``cache``) how many came from the cache."""
     lines = [{"id": item.id, "text": item.text} for item in items]
-    records, seconds = classify_records(lines, toml, args.backend, args.model, name=name)
-    return {r["id"]: r["moderation"] for r in records}, seconds / max(len(items), 1)
+    hits = None
+    if cache is None:
+        records, seconds = classify_records(lines, toml, args.backend, args.model, name=name)
+    else:
+        records, seconds, hits = classify_cached(lines, toml, args.backend, args.model, cache, name=name)
+    return {r["id"]: r["moderation"] for r in records}, seconds / max(len(items), 1), hits
+
+
+def orders_judged(items: list[Item], categories: Sequence[str], mode: str, args: argparse.Namespace, name: str,
+                  unblocked: str | None = None) -> dict[str, tuple[dict[str, dict[str, Any]], float, int | None]]:
+    """The items judged with the categories declared in order, then reversed.
+
+    With --reuse, both runs share a results cache of their own (empty at the start): the
+    reversed run asks the model only about the texts whose request differs from the
+    declared run's, so its count of cache hits is the number of identical requests.
+    """
+    orders = {"declared": tuple(categories), "reversed": tuple(reversed(categories))}
+    cache = Path(tempfile.mkdtemp(prefix="tactful-order-cache-")) if args.reuse else None
+    return {order: judged(items, profile(slugs, mode, unblocked, args.threads), args, f"{name}-{order}", cache)
+            for order, slugs in orders.items()}
 
 
 def exactly_right(mode: str, labels: Sequence[str], gold: frozenset[str]) -> bool:
@@ -109,14 +135,12 @@ def verdict(moderation: dict[str, Any]) -> tuple[Any, tuple[str, ...]]:
 
 
 def run_mode(test_set: TestSet, items: list[Item], mode: str, args: argparse.Namespace) -> list[dict[str, Any]]:
-    orders = {"declared": test_set.categories, "reversed": tuple(reversed(test_set.categories))}
-    runs = {name: judged(items, profile(order, mode, threads=args.threads), args, f"order-{name}")
-            for name, order in orders.items()}
+    runs = orders_judged(items, test_set.categories, mode, args, "order")
     harmful = [item for item in items if item.gold]
     acceptable = [item for item in items if not item.gold]
     rows = []
     rates = []
-    for name, (results, per_text) in runs.items():
+    for name, (results, per_text, hits) in runs.items():
         flagged = [item for item in harmful if results[item.id].get("flagged")]
         right = [item for item in flagged if exactly_right(mode, results[item.id].get("labels") or [], item.gold)]
         false_flags = sum(bool(results[item.id].get("flagged")) for item in acceptable)
@@ -125,8 +149,8 @@ def run_mode(test_set: TestSet, items: list[Item], mode: str, args: argparse.Nam
         rows.append({"order": name, "harmful flagged": share(len(flagged), len(harmful)),
                      "labels exactly right": share(len(right), len(flagged)),
                      "acceptable flagged": share(false_flags, len(acceptable)), "errors": errors,
-                     "s/text": f"{per_text:.2f}"})
-    first, second = (results for results, _ in runs.values())
+                     "s/text": f"{per_text:.2f}", "from cache": "-" if hits is None else share(hits, len(items))})
+    first, second = (results for results, _, _ in runs.values())
     changed = sum(verdict(first[item.id]) != verdict(second[item.id]) for item in items)
     for row in rows:
         row["labels changed by the order"] = share(changed, len(items))
@@ -140,8 +164,7 @@ def run_unblock(test_set: TestSet, items: list[Item], mode: str, args: argparse.
     unblocked, kept = test_set.categories[0], test_set.categories[1]
     texts = [item for item in items if item.gold in (frozenset([unblocked]), frozenset([kept]))]
     cells = []
-    for name, order in (("declared", test_set.categories), ("reversed", tuple(reversed(test_set.categories)))):
-        results, _ = judged(texts, profile(order, mode, unblocked, args.threads), args, f"unblock-{name}")
+    for results, _, _ in orders_judged(texts, test_set.categories, mode, args, "unblock", unblocked).values():
         for slug in (unblocked, kept):
             own = [t for t in texts if t.gold == frozenset([slug])]
             cells.append(share(sum(bool(results[t.id].get("flagged")) for t in own), len(own)))
@@ -158,10 +181,13 @@ def main() -> None:
     parser.add_argument("--per-class", type=int, default=None, help="N texts per gold label of each split (default: all)")
     parser.add_argument("--unblock", action="store_true", help="also measure unblocking the first category")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--reuse", action="store_true",
+                        help="judge the reversed order from the declared run's results cache where the requests are "
+                             "identical (its 'from cache' column counts them)")
     parser.add_argument("--threads", type=int, default=None, help="llama.cpp threads (default: one per core)")
     args = parser.parse_args()
     columns = ["order", "harmful flagged", "labels exactly right", "acceptable flagged", "labels changed by the order",
-               "flag-rate gap", "errors", "s/text"]
+               "flag-rate gap", "errors", "s/text", "from cache"]
     print(f"{args.model} on {args.backend}")
     print("| set | mode | " + " | ".join(columns) + " |")
     print("|---|---|" + "---|" * len(columns), flush=True)

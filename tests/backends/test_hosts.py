@@ -125,5 +125,5 @@ def test_a_pool_of_probers_probes_and_is_no_prober_for_text_kept_between_questio
     pool = ProbingHostPool(probers)
     probe = pool.probe(ProbeRequest(REQUEST.messages, (ChoiceQuery('{"flagged":', (" true", " false")),)))
     assert probe.distributions == [pytest.approx({" true": 0.8, " false": 0.2})]
-    assert isinstance(pool, Prober) and pool.keeps_context is False
+    assert isinstance(pool, Prober)
     assert not isinstance(HostPool(hosts(ANSWER)), Prober)

@@ -491,11 +491,13 @@ def test_multiclass_profile_reports_the_chosen_category(cli, ollama_args, fake_o
     write("a.md", "Vote in the election!\n")
     run = cli("check", *ollama_args, "a.md")
     assert run.code == 0, run.stderr
-    assert run.stdout.splitlines()[0] == "a.md:1:1: off-topic-politics [1.00] Party politics and elections."
-    # The category is read one token at a time after the answer's opening: ' "' (which every
-    # value starts with), then the slug; the system prompt offers the blocked ones. Then the
-    # same about three empty texts, once, measures the model's leaning among the categories.
-    asked = fake_ollama.chat_requests()
-    assert [r["messages"][-1]["content"] for r in asked] == ['{"category":', '{"category": "'] * 4
-    assert [item_text(r) for r in asked[::2]] == ["Vote in the election!", *CONTENT_FREE]
+    # The score is P(flagged) x the category's share of the name: the stand-in is 0.9 sure.
+    assert run.stdout.splitlines()[0] == "a.md:1:1: off-topic-politics [0.90] Party politics and elections."
+    # The flag, then its name read one token at a time after the answer's opening: ' "' (which
+    # every value starts with), then the slug. Then the same about three empty texts, once,
+    # measures the model's leaning among the categories.
+    assert [r["messages"][-1]["content"] for r in fake_ollama.chat_requests()] == ['{"flagged":']
+    naming = fake_ollama.naming_requests()
+    assert [r["messages"][-1]["content"] for r in naming] == ['{"category":', '{"category": "'] * 4
+    assert [item_text(r) for r in naming[::2]] == ["Vote in the election!", *CONTENT_FREE]
     assert "- off-topic-politics: Party politics" in fake_ollama.chat_requests()[0]["messages"][0]["content"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
 from tactful.engine.leaning import CONTENT_FREE
 
 from tests.conftest import SAMPLES
@@ -111,9 +112,13 @@ def test_modes(cli, ollama_args, fake_ollama):
     text = "click to win, you idiot\n"
     multiclass = cli("classify", *ollama_args, "--mode", "multiclass", input=text).records[0]["moderation"]
     assert multiclass["labels"] in (["toxicity"], ["spam"]) and multiclass["flagged"]
-    # Read after '{"category": "' over the blocked slugs and none.
+    # The flag, and its name read after '{"category": "' over every category: each category's
+    # score is P(flagged) x its share of the name, "none" the rest.
     assert set(multiclass["scores"]) == {"toxicity", "spam", "manipulation", "negative-sentiment", "none"}
-    assert fake_ollama.chat_requests()[-1]["messages"][-1]["content"] == '{"category": "'
+    assert sum(multiclass["scores"].values()) == pytest.approx(1, abs=1e-3)
+    assert [r["messages"][-1]["content"] for r in fake_ollama.chat_requests()] == ['{"flagged":']
+    naming = [r["messages"][-1]["content"] for r in fake_ollama.naming_requests() if item_text(r) == text.strip()]
+    assert naming == ['{"category":', '{"category": "']
 
     multilabel = cli("classify", *ollama_args, "--mode", "multilabel", input=text).records[0]["moderation"]
     assert multilabel["labels"] == ["spam", "toxicity"] and multilabel["flagged"]

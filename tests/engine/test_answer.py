@@ -24,8 +24,8 @@ def contract(mode: str, explain: bool = False, **thresholds: float) -> Contract:
     return Contract(mode, BLOCKED, ALLOWED, explain, {k.replace("_", "-"): v for k, v in thresholds.items()}, ORDER)
 
 
-@pytest.mark.parametrize("mode, keys", [("binary", ["flagged"]), ("multiclass", ["category"]),
-                                        ("multilabel", list(ORDER))])
+@pytest.mark.parametrize("mode, keys", [("binary", ["flagged"]), ("multiclass", ["flagged"]),
+                                        ("multilabel", ["flagged"])])
 def test_the_schema_asks_exactly_the_decision_keys_plus_a_rationale_when_explained(mode, keys):
     for explain in (False, True):
         schema = contract(mode, explain).schema()
@@ -35,10 +35,13 @@ def test_the_schema_asks_exactly_the_decision_keys_plus_a_rationale_when_explain
     assert contract(mode).decision_keys == tuple(keys)
 
 
-def test_multiclass_offers_every_category_and_none():
-    # Acceptable ones too: a text that is what the profile unblocks is named so, not flagged.
-    assert contract("multiclass").schema()["properties"]["category"]["enum"] == [*ORDER, "none"]
-    assert contract("multiclass").parse('{"category": "negative-sentiment"}') == Decision(False, ["negative-sentiment"])
+def test_multiclass_asks_the_flag_and_names_it_among_every_category():
+    # As binary mode does, in the same pass over the text. Acceptable categories are offered
+    # too: a text that is what the profile unblocks is named so, and not flagged.
+    c = contract("multiclass")
+    assert c.queries() == (ChoiceQuery('{"flagged":', (" true", " false")), c.choice_query())
+    assert c.choice_query() == ChoiceQuery('{"category":', tuple(f' "{slug}"' for slug in ORDER))
+    assert c.schema() == contract("binary").schema() == contract("multilabel").schema()
 
 
 def test_multilabel_keeps_the_declared_order_whatever_is_blocked():
@@ -55,17 +58,13 @@ def test_an_example_answer_parses_back_to_the_decision_it_stands_for(mode, label
     decision = c.parse(written)
     assert decision.flagged == any(label in BLOCKED for label in labels)
     assert decision.rationale == "why" and decision.decided_by == BY_ANSWER
-    if mode == "multilabel":
-        assert sorted(decision.labels) == sorted(labels)
-    elif mode == "multiclass":  # the blocked category first; else the acceptable one
-        assert decision.labels == ([label for label in labels if label in BLOCKED] or labels)[:1]
+    assert decision.labels == []  # a flag is named by a second question
 
 
 def test_the_example_answer_is_compact_json_in_key_order():
     assert contract("binary").answer_for(["spam"], None) == '{"flagged": true}'
-    assert contract("multiclass", explain=True).answer_for([], None) == '{"category": "none", "rationale": ""}'
-    assert contract("multilabel").answer_for(["spam"], None) == \
-        '{"negative-sentiment": false, "toxicity": false, "spam": true}'
+    assert contract("multiclass", explain=True).answer_for([], None) == '{"flagged": false, "rationale": ""}'
+    assert contract("multilabel").answer_for(["spam"], None) == '{"flagged": true}'
 
 
 @pytest.mark.parametrize("mode, content, error", [
@@ -73,8 +72,8 @@ def test_the_example_answer_is_compact_json_in_key_order():
     ("binary", "[true]", "answer is not a JSON object"),
     ("binary", '{"flagged": "yes"}', "'flagged' is 'yes', not true or false"),
     ("binary", '{"flagged": false, "labels": []}', "keys outside the contract (labels)"),
-    ("multiclass", '{"category": "hate"}', "not one of negative-sentiment, toxicity, spam or none"),
-    ("multilabel", '{"negative-sentiment": false, "toxicity": true}', "'spam' is None, not true or false"),
+    ("multiclass", '{"category": "spam"}', "keys outside the contract (category)"),
+    ("multilabel", '{"negative-sentiment": false, "toxicity": true}', "keys outside the contract"),
 ])
 def test_an_answer_outside_the_contract_is_refused_with_the_reason(mode, content, error):
     with pytest.raises(AnswerError, match=error.replace("(", r"\(").replace(")", r"\)")):
@@ -126,31 +125,28 @@ def test_multiclass_flags_the_likeliest_category_over_its_threshold_if_it_is_blo
 
 def test_multilabel_labels_every_category_over_its_threshold_and_flags_only_blocked_ones():
     c = contract("multilabel", negative_sentiment=0.4)
-    only_allowed = c.decide({"negative-sentiment": 0.45, "toxicity": 0.1, "spam": 0.2})
+    only_allowed = c.decide({"negative-sentiment": 0.45, "toxicity": 0.1, "spam": 0.2, "none": 0.25})
     assert only_allowed.labels == ["negative-sentiment"] and not only_allowed.flagged
-    both = c.decide({"negative-sentiment": 0.45, "toxicity": 0.9, "spam": 0.2})
+    both = c.decide({"negative-sentiment": 0.45, "toxicity": 0.5, "spam": 0.0, "none": 0.05})
     assert both.labels == ["negative-sentiment", "toxicity"] and both.flagged
 
 
 def test_the_queries_open_the_answer_as_the_examples_write_it():
-    assert contract("binary").queries() == (ChoiceQuery('{"flagged":', (" true", " false")),)
-    assert contract("multiclass").queries() == (
-        ChoiceQuery('{"category":', (' "negative-sentiment"', ' "toxicity"', ' "spam"', ' "none"')),)
-    assert [q.opening for q in contract("multilabel").queries()] == [
-        '{"negative-sentiment":', '{"toxicity":', '{"spam":']
-    # Each query's opening is how the example answer begins, up to the value.
-    example = contract("multilabel").answer_for(["toxicity"], None)
-    later = contract("multilabel").key_query([("negative-sentiment", False), ("toxicity", True)], "spam")
-    assert later.opening == '{"negative-sentiment": false, "toxicity": true, "spam":'
-    assert example.startswith(later.opening)
+    flag = ChoiceQuery('{"flagged":', (" true", " false"))
+    assert contract("binary").queries() == (flag,)  # named after, and only when flagged
+    for mode in ("multiclass", "multilabel"):  # named in the same pass, for every category's score
+        assert contract(mode).queries() == (flag, ChoiceQuery('{"category":', tuple(f' "{s}"' for s in ORDER)))
+    assert contract("binary").answer_for(["toxicity"], None).startswith(flag.opening)
+    one = Contract("multilabel", ("spam",), (), False, order=("spam",))
+    assert one.queries() == (flag,) and one.scores_from([{" true": 0.7, " false": 0.3}]) == {"spam": 0.7, "none": pytest.approx(0.3)}
 
 
 def test_scores_are_read_from_the_distributions_by_key():
     assert contract("binary").scores_from([{" true": 0.7, " false": 0.3}]) == {"flagged": 0.7}
-    assert contract("multiclass").scores_from([{' "toxicity"': 0.1, ' "spam"': 0.6, ' "none"': 0.3}]) == {
-        "toxicity": 0.1, "spam": 0.6, "none": 0.3}
-    three = [{" true": p, " false": 1 - p} for p in (0.2, 0.5, 0.9)]
-    assert contract("multilabel").scores_from(three) == {"negative-sentiment": 0.2, "toxicity": 0.5, "spam": 0.9}
+    # Multiclass: P(flagged) x the category's share of the name, and "none" the rest.
+    named = [{" true": 0.8, " false": 0.2}, {' "toxicity"': 0.25, ' "spam"': 0.75}]
+    for mode in ("multiclass", "multilabel"):
+        assert contract(mode).scores_from(named) == pytest.approx({"toxicity": 0.2, "spam": 0.6, "none": 0.2})
 
 
 def test_naming_keeps_a_flag_unnamed_when_the_answer_breaks_its_schema():

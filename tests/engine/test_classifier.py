@@ -99,35 +99,39 @@ def test_the_models_leaning_among_categories_is_divided_out_of_a_flags_name():
     assert [seen_text(p.messages) for p in probes(backend)].count("N/A") == 1
 
 
-def test_multiclass_keeps_the_acceptable_share_and_moves_only_the_choice_among_categories():
+def test_multiclass_reads_flag_and_name_in_one_pass_and_moves_only_the_choice_among_categories():
     backend = ScriptedProber(probabilities={
-        "rude ad": {"category": {"spam": 0.45, "toxicity": 0.4, "none": 0.15}}, **leaning(spam=0.6, toxicity=0.2, none=0.2)})
+        "rude ad": {"flagged": 0.85, "category": {"spam": 0.5, "toxicity": 0.5}}, **leaning(spam=0.75, toxicity=0.25)})
     m = classifier(backend, profile("multiclass", allowed=())).classify(record("rude ad")).moderation
-    # Spam's share on empty texts is 0.75, toxicity's 0.25: 0.45/0.75 and 0.4/0.25 share the 0.85.
+    # Spam's share on empty texts is 0.75, toxicity's 0.25: 0.5/0.75 and 0.5/0.25 share the 0.85.
     assert m.labels == ["toxicity"] and m.flagged
-    assert m.scores == pytest.approx({"spam": 0.85 * 0.6 / 2.2, "toxicity": 0.85 * 1.6 / 2.2, "none": 0.15})
+    assert m.scores == pytest.approx({"spam": 0.85 * 0.25, "toxicity": 0.85 * 0.75, "none": 0.15})
+    text_probes = [p for p in probes(backend) if seen_text(p.messages) == "rude ad"]
+    assert [[q.opening for q in p.queries] for p in text_probes] == [['{"flagged":', '{"category":']]
 
 
-def test_one_blocked_category_is_never_corrected():
-    backend = ScriptedProber(probabilities={"rude": {"category": {"toxicity": 0.4, "none": 0.6}}})
+def test_one_category_is_never_corrected():
+    backend = ScriptedProber(probabilities={"rude": {"flagged": 0.4, "category": {"toxicity": 1.0}}})
     m = classifier(backend, profile("multiclass", blocked=("toxicity",), allowed=())).classify(record("rude")).moderation
-    assert m.scores == {"toxicity": 0.4, "none": 0.6} and len(probes(backend)) == 1
+    assert m.scores == pytest.approx({"toxicity": 0.4, "none": 0.6}) and len(probes(backend)) == 1
 
 
-def test_multilabel_reads_each_category_after_the_likelier_values_before_it():
-    backend = ScriptedProber(probabilities={"idiot, buy now": {"toxicity": 0.9, "spam": 0.3, "negative-sentiment": 0.6}})
-    m = classifier(backend, profile("multilabel")).classify(record("idiot, buy now")).moderation
-    assert m.labels == ["negative-sentiment", "toxicity"] and m.flagged
-    assert [p.queries[0].opening for p in probes(backend)] == [
-        '{"negative-sentiment":', '{"negative-sentiment": true, "spam":',
-        '{"negative-sentiment": true, "spam": false, "toxicity":']
+def test_multilabel_labels_every_category_over_its_threshold_from_the_flag_and_its_name():
+    backend = ScriptedProber(probabilities={"idiot, buy now": {"flagged": 0.9, "category": {"toxicity": 0.55, "spam": 0.45}},
+                                            **leaning(toxicity=0.4, spam=0.4, **{"negative-sentiment": 0.2})})
+    strict = profile("multilabel", category="threshold = 0.3\n")  # toxicity and spam at 0.3
+    m = classifier(backend, strict).classify(record("idiot, buy now")).moderation
+    assert m.labels == ["spam", "toxicity"] and m.flagged  # 0.9 x 0.45 and 0.9 x 0.55
+    one = classifier(ScriptedProber(probabilities=backend.probabilities), profile("multiclass", category="threshold = 0.3\n"))
+    assert one.classify(record("idiot, buy now")).moderation.labels == ["toxicity"]  # multiclass: the likeliest
 
 
-def test_multilabel_on_a_prober_that_forgets_the_text_reads_one_sampled_answer():
-    backend = ScriptedProber(default_probabilities={"toxicity": 0.9}, keeps_context=False,
-                             default='{"toxicity": true, "spam": false, "negative-sentiment": false}')
-    m = classifier(backend, profile("multilabel")).classify(record("hello")).moderation
-    assert probes(backend) == [] and (m.labels, m.decided_by) == (["toxicity"], BY_ANSWER)
+def test_an_unblocked_category_lifts_the_flag_in_every_mode():
+    backend = ScriptedProber(probabilities={"so sad": {"flagged": 0.8, "category": {"negative-sentiment": 0.9, "toxicity": 0.1}},
+                                            **leaning(toxicity=0.4, spam=0.4, **{"negative-sentiment": 0.2})})
+    for mode in ("binary", "multiclass", "multilabel"):
+        m = classifier(backend, profile(mode)).classify(record("so sad")).moderation
+        assert (m.flagged, m.labels) == (False, ["negative-sentiment"]), mode
 
 
 def test_a_rationale_is_written_so_the_answer_is_sampled():

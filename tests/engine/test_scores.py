@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import math
 
-from tactful.engine.leaning import CONTENT_FREE
-
-from tests.fake_ollama import chat_response, item_text
+from tests.fake_ollama import chat_response
 
 
 def token(text: str, alternatives: dict[str, float] | None = None) -> dict:
@@ -33,34 +31,6 @@ def test_binary_score_and_request(cli, ollama_args, fake_ollama):
     assert moderation["flagged"] is True
     body = fake_ollama.chat_requests()[0]
     assert body["logprobs"] is True and body["top_logprobs"] == 20
-
-
-def test_multiclass_scores_split_by_slug_prefix(cli, ollama_args, fake_ollama):
-    read = scripted([token('{"category": "'), token("sp", {"sp": 0.5, "tox": 0.25, "none": 0.25}), token('am"}')])
-    # On empty texts the model leans to neither category, so dividing its leaning out
-    # (engine/leaning.py) leaves the reading as it is.
-    even = scripted([token('{"category": "'), token("sp", {"sp": 0.4, "tox": 0.4, "none": 0.2}), token('am"}')])
-    fake_ollama.responder = lambda body: even(body) if item_text(body) in CONTENT_FREE else read(body)
-    run = cli("classify", *ollama_args, "--mode", "multiclass", "--scores", input="hello\n")
-    moderation = run.records[0]["moderation"]
-    assert moderation["scores"] == {"toxicity": 0.25, "spam": 0.5, "manipulation": 0.0, "negative-sentiment": 0.0, "none": 0.25}
-    assert moderation["labels"] == ["spam"]
-
-
-def test_multilabel_scores_per_category(cli, ollama_args, fake_ollama):
-    tokens = [
-        token('{"toxicity":'), token(" false", {" false": 0.9, " true": 0.1}),
-        token(', "spam":'), token(" true", {" true": 0.8, " false": 0.2}),
-        token(', "manipulation":'), token(" false", {" false": 0.7, " true": 0.3}),
-        token(', "negative-sentiment":'), token(" true", {" true": 0.55, " false": 0.45}),
-        token("}"),
-    ]
-    fake_ollama.responder = scripted(tokens)
-    run = cli("classify", *ollama_args, "--mode", "multilabel", "--scores", input="hello\n")
-    moderation = run.records[0]["moderation"]
-    assert moderation["scores"] == {"toxicity": 0.1, "spam": 0.8, "manipulation": 0.3, "negative-sentiment": 0.55}
-    assert moderation["labels"] == ["negative-sentiment", "spam"]
-    assert moderation["flagged"] is True
 
 
 def test_no_logprobs_warns_once_and_leaves_scores_out(cli, ollama_args, fake_ollama):

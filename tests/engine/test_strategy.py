@@ -24,7 +24,6 @@ class NoProbabilitiesBackend:
 
     name = "scripted"
     model = "scripted-model"
-    keeps_context = True
 
     def __init__(self, together: int) -> None:
         self.probes = 0

@@ -108,7 +108,6 @@ class ScriptedProber(ScriptedBackend):
 
     probabilities: Mapping[str, Table] = field(default_factory=dict)
     default_probabilities: Table | None = None
-    keeps_context: bool = True
 
     def probe(self, request: ProbeRequest) -> Probe:
         self.requests.append(request)

@@ -148,10 +148,6 @@ class Prober(Protocol):
     pass; a server that continues a partial answer (Ollama) generates one token after it.
     """
 
-    # Whether the evaluated conversation stays in place between probes, so that a further
-    # question about the same text costs only its own tokens.
-    keeps_context: bool
-
     def probe(self, request: ProbeRequest) -> Probe:
         """Raise BackendError when the backend cannot serve, NoProbabilities when it gives none."""
         ...

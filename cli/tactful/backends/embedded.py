@@ -38,7 +38,6 @@ ENV_LLAMA_LOG = "TACTFUL_LLAMA_LOG"
 
 class EmbeddedBackend:
     name = "embedded"
-    keeps_context = True  # llama.cpp's KV cache keeps the text: more questions cost their openings
 
     def __init__(
         self,

@@ -154,8 +154,6 @@ class HostPool:
 class ProbingHostPool(HostPool):
     """A pool of backends that read probabilities directly (several Ollama servers)."""
 
-    keeps_context = False
-
     def probe(self, request: ProbeRequest) -> Probe:
         return self._call(lambda backend: cast(Prober, backend).probe(request))  # the pool holds Probers only
 

@@ -66,9 +66,6 @@ def resolve_host(host: str | None) -> str:
 
 class OllamaBackend:
     name = "ollama"
-    # Each probe is a request of its own: questions that build on the model's earlier
-    # values (multilabel) are read from one sampled answer instead.
-    keeps_context = False
 
     def __init__(
         self,

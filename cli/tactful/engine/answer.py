@@ -1,8 +1,21 @@
 """The output contract: the JSON schema the model must follow, and the parsing of its answer.
 
-One place decides, per mode, what the model answers and how that becomes a ``Decision``,
-so the schema sent to the backend, the example answers in the prompt and the validation
-of real answers cannot drift apart.
+One place decides what the model answers and how that becomes a ``Decision``, so the
+schema sent to the backend, the example answers in the prompt and the validation of real
+answers cannot drift apart.
+
+Every mode asks the model the same two things: whether the text is flagged
+(``{"flagged": true}``), and which category it falls under (``{"category": "spam"}``, among
+every category of the profile, unblocked ones too). The mode only decides what tactful
+reports from them: binary the flag and its name; multiclass the likeliest category over
+its threshold; multilabel every category over its threshold. Each category's probability
+is P(flagged) x its share of the name.
+
+Why not ask multiclass for the category outright, or multilabel key by key? On the default
+model both read the categories in the order they are listed: a single multiclass answer
+said "none" to every harmful text of the order benchmark, and multilabel's first key read
+as likely for any harmful text, so that a third of its labels were exactly right
+(benchmarks/order.py; README, "Order and unblock").
 """
 
 from __future__ import annotations
@@ -17,6 +30,7 @@ from tactful.errors import AnswerError
 from tactful.profile.load import Profile
 
 NONE_LABEL = "none"
+FLAGGED_KEY = "flagged"
 # How a decision was reached, as each record reports it.
 BY_PROBABILITY = "probability"  # the answer values' probabilities met the thresholds
 BY_ANSWER = "answer"  # the sampled answer decided: the backend gave no probabilities
@@ -35,16 +49,15 @@ class Decision:
 
 @dataclass(frozen=True)
 class Contract:
-    """What the model must answer for one profile and mode."""
+    """What the model must answer for one profile, and what its mode reports from it."""
 
     mode: str
     blocked: tuple[str, ...]
     allowed: tuple[str, ...]
     explain: bool
     thresholds: Mapping[str, float] = field(default_factory=dict)
-    # Every category of the profile, in its canonical order (by slug). Multilabel answers
-    # keep this order whatever is blocked, so that unblocking one does not move another to
-    # the first position, where a small model reads any harmful text as every category.
+    # Every category of the profile, in its canonical order (by slug): the order in which
+    # the name's choices are offered, whatever order the profile declares them in.
     order: tuple[str, ...] = ()
 
     @classmethod
@@ -67,22 +80,12 @@ class Contract:
     @property
     def decision_keys(self) -> tuple[str, ...]:
         """The JSON keys whose values carry the decision, in answer order."""
-        if self.mode == "binary":
-            return ("flagged",)
-        if self.mode == "multiclass":
-            return ("category",)
-        return self.all_slugs
+        return (FLAGGED_KEY,)
 
     # ------------------------------------------------------------ schema
 
     def schema(self) -> dict[str, Any]:
-        properties: dict[str, Any]
-        if self.mode == "binary":
-            properties = {"flagged": {"type": "boolean"}}
-        elif self.mode == "multiclass":
-            properties = {"category": {"type": "string", "enum": [*self.all_slugs, NONE_LABEL]}}
-        else:
-            properties = {slug: {"type": "boolean"} for slug in self.all_slugs}
+        properties: dict[str, Any] = {FLAGGED_KEY: {"type": "boolean"}}
         if self.explain:
             properties["rationale"] = {"type": "string"}
         return {
@@ -96,16 +99,7 @@ class Contract:
 
     def answer_for(self, labels: Sequence[str], rationale: str | None) -> str:
         """The exact answer the model should give for a text with these gold labels."""
-        answer: dict[str, Any]
-        if self.mode == "binary":
-            answer = {"flagged": any(label in self.blocked for label in labels)}
-        elif self.mode == "multiclass":
-            # A blocked category before an acceptable one: the example is flagged for it.
-            chosen = next((label for label in [*labels] if label in self.blocked), None)
-            chosen = chosen or next((label for label in labels if label in self.allowed), NONE_LABEL)
-            answer = {"category": chosen}
-        else:
-            answer = {slug: slug in labels for slug in self.all_slugs}
+        answer: dict[str, Any] = {FLAGGED_KEY: any(label in self.blocked for label in labels)}
         if self.explain:
             answer["rationale"] = rationale or ""
         return json.dumps(answer, ensure_ascii=False)
@@ -128,20 +122,9 @@ class Contract:
         if extra:
             raise AnswerError(f"answer has keys outside the contract ({', '.join(extra)}): {content[:80]!r}")
         rationale = self._rationale(data)
-        if self.mode == "binary":
-            flagged = _boolean(data, "flagged")
-            sampled = Decision(flagged, self.named_labels(flagged), rationale=rationale)
-        elif self.mode == "multiclass":
-            category = data.get("category")
-            if category not in (*self.all_slugs, NONE_LABEL):
-                raise AnswerError(f"'category' is {category!r}, not one of {', '.join(self.all_slugs)} or none")
-            labels = [] if category == NONE_LABEL else [category]
-            sampled = Decision(category in self.blocked, labels, rationale=rationale)
-        else:
-            labels = [s for s in self.all_slugs if _boolean(data, s)]
-            sampled = Decision(any(label in self.blocked for label in labels), labels, rationale=rationale)
+        flagged = _boolean(data, FLAGGED_KEY)
         if scores is None:
-            return sampled
+            return Decision(flagged, self.named_labels(flagged), rationale=rationale)
         decided = self.decide(scores)
         return Decision(decided.flagged, decided.labels, scores, rationale, BY_PROBABILITY)
 
@@ -151,70 +134,65 @@ class Contract:
         """The questions whose answer probabilities decide, each at its answer position.
 
         Openings and values are written exactly as ``answer_for`` writes them (json.dumps),
-        so the model reads the same shape as in its examples.
+        so the model reads the same shape as in its examples. Binary mode asks the name of
+        a flagged text only; the others read it with the flag, from the same pass over the
+        text, for every category's score.
         """
-        if self.mode == "binary":
-            return (_boolean_query("flagged"),)
-        if self.mode == "multiclass":
-            return (self.choice_query(),)
-        return tuple(_boolean_query(slug) for slug in self.all_slugs)
-
-    def key_query(self, answered: Sequence[tuple[str, bool]], slug: str) -> ChoiceQuery:
-        """Multilabel: the question for ``slug`` after the keys already answered, in answer order.
-
-        Asked as the model writes its answer (``{"toxicity": true, "spam":``), so each key
-        is read in the context of the model's own earlier values, as in its examples.
-        Asked alone as the first key, every category of a harmful text reads as likely.
-        """
-        written = "".join(f"{json.dumps(key)}: {json.dumps(value)}, " for key, value in answered)
-        return ChoiceQuery("{" + written + json.dumps(slug) + ":", (" true", " false"))
+        flag = _boolean_query(FLAGGED_KEY)
+        if self.mode == "binary" or len(self.all_slugs) < 2:
+            return (flag,)
+        return (flag, self.choice_query())
 
     def choice_query(self) -> ChoiceQuery:
-        """The question that chooses among the categories: the multiclass answer (with
-        "none"), or the name of a binary flag.
+        """The question that names a flag: which category the text falls under.
 
         Acceptable categories are offered too, so that a text which is what the profile
         unblocks is named so and not flagged: asked among the blocked ones only, a small
-        model names some other blocked category instead (README, "unblock").
+        model names some other blocked category instead (README, "Order and unblock").
         """
-        if self.mode == "multiclass":
-            return self.category_query((*self.all_slugs, NONE_LABEL))
-        return self.category_query(self.all_slugs)
-
-    def category_query(self, slugs: Sequence[str]) -> ChoiceQuery:
-        return ChoiceQuery('{"category":', tuple(" " + json.dumps(slug) for slug in slugs))
+        return ChoiceQuery('{"category":', tuple(" " + json.dumps(slug) for slug in self.all_slugs))
 
     def scores_from(self, distributions: Sequence[Mapping[str, float]]) -> dict[str, float]:
         """Per-key probabilities (the keys of ``decide``) from the queries' distributions."""
+        flagged = distributions[0][" true"]
         if self.mode == "binary":
-            return {"flagged": distributions[0][" true"]}
-        if self.mode == "multiclass":
-            return {json.loads(choice): p for choice, p in distributions[0].items()}
-        return {slug: d[" true"] for slug, d in zip(self.all_slugs, distributions)}
+            return {FLAGGED_KEY: flagged}
+        if len(distributions) == 1:  # the profile has one category: the flag is its
+            return {self.all_slugs[0]: flagged, NONE_LABEL: 1 - flagged} if self.all_slugs else {NONE_LABEL: 1.0}
+        return self.category_scores(flagged, distributions[1])
+
+    @staticmethod
+    def category_scores(flagged: float, naming: Mapping[str, float]) -> dict[str, float]:
+        """Each category's probability as P(flagged) x P(the category | flagged), and "none"
+        the rest, so that the scores sum to 1 and each can be thresholded."""
+        scores = {json.loads(choice): flagged * share for choice, share in naming.items()}
+        scores[NONE_LABEL] = 1 - flagged
+        return scores
 
     def decide(self, scores: Mapping[str, float]) -> Decision:
-        """The decision the thresholds make from the probabilities."""
-        if self.mode == "binary":
-            flagged = scores["flagged"] >= self.binary_threshold
+        """The decision the thresholds make from the probabilities.
+
+        Scores with only the flag (binary mode, or any mode before the name is read)
+        decide as binary mode does; the name comes after.
+        """
+        if FLAGGED_KEY in scores:
+            flagged = scores[FLAGGED_KEY] >= self.binary_threshold
             return Decision(flagged, self.named_labels(flagged), dict(scores), decided_by=BY_PROBABILITY)
-        if self.mode == "multiclass":
-            best = max(scores, key=scores.__getitem__)
-            over = best != NONE_LABEL and scores[best] >= self.thresholds.get(best, 0.5)
-            labels = [best] if over else []
-            return Decision(over and best in self.blocked, labels, dict(scores), decided_by=BY_PROBABILITY)
-        labels = [s for s in self.all_slugs if scores[s] >= self.thresholds.get(s, 0.5)]
-        flagged = any(label in self.blocked for label in labels)
-        return Decision(flagged, labels, dict(scores), decided_by=BY_PROBABILITY)
+        over = [s for s in self.all_slugs if scores.get(s, 0.0) >= self.thresholds.get(s, 0.5)]
+        if self.mode == "multiclass":  # the likeliest category, if it is over its threshold
+            best = max(self.all_slugs, key=lambda s: scores.get(s, 0.0), default=None)
+            over = [best] if best in over else []
+        return Decision(any(label in self.blocked for label in over), over, dict(scores), decided_by=BY_PROBABILITY)
 
     def named_labels(self, flagged: bool) -> list[str]:
-        """A binary flag's category when only one is blocked; the naming step does the rest."""
-        return list(self.blocked) if flagged and len(self.blocked) == 1 else []
+        """A flag's category when the profile has only the one; the naming step does the rest."""
+        return list(self.blocked) if flagged and len(self.all_slugs) == 1 else []
 
     @property
     def needs_naming(self) -> bool:
-        """Whether a binary flag must be named by asking which category it is: where
-        several are blocked, or where one is and the profile unblocks another."""
-        return self.mode == "binary" and len(self.all_slugs) > 1
+        """Whether a flag must be named by asking which category it is: where several are
+        blocked, or where one is and the profile unblocks another."""
+        return len(self.all_slugs) > 1
 
     def naming_schema(self) -> dict[str, Any]:
         """The naming question where the backend answers it by sampling (no probabilities)."""
@@ -226,7 +204,7 @@ class Contract:
         }
 
     def name_from_answer(self, decision: Decision, content: str) -> Decision:
-        """A binary flag named by the sampled answer to the naming question (left as is if it broke the schema)."""
+        """A flag named by the sampled answer to the naming question (left as is if it broke the schema)."""
         try:
             category = json.loads(content).get("category")
         except (json.JSONDecodeError, AttributeError):
@@ -236,14 +214,14 @@ class Contract:
         return self._named_as(decision, category)
 
     def named(self, decision: Decision, distribution: Mapping[str, float]) -> Decision:
-        """A binary flag named by the likeliest category (a flag always says why)."""
+        """A flag named by the likeliest category (a flag always says why)."""
         if not decision.flagged:
             return decision
         return self._named_as(decision, json.loads(max(distribution, key=distribution.__getitem__)))
 
     def _named_as(self, decision: Decision, category: str) -> Decision:
         """The flag named ``category``; lifted where the profile unblocks it (the label stays,
-        as multilabel mode reports an acceptable category that applies)."""
+        as the other modes report an acceptable category that applies)."""
         return Decision(category in self.blocked, [category], decision.scores, decision.rationale, decision.decided_by)
 
     @property

@@ -67,15 +67,12 @@ class Classifier:
         self.contract = self.builder.contract
         self.max_tokens = 400 if self.contract.explain else 32 + 8 * len(self.contract.all_slugs)
         # Probabilities read at the answer position where the backend can; a rationale has
-        # to be written. Multilabel reads each key after the earlier values, which pays only
-        # where the backend keeps the text between questions; a server answers it in one
-        # sampled answer read key by key.
+        # to be written.
         self._image_lock = threading.Lock()
         self._images_checked = False
         self._image_bias: ImageBias | None = None
         self._prober: Prober | None = None  # the backend, where it reads probabilities for this contract
-        if (isinstance(self.backend, Prober) and not self.contract.explain
-                and (self.contract.mode != "multilabel" or self.backend.keeps_context)):
+        if isinstance(self.backend, Prober) and not self.contract.explain:
             self._prober = self.backend
         self.strategy = Strategy.ANSWER if self._prober is None else Strategy.PROBABILITY
         self._strategy_lock = threading.Lock()
@@ -83,7 +80,7 @@ class Classifier:
         # multiclass answer), the model's leaning among them is divided out.
         self._leaning_lock = threading.Lock()
         self._leaning: CategoryLeaning | None = None
-        self.corrects_leaning = len(self.contract.all_slugs) > 1 and self.contract.mode in ("binary", "multiclass")
+        self.corrects_leaning = self.contract.needs_naming
 
     def prompt_for(self, text: str, parts: ItemParts = NO_PARTS) -> Prompt:
         examples = self.select_examples(text) if self.select_examples else []
@@ -162,6 +159,7 @@ class Classifier:
                 "backend": self.backend.name, "model": self.backend.model_id(),
                 "prompt": self.builder.fingerprint, "engine": self.strategy.value,
                 "options": dict(self.profile.model.options),
+                "mode": self.contract.mode,  # binary and multiclass send the same prompt
                 "leaning": self.corrects_leaning and self.strategy is Strategy.PROBABILITY,
                 # Probabilities meet the thresholds in the decision, so a recalibrated
                 # profile decides anew.
@@ -260,10 +258,10 @@ class Classifier:
         distributions, evaluated = self._distributions(request)
         if self._image_bias is not None and shows_image(request):
             distributions = self._image_bias.correct(distributions)
-        if contract.mode == "multiclass" and self.corrects_leaning:
-            distributions = [self._category_leaning().correct(distributions[0])]
+        if len(distributions) > 1 and self.corrects_leaning:  # the name, read with the flag
+            distributions = [distributions[0], self._category_leaning().correct(distributions[1])]
         decision = contract.decide(contract.scores_from(distributions))
-        if decision.flagged and contract.needs_naming:
+        if decision.flagged and contract.needs_naming and contract.mode == "binary":
             # The same conversation again: only the naming question's opening is new. A
             # flag stands unnamed when the model will not name a category (as when a
             # sampled naming answer breaks its schema).
@@ -298,8 +296,6 @@ class Classifier:
         """Each question's answer distribution, and the tokens evaluated to read them."""
         assert self._prober is not None
         fixed = len(self.builder.fixed_messages)
-        if self.contract.mode == "multilabel":
-            return self._probe_in_order(request, fixed)
         probe = self._prober.probe(ProbeRequest(request.messages, self.contract.queries(), fixed))
         return probe.distributions, probe.prompt_tokens
 
@@ -327,24 +323,6 @@ class Classifier:
                     _log.warning(f"the model's leaning on a content-free image ({self._image_bias.describe()}) "
                               "is divided out of every image's scores")
             self._images_checked = True
-
-    def _probe_in_order(self, request: ChatRequest, fixed: int) -> tuple[list[dict[str, float]], int]:
-        """Multilabel: each category read after the model's likelier value for the ones before.
-
-        Each question extends the answer written so far, so it costs its own few tokens.
-        """
-        assert self._prober is not None
-        answered: list[tuple[str, bool]] = []
-        distributions: list[dict[str, float]] = []
-        evaluated = 0
-        for slug in self.contract.all_slugs:
-            query = self.contract.key_query(answered, slug)
-            probe = self._prober.probe(ProbeRequest(request.messages, (query,), fixed))
-            distribution = probe.distributions[0]
-            distributions.append(distribution)
-            evaluated += probe.prompt_tokens
-            answered.append((slug, distribution[" true"] >= distribution[" false"]))
-        return distributions, evaluated
 
     def _scores(self, completion: Completion) -> dict[str, float] | None:
         if not completion.logprobs:

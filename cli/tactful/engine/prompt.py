@@ -116,14 +116,13 @@ class PromptBuilder:
             else render("allowed_none", self.variant)
         )
         rationale = render("rationale", self.variant) if contract.explain else ""
-        keys = ", ".join(f'"{slug}"' for slug in contract.all_slugs)
-        contract_text = render(f"contract_{contract.mode}", self.variant, rationale=rationale, keys=keys)
+        contract_text = render("contract", self.variant, rationale=rationale)
         return render(
             "system",
             self.variant,
             blocked=blocked,
             allowed=allowed,
-            mode_rules=render(f"mode_{contract.mode}", self.variant),
+            mode_rules=render("mode", self.variant),
             contract=contract_text,
         )
 

@@ -15,26 +15,16 @@ import re
 from collections.abc import Sequence
 
 from tactful.backends.base import TokenLogprob
-from tactful.engine.answer import NONE_LABEL, Contract
+from tactful.engine.answer import FLAGGED_KEY, Contract
 
 
 def scores_from_logprobs(content: str, tokens: Sequence[TokenLogprob], contract: Contract) -> dict[str, float] | None:
     offsets = _token_offsets(tokens)
     if "".join(t.token for t in tokens) != content:
         return None  # tokens do not spell the answer: positions would be guesses
-    if contract.mode == "binary":
-        p = _value_distribution(content, tokens, offsets, "flagged", ("true", "false"))
-        return None if p is None else {"flagged": p["true"]}
-    if contract.mode == "multiclass":
-        choices = (*contract.blocked, NONE_LABEL)
-        return _value_distribution(content, tokens, offsets, "category", choices)
-    scores: dict[str, float] = {}
-    for slug in contract.all_slugs:
-        p = _value_distribution(content, tokens, offsets, slug, ("true", "false"))
-        if p is None:
-            return None
-        scores[slug] = p["true"]
-    return scores
+    # The flag's score; its name is sampled after it, without scores.
+    p = _value_distribution(content, tokens, offsets, FLAGGED_KEY, ("true", "false"))
+    return None if p is None else {FLAGGED_KEY: p["true"]}
 
 
 def _token_offsets(tokens: Sequence[TokenLogprob]) -> list[int]:
