@@ -30,6 +30,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from tactful.paths import ENV_MODELS_DIR, models_dir
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "bench" / "sms-spam" / "dev.jsonl"
 RECIPE = ROOT / "samples" / "cluster_job.py"
@@ -91,7 +93,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="write the measurements here as JSON too")
     args = parser.parse_args()
     # Loopback only: Ray's switch for a one-machine cluster, read when it is first imported.
-    env = {**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "XDG_CACHE_HOME": tempfile.mkdtemp()}
+    # A fresh cache (no saved prompt state from an earlier run), the fetched models kept.
+    env = {**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", ENV_MODELS_DIR: str(models_dir()),
+           "XDG_CACHE_HOME": tempfile.mkdtemp()}
     os.environ.update(env)
     import ray
 
