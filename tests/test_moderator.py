@@ -141,3 +141,33 @@ def test_a_variant_without_an_example_leaves_it_out_of_the_prompt_only(tmp_path)
         assert moderator.without_example("ex-3") is moderator  # not in the prompt: nothing to leave out
         variant.close()  # closes nothing the moderator uses
         assert "followers" in shown(moderator)
+
+
+# ---------------------------------------------------------------- lines split from files (cluster jobs)
+
+
+def test_lines_split_from_a_file_give_the_records_the_cli_writes_for_it(fake_ollama, ollama_args, cli, tmp_path):
+    export = tmp_path / "posts.jsonl"
+    export.write_bytes(b'{"id": 1, "text": "you idiot"}\n\n'  # a blank line has no record
+                       b'not json\n{"id": 4, "body": "no text"}\n{"text": "caf\xe9"}\n{"id": 6, "text": "see you"}\n')
+    numbered = [(str(export), number, raw) for number, raw in enumerate(export.open("rb"), start=1)]
+    with open_moderator(fake_ollama) as moderator:
+        # In two batches, as a cluster job hands them out: the line numbers, not the batch, name each record.
+        records = moderator.classify_lines(numbered[:3], jobs=2) + moderator.classify_lines(numbered[3:])
+    run = cli("classify", *ollama_args, "--no-cache", str(export))
+    assert run.code == 0, run.stderr
+    assert records == run.records
+    assert [r["moderation"]["error"] is None for r in records] == [True, False, False, False, True]
+    assert records[1]["moderation"]["error"] == f"{export}:3: invalid JSON: Expecting value"
+
+
+def test_lines_follow_the_input_format(fake_ollama):
+    line = [("posts.txt", 1, b'{"text": "you idiot"}\n')]
+    with open_moderator(fake_ollama) as moderator:
+        as_text = moderator.classify_lines(line)
+        as_jsonl = moderator.classify_lines(line, input_format="jsonl")
+        with pytest.raises(UsageError) as caught:
+            moderator.classify_lines(line, input_format="json")  # type: ignore[arg-type]
+    assert as_text[0]["text"] == '{"text": "you idiot"}' and as_text[0]["id"] == "posts.txt:1"
+    assert as_jsonl[0]["text"] == "you idiot"
+    assert caught.value.message == "input_format must be one of auto, text, jsonl, not 'json'"

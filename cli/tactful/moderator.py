@@ -35,7 +35,7 @@ import logging
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, closing
 from pathlib import Path
-from typing import Any, TypeAlias, TypeVar
+from typing import Any, Literal, TypeAlias, TypeVar
 
 from tactful.backends import Backend, ChatRequest, ChoiceQuery, open_backend, open_embedder
 from tactful.backends.base import Prober
@@ -47,7 +47,8 @@ from tactful.engine.classifier import Classifier
 from tactful.engine.learned import Head
 from tactful.engine.prompt import PromptBuilder
 from tactful.engine.stream import classify_stream
-from tactful.io.readers import ReadOptions, object_record
+from tactful.errors import UsageError
+from tactful.io.readers import INPUT_FORMATS, ReadOptions, line_record, object_record
 from tactful.learning.choose import COMBINED
 from tactful.learning.head import BINARY_KEY, PROMPT, TEXT, checked_apply, head_path, load_head
 from tactful.paths import prompt_states_dir, results_cache_path
@@ -57,6 +58,8 @@ from tactful.settings import Overrides, Settings, resolve
 
 # What ``Moderator.classify`` judges: a text, or an object (a JSONL record) holding one.
 Item: TypeAlias = str | Mapping[str, Any]
+# How ``Moderator.classify_lines`` reads lines, as `tactful classify --input-format`.
+InputFormat: TypeAlias = Literal["auto", "text", "jsonl"]
 T = TypeVar("T")
 _log = logging.getLogger(__name__)
 
@@ -130,7 +133,26 @@ class Moderator:
         """
         batch = [items] if isinstance(items, (str, Mapping)) else items
         options = ReadOptions(field=field, id_field=id_field, context_field=context_field, image_field=image_field)
-        records = (_record(number, item, options) for number, item in enumerate(batch, start=1))
+        return self._records((_record(number, item, options) for number, item in enumerate(batch, start=1)), jobs)
+
+    def classify_lines(self, lines: Iterable[tuple[str, int, bytes]], *, input_format: InputFormat = "auto",
+                       field: str = "text", id_field: str = "id", context_field: str | None = None,
+                       image_field: str | None = None, jobs: int = 1) -> list[dict[str, Any]]:
+        """The records `tactful classify PATH` writes for these lines of files, in order.
+
+        Each line is ``(path, number, raw)``: the file it was split from, its number from 1,
+        and its bytes as read (a cluster job splits the files and hands each worker a batch).
+        As in the command, a blank line has no record, a ``.jsonl``/``.ndjson`` path is JSONL
+        (``input_format`` says otherwise), and a line that cannot be read or judged is an
+        error record that names ``path:number``.
+        """
+        if input_format not in INPUT_FORMATS:
+            raise UsageError(f"input_format must be one of {', '.join(INPUT_FORMATS)}, not {input_format!r}")
+        options = ReadOptions(input_format, field, id_field, context_field=context_field, image_field=image_field)
+        records = (line_record(raw, path, number, options) for path, number, raw in lines)
+        return self._records((record for record in records if record is not None), jobs)
+
+    def _records(self, records: Iterable[InputRecord], jobs: int) -> list[dict[str, Any]]:
         with closing(self.results(records, jobs)) as results:
             return [result.to_json() for result in results]
 

@@ -1,7 +1,7 @@
 """The openai backend against a real OpenAI-compatible server (llama-cpp-python's), end to end.
 
 Through the CLI as a user runs it: classify, eval and check; an API key; several hosts
-with one killed mid-run; the Python API over partitions.
+with one killed mid-run. The Ray recipe over two servers: tests/scale/test_ray_job.py.
 """
 
 from __future__ import annotations
@@ -113,17 +113,3 @@ def test_two_hosts_one_killed_mid_run_write_every_record_once(server, tmp_path):
     assert set(served) == {server, doomed}
     assert sum(int(n) for n in served.values()) == len(texts)
     assert int(served[doomed]) < len(texts) // 2  # it stopped serving when it died
-
-
-def test_the_python_api_over_partitions_matches_the_cli(cli, server, tmp_path):
-    from samples.cluster_job import label_partitions
-
-    profile = spam_profile(tmp_path / "p.toml")
-    partitions = [SPAM[:2], SPAM[2:], ["one more ordinary post"]]
-    labelled = label_partitions(partitions, profile=str(profile), backend="openai", hosts=[server], workers=2)
-    assert [[row["text"] for row in part] for part in labelled] == partitions
-    run = cli("classify", "-p", profile, *openai_args(server), "--no-cache",
-              input="\n".join(t for part in partitions for t in part) + "\n")
-    flat = [row for part in labelled for row in part]
-    assert [row["flagged"] for row in flat] == [r["moderation"]["flagged"] for r in run.records]
-    assert [row["scores"] for row in flat] == [r["moderation"]["scores"] for r in run.records]

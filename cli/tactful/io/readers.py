@@ -97,20 +97,29 @@ def read_stream(handle: IO[bytes], name: str, options: ReadOptions) -> Iterator[
     if options.whole:
         yield _whole(handle.read(), name)
         return
-    jsonl = _is_jsonl(name, options)
-    # Image paths in a JSONL file are relative to it; on stdin, to where tactful runs.
-    base_dir = Path.cwd() if name == "stdin" else Path(name).parent
     for number, raw in enumerate(handle, start=1):
-        line, error = _decode(raw)
-        if not line.strip():
-            continue
-        source = f"{name}:{number}"
-        if error:
-            yield InputRecord(source, None, {"id": source, "raw": line}, source, f"{source}: {error}")
-        elif jsonl:
-            yield jsonl_record(line, source, options, base_dir)
-        else:
-            yield InputRecord(source, line, {"id": source, "text": line}, source)
+        record = line_record(raw, name, number, options)
+        if record is not None:
+            yield record
+
+
+def line_record(raw: bytes, name: str, number: int, options: ReadOptions) -> InputRecord | None:
+    """Line ``number`` (from 1) of the file ``name`` as its record; None for a blank line.
+
+    The one place a line becomes a record, whether the whole file is read here or its lines
+    were split out elsewhere (a cluster job hands each worker a batch of numbered lines).
+    """
+    line, error = _decode(raw)
+    if not line.strip():
+        return None
+    source = f"{name}:{number}"
+    if error:
+        return InputRecord(source, None, {"id": source, "raw": line}, source, f"{source}: {error}")
+    if _is_jsonl(name, options):
+        # Image paths in a JSONL file are relative to it; on stdin, to where tactful runs.
+        base_dir = Path.cwd() if name == "stdin" else Path(name).parent
+        return jsonl_record(line, source, options, base_dir)
+    return InputRecord(source, line, {"id": source, "text": line}, source)
 
 
 def _decode(raw: bytes) -> tuple[str, str | None]:
