@@ -73,8 +73,11 @@ def test_multiclass_and_multilabel(cli, ollama_args, tmp_path):
     data = write_jsonl(tmp_path / "multi.jsonl", rows)
     run = cli("eval", str(data), *ollama_args, "--mode", "multilabel", "--map", "toxic=toxicity", "--json")
     report = json.loads(run.stdout)["data"]
-    assert report["accuracy"] == 1.0
+    # The stand-in names "win a prize, idiot" toxicity alone (its first keyword), so its
+    # spam share stays under the threshold: one exact miss of four, counted as such.
+    assert report["accuracy"] == 0.75
     assert report["confusion"]["toxicity"] == {"tp": 2, "fp": 0, "fn": 0, "tn": 2}
+    assert report["confusion"]["spam"] == {"tp": 1, "fp": 0, "fn": 1, "tn": 2}
     run = cli("eval", str(data), *ollama_args, "--mode", "multiclass", "--map", "toxic=toxicity", "--json")
     report = json.loads(run.stdout)["data"]
     assert set(report["per_class"]) == {"toxicity", "spam", "manipulation", "none"}
