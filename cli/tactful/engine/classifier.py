@@ -69,7 +69,8 @@ class Classifier:
         self._inflight: SingleFlight[tuple[Decision, Cost]] = SingleFlight()
         self._identity: dict[str, object] | None = None
         self.contract = self.builder.contract
-        self.max_tokens = 400 if self.contract.explain else 32 + 8 * len(self.contract.all_slugs)
+        # The answer is {"flagged": true} in every mode; a rationale needs room.
+        self.max_tokens = 400 if self.contract.explain else 32
         # Probabilities read at the answer position where the backend can; a rationale has
         # to be written.
         self._image_lock = threading.Lock()

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 # What a content-free image scores after correction: acceptable, with this probability.
 BLANK_ACCEPTABLE = 0.9
 # The answer values that mean "nothing blocked here", as the contract writes them.
-ACCEPTABLE_VALUES = frozenset({" false", ' "none"'})
+ACCEPTABLE_VALUES = frozenset({" false"})
 # A value the model all but rules out on the blank image would blow up any image's score
 # for it: its share is floored here.
 FLOOR = 1e-3

@@ -17,6 +17,7 @@ answer may change its verdict too, as its best category's share is what meets th
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -55,4 +56,4 @@ class CategoryLeaning:
 
     def describe(self) -> str:
         """The leaning in a few words, for a message: each category's share on empty texts."""
-        return ", ".join(f"{value.strip().strip(chr(34))} {share:.2f}" for value, share in self.shares.items())
+        return ", ".join(f"{json.loads(value)} {share:.2f}" for value, share in self.shares.items())
