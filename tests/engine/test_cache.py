@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import sqlite3
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tactful.engine.answer import BY_PROBABILITY, Decision
@@ -112,3 +114,25 @@ def test_threads_share_one_handle(tmp_path: Path):
         for thread in threads:
             thread.join()
         assert cache.stats().entries == 80
+
+
+def _open_and_put(path: str, start: Any, n: int) -> None:
+    start.wait()
+    with ResultCache(Path(path)) as cache:
+        cache.put(f"key{n}", "m", Decision(False, []))
+
+
+def test_many_runs_opening_one_new_cache_at_the_same_moment_all_succeed(tmp_path):
+    # CI once saw "database is locked" when two runs created the file together: the switch
+    # to WAL does not wait for a lock the way a write does.
+    ctx = multiprocessing.get_context("spawn")
+    start = ctx.Barrier(8)
+    path = tmp_path / "results.sqlite"
+    procs = [ctx.Process(target=_open_and_put, args=(str(path), start, n)) for n in range(8)]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(timeout=60)
+    assert [proc.exitcode for proc in procs] == [0] * 8
+    with ResultCache(path) as cache:
+        assert cache.stats().entries == 8

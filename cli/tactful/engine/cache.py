@@ -19,6 +19,7 @@ import logging
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -57,13 +58,17 @@ class ResultCache:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
                                        check_same_thread=False)
-            self._setup()
+            _retry_while_busy(self._setup)
         except (OSError, sqlite3.Error) as exc:
             raise ConfigError(f"{path}: cannot open the results cache: {exc} (delete the file, or run with --no-cache)") from None
 
     def _setup(self) -> None:
         self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        self._db.execute("PRAGMA journal_mode = WAL")
+        # Only the first opener switches to WAL: the switch needs an exclusive lock, and
+        # SQLite answers it with SQLITE_BUSY at once, without waiting, when a second run
+        # opens the same new file at the same moment (hence the retry around _setup).
+        if self._db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            self._db.execute("PRAGMA journal_mode = WAL")
         self._db.execute("PRAGMA synchronous = NORMAL")  # WAL keeps it consistent; a lost tail is only lost cache
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         if version not in (0, SCHEMA_VERSION):  # written by another tactful: start afresh
@@ -72,7 +77,8 @@ class ResultCache:
             "CREATE TABLE IF NOT EXISTS results ("
             " key TEXT PRIMARY KEY, model TEXT NOT NULL, decision TEXT NOT NULL, created REAL NOT NULL)"
         )
-        self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        if version != SCHEMA_VERSION:
+            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def get(self, key: str) -> Decision | None:
         with self._lock:
@@ -122,6 +128,23 @@ class ResultCache:
             if not self._closed:
                 self._closed = True
                 self._db.close()
+
+
+def _retry_while_busy(step: Callable[[], None]) -> None:
+    """Run ``step`` again while another process holds a lock SQLite does not wait for,
+    up to the busy timeout; any other error, or a lock held that long, is raised."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    pause = 0.01
+    while True:
+        try:
+            step()
+            return
+        except sqlite3.OperationalError as exc:
+            busy = "locked" in str(exc) or "busy" in str(exc)
+            if not busy or time.monotonic() + pause > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.5)
 
 
 def _decode(blob: str) -> Decision | None:
