@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from tactful.errors import IOFailure
 from tactful.review.labels import Labelled, LabelsFile
-from tactful.review.refit import RefitReport, ThresholdRefit
+from tactful.review.refit import RefitReport, LearnerRefit
 from tactful.review.session import Session
 from tactful.review.ui import ReviewApp
 from textual.pilot import Pilot
@@ -35,7 +35,7 @@ def saved(store: LabelsFile) -> list[tuple[str, list[str]]]:
 
 def test_one_key_per_answer_undo_skip_and_quit(tmp_path):
     store = LabelsFile(tmp_path / "reviewed.jsonl")
-    app = ReviewApp(Session(judged(tmp_path), store, contract()), ThresholdRefit(contract()), 5, "reviewed.jsonl")
+    app = ReviewApp(Session(judged(tmp_path), store, contract()), LearnerRefit(contract()), 5, "reviewed.jsonl")
     seen = []
 
     async def steps(pilot: Pilot[None]) -> None:
@@ -91,7 +91,7 @@ def test_a_resumed_review_shows_the_quality_of_the_earlier_labels_at_once(tmp_pa
     texts = judged(tmp_path)
     earlier = [Labelled(j.id, j.text, ("spam",) if (j.scores or {})["flagged"] > 0.5 else (), j.scores)
                for j in texts[:4]]
-    app = ReviewApp(Session(texts, store, contract(), earlier), ThresholdRefit(contract()), 5, "reviewed.jsonl")
+    app = ReviewApp(Session(texts, store, contract(), earlier), LearnerRefit(contract()), 5, "reviewed.jsonl")
 
     async def steps(pilot: Pilot[None]) -> None:
         await app.workers.wait_for_complete()
@@ -107,7 +107,7 @@ def test_text_is_shown_as_written_never_as_markup_or_terminal_control(tmp_path):
     hostile = "[bold red]FREE[/] \x1b[2J\x1b]0;pwned\x07 [link=http://x]click[/link]"
     store = LabelsFile(tmp_path / "reviewed.jsonl")
     texts = judged(tmp_path, {hostile: 0.5, **SPAM_SCORES})
-    app = ReviewApp(Session(texts, store, contract()), ThresholdRefit(contract()), 5, "reviewed.jsonl")
+    app = ReviewApp(Session(texts, store, contract()), LearnerRefit(contract()), 5, "reviewed.jsonl")
 
     async def steps(pilot: Pilot[None]) -> None:
         assert shown(app, "text").splitlines()[1] == (
@@ -121,7 +121,7 @@ def test_an_answer_that_cannot_be_saved_stops_the_review_with_the_error(tmp_path
     folder = tmp_path / "labels"
     folder.mkdir()
     store = LabelsFile(folder / "reviewed.jsonl")
-    app = ReviewApp(Session(judged(tmp_path), store, contract()), ThresholdRefit(contract()), 5, "reviewed.jsonl")
+    app = ReviewApp(Session(judged(tmp_path), store, contract()), LearnerRefit(contract()), 5, "reviewed.jsonl")
 
     async def steps(pilot: Pilot[None]) -> None:
         folder.rmdir()  # as a disk that went away

@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -34,9 +33,12 @@ from tactful.commands.options import (
     JobsOpt,
     LabelFieldOpt,
     MapOpt,
+    MaxFprOpt,
     ModelOpt,
     ModeOpt,
     ProfileOpt,
+    Representation,
+    RepresentationOpt,
     RestAcceptableOpt,
     RetriesOpt,
     TextFieldOpt,
@@ -55,19 +57,13 @@ from tactful.evaluation.labels import GoldLabels, gold_value
 from tactful.io.console import console
 from tactful.io.readers import ReadOptions, read_inputs, resolve_paths
 from tactful.learning import choose
-from tactful.learning.head import BINARY_KEY, PROMPT, TEXT
+from tactful.learning.head import BINARY_KEY
 from tactful.moderator import Moderator
 from tactful.profile.edit import Edit, edit_profile
 from tactful.profile.load import Profile
 from tactful.profile.toml_edit import parse_document, remove_table, set_value
 from tactful.records import InputRecord
 from tactful.settings import Overrides, Settings, resolve
-
-
-class Representation(str, Enum):
-    text = TEXT
-    prompt = PROMPT
-
 
 _log = logging.getLogger(__name__)
 
@@ -108,9 +104,9 @@ def command(
     rest_acceptable: RestAcceptableOpt = False,
     limit: Annotated[int | None, typer.Option("--limit", min=1, metavar="N", help="Use at most N texts from the DATA files.", show_default=False)] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", metavar="", help="Print the fitted thresholds; leave the profile as it is.")] = False,
-    max_fpr: Annotated[float, typer.Option("--max-fpr", min=0.0, max=1.0, metavar="RATE", help="The false-positive rate a threshold or head may reach: the best F1 under it wins.")] = choose.DEFAULT_MAX_FPR,
+    max_fpr: MaxFprOpt = choose.DEFAULT_MAX_FPR,
     head: Annotated[bool, typer.Option("--head/--no-head", help="Binary mode: also fit a head on the model's representation, and let cross-validation choose what decides (needs tactful[learn]).")] = True,
-    representation: Annotated[Representation, typer.Option("--representation", help="What a head reads: text (the model's own vector of the bare text; deciding then costs only the text) or prompt (its hidden state where tactful's prompt is answered; embedded backend).")] = Representation.text,
+    representation: RepresentationOpt = Representation.text,
     force: Annotated[bool, typer.Option("--force", metavar="", help="Write thresholds the labels cannot support (no better than chance, or flagging most acceptable texts).")] = False,
     jobs: JobsOpt = 1,
     retries: RetriesOpt = None,

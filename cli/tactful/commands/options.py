@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from tactful.errors import UsageError
+from tactful.learning.head import PROMPT, TEXT
 from tactful.profile.schema import Backend, Mode
 
 
@@ -23,6 +24,13 @@ class InputFormat(str, Enum):
     auto = "auto"
     text = "text"
     jsonl = "jsonl"
+
+
+class Representation(str, Enum):
+    """What a learned head reads (``learning.head``)."""
+
+    text = TEXT
+    prompt = PROMPT
 
 
 def value(choice: Enum | None) -> str | None:
@@ -57,6 +65,8 @@ RetriesOpt = Annotated[
     typer.Option("--retries", min=0, max=20, show_default=False, metavar="N", help="Retries of a busy or dropped backend before giving up (exit 3)."),
 ]
 NoCacheOpt = Annotated[bool, typer.Option("--no-cache", metavar="", help="Neither read nor fill the results cache: ask the model for every item.")]
+MaxFprOpt = Annotated[float, typer.Option("--max-fpr", min=0.0, max=1.0, metavar="RATE", help="The false-positive rate a threshold or head may reach: the best F1 under it wins.")]
+RepresentationOpt = Annotated[Representation, typer.Option("--representation", help="What a head reads: text (the model's own vector of the bare text; deciding then costs only the text) or prompt (its hidden state where tactful's prompt is answered; embedded backend).")]
 LabelFieldOpt = Annotated[
     str,
     typer.Option("--label-field", metavar="FIELD", help="The field holding the gold label(s) (a string or a list); 'labels', the bank's format, is read when 'label' is absent."),

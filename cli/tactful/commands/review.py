@@ -23,30 +23,36 @@ from tactful.commands.options import (
     InputFormatOpt,
     JobsOpt,
     JsonlFieldOpt,
+    MaxFprOpt,
     ModelOpt,
     ModeOpt,
     NoCacheOpt,
     ProfileOpt,
+    Representation,
+    RepresentationOpt,
     RetriesOpt,
     WholeOpt,
     input_format_of,
 )
 from tactful.engine.answer import Contract
-from tactful.errors import EXIT_OK, UsageError
+from tactful.errors import EXIT_OK, BackendError, UsageError
 from tactful.evaluation.labels import BANK_LABEL_FIELD, GoldLabels
 from tactful.io.atomic import atomic_write_text
 from tactful.io.console import say
 from tactful.io.destinations import claim, profile_files
 from tactful.io.progress import ProgressBar, RunStats
 from tactful.io.readers import STDIN, ReadOptions, read_inputs, resolve_paths
+from tactful.learning import choose
+from tactful.learning.head import PROMPT, TEXT
 from tactful.moderator import Moderator
 from tactful.profile.load import Profile
 from tactful.records import InputRecord
 from tactful.review import missing_extra
 from tactful.review.labels import Labelled, LabelsFile
 from tactful.review.queue import Candidate, margin, pick
+from tactful.review.refit import CachedVectors, LearnerRefit, RefitReport
 from tactful.review.session import Judged, Refit, Session, with_scores
-from tactful.settings import Overrides, resolve
+from tactful.settings import Overrides, Settings, resolve
 from tactful.textclip import plural
 
 DEFAULT_LABELS = Path("reviewed.jsonl")
@@ -66,6 +72,8 @@ class ReviewOptions:
     force: bool
     jobs: int
     use_cache: bool
+    max_fpr: float = choose.DEFAULT_MAX_FPR
+    representation: str = TEXT  # what a head reads (learning.head)
 
 
 def command(
@@ -78,6 +86,8 @@ def command(
     output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", help="With --batch: the file to write.", show_default=False)] = None,
     force: Annotated[bool, typer.Option("--force", metavar="", help="With --batch: overwrite an existing --output.")] = False,
     import_file: Annotated[Path | None, typer.Option("--import", metavar="FILE", help="Append the answers filled in a --batch file to --labels, and exit.", show_default=False)] = None,
+    max_fpr: MaxFprOpt = choose.DEFAULT_MAX_FPR,
+    representation: RepresentationOpt = Representation.text,
     profile: ProfileOpt = None,
     model: ModelOpt = None,
     host: HostOpt = None,
@@ -99,8 +109,10 @@ def command(
     quit. Near the decision boundary first, unlike each other, both sides.
     Each answer is saved at once to --labels (JSONL: id, text, labels) and
     never asked again; quit or kill any time and run the same command to go
-    on. Every few answers it refits and shows the cross-validated quality and
-    whether more labels still pay.
+    on. Every few answers it refits with calibrate's learner (the prompt's
+    threshold, a head on the model's representation of the text, both) and
+    shows each one's cross-validated quality, the winner, and whether more
+    labels still pay. The profile is not changed: calibrate saves the winner.
 
     \b
     Label elsewhere: --batch N -o FILE writes the next N texts with
@@ -121,12 +133,14 @@ def command(
     options = ReviewOptions(
         read=ReadOptions(input_format_of(ctx, input_format), field, id_field, whole),
         labels=labels, pool=pool, refit_every=refit_every, batch=batch, output=output, force=force,
-        jobs=jobs, use_cache=not no_cache,
+        jobs=jobs, use_cache=not no_cache, max_fpr=max_fpr, representation=representation.value,
     )
     if import_file is not None:
         if paths or batch is not None:
             raise UsageError("--import reads answers back and asks nothing: drop the FILE arguments and --batch")
-        return import_answers(import_file, options.labels, resolve(overrides).profile)
+        settings = resolve(overrides)
+        import_answers(import_file, options.labels, settings.profile)
+        return quality_after_import(settings, options)
     return review(paths or [], overrides, options)
 
 
@@ -135,7 +149,8 @@ def review(paths: list[str], overrides: Overrides, options: ReviewOptions, refit
     """A review of ``paths``: asked in the terminal, or written out with ``--batch``.
 
     ``refit``: what learns from the labels and reports its cross-validated quality; by
-    default today's threshold on the prompt's probability (``ThresholdRefit``).
+    default calibrate's learner on the model's probabilities and representations
+    (``learner_refit``).
     ``backend``: judge on this one instead of the profile's (as ``Moderator`` takes it).
     """
     _check(paths, options)
@@ -149,20 +164,20 @@ def review(paths: list[str], overrides: Overrides, options: ReviewOptions, refit
     store = LabelsFile(options.labels)
     earlier = store.read()
     if options.batch is None:
-        refit = refit or _default_refit(contract)
         store.check_writable()  # before the model is loaded, not at the first answer
     records = _pool(read_inputs(files, options.read), {a.id for a in earlier}, options.pool)
     if not records and not earlier:
         raise UsageError(f"no text to review in {', '.join(files)}")
-    with Moderator(settings, backend=backend, use_cache=options.use_cache) as moderator:
+    # The prompt's own probabilities, not a saved head's, are what the refit learns from
+    # (as calibrate does); the model stays open for the refit to embed the labelled texts.
+    with Moderator(settings, backend=backend, use_cache=options.use_cache, use_head=False) as moderator:
         judged = judge(moderator, [*records, *(_record(a) for a in earlier)], options.jobs)
-    earlier = with_scores(earlier, {j.id: j.scores for j in judged})
-    fresh = judged[:len(records)]  # the rest are the earlier answers' texts
-    if options.batch is not None:
-        assert options.output is not None
-        return write_batch(fresh, earlier, contract, options.batch, options.output)
-    assert refit is not None
-    return _ask(Session(fresh, store, contract, earlier), refit, options)
+        earlier = with_scores(earlier, {j.id: j.scores for j in judged})
+        fresh = judged[:len(records)]  # the rest are the earlier answers' texts
+        refit = refit or learner_refit(moderator, contract, options)
+        if options.batch is not None:
+            return write_batch(fresh, earlier, contract, refit, options)
+        return _ask(Session(fresh, store, contract, earlier), refit, options)
 
 
 def _check(paths: list[str], options: ReviewOptions) -> None:
@@ -193,11 +208,21 @@ def _claim(files: list[str], profile: Profile, options: ReviewOptions) -> None:
         claim(options.output, "--output", [*reads, options.labels], overwrite=options.force)
 
 
-def _default_refit(contract: Contract) -> Refit:
-    """Today's refit: the threshold on the prompt's probability, cross-validated."""
-    from tactful.review.refit import ThresholdRefit
+def learner_refit(moderator: Moderator, contract: Contract, options: ReviewOptions) -> LearnerRefit:
+    """calibrate's learner on the labels so far; the threshold alone, said why, where no
+    head can be learned (not binary mode, or no scikit-learn)."""
+    def embed(texts: list[str]) -> Iterator[list[float]]:
+        items = [(InputRecord(f"labelled {i}", text, {}, "the labels"), None) for i, text in enumerate(texts, 1)]
+        return moderator.representations(items, prompt_state=options.representation == PROMPT)
 
-    return ThresholdRefit(contract)
+    alone = "only the threshold is fitted: "
+    if contract.mode != "binary":
+        return LearnerRefit(contract, max_fpr=options.max_fpr,
+                            note=alone + f"a head is learned in binary mode (this profile is {contract.mode})")
+    if not choose.available():
+        return LearnerRefit(contract, max_fpr=options.max_fpr,
+                            note=alone + f"learning a head needs scikit-learn (`{choose.INSTALL_HINT}`)")
+    return LearnerRefit(contract, CachedVectors(embed), max_fpr=options.max_fpr)
 
 
 # ---------------------------------------------------------------- texts and their scores
@@ -253,15 +278,50 @@ def _ask(session: Session, refit: Refit, options: ReviewOptions) -> int:
     if app.failure is not None:
         raise app.failure
     say(f"tactful: {plural(session.answered_now, 'answer')} saved in this review, {len(session.answers)} in "
-        f"{options.labels} ({before} before); next: tactful calibrate {options.labels}", sys.stderr)
+        f"{options.labels} ({before} before)", sys.stderr)
+    say(next_step(app.report, options), sys.stderr)
     return EXIT_OK
+
+
+def next_step(report: RefitReport | None, options: ReviewOptions) -> str:
+    """What to run to use the labels. A review writes nothing but the labels file: where the
+    refit chose a head, calibrate fits it on them and saves it beside the profile."""
+    command = f"tactful calibrate {options.labels}"
+    if options.representation != TEXT:
+        command += f" --representation {options.representation}"
+    if options.max_fpr != choose.DEFAULT_MAX_FPR:
+        command += f" --max-fpr {options.max_fpr:g}"
+    if report is None or not report.head_wins:
+        return f"tactful: next: {command}"
+    return (f"tactful: the last refit chose the {report.winner} (cross-validated F1 {report.f1 or 0.0:.2f}); "
+            f"the profile is unchanged until {command} fits it and saves it beside the profile")
+
+
+def show_quality(refit: Refit, labelled: list[Labelled], options: ReviewOptions) -> None:
+    """The refit's report on the labels so far, on stderr (where no review screen shows it),
+    and calibrate's command where it chose a head."""
+    if not labelled:
+        return
+    if not choose.available():
+        say(f"tactful: the quality of the labels so far needs scikit-learn: `{choose.INSTALL_HINT}`", sys.stderr)
+        return
+    report = refit(labelled)
+    say("tactful: the labels so far, refitted:", sys.stderr)
+    for line in report.lines():
+        say(f"  {line}", sys.stderr)
+    if report.head_wins:
+        say(next_step(report, options), sys.stderr)
 
 
 # ---------------------------------------------------------------- batches
 
 
-def write_batch(judged: list[Judged], earlier: list[Labelled], contract: Contract, n: int, output: Path) -> int:
-    """The next ``n`` texts to label, as JSONL with ``labels`` left null for a person to fill in."""
+def write_batch(judged: list[Judged], earlier: list[Labelled], contract: Contract, refit: Refit,
+                options: ReviewOptions) -> int:
+    """The next ``--batch`` texts to label, as JSONL with ``labels`` left null for a person to
+    fill in; and the quality of the labels so far."""
+    n, output = options.batch, options.output
+    assert n is not None and output is not None
     by_id = {j.id: j for j in judged}
     known = [Candidate(a.id, a.text, margin(a.scores, contract)) for a in earlier]
     picked = pick([Candidate(j.id, j.text, margin(j.scores, contract)) for j in judged], n, known)
@@ -269,6 +329,7 @@ def write_batch(judged: list[Judged], earlier: list[Labelled], contract: Contrac
     atomic_write_text(output, "".join(lines))
     say(f"tactful: wrote {plural(len(lines), 'text')} to {output}; set each line's \"{BANK_LABEL_FIELD}\" to a list "
         f"of categories ([] for acceptable), then: tactful review --import {output}", sys.stderr)
+    show_quality(refit, earlier, options)
     return EXIT_OK
 
 
@@ -276,7 +337,7 @@ def _batch_line(judged: Judged) -> dict[str, object]:
     return {"id": judged.id, "text": judged.text, BANK_LABEL_FIELD: None, "moderation": judged.moderation}
 
 
-def import_answers(path: Path, labels_path: Path, profile: Profile) -> int:
+def import_answers(path: Path, labels_path: Path, profile: Profile) -> None:
     """Append the answers filled in ``path`` to the labels file; all or none."""
     claim(labels_path, "--labels", [path, *profile_files(profile)], overwrite=True)
     store = LabelsFile(labels_path)
@@ -300,6 +361,22 @@ def import_answers(path: Path, labels_path: Path, profile: Profile) -> int:
     store.append(answers)
     say(f"tactful: {plural(len(answers), 'answer')} added to {labels_path}; {blank} left blank, "
         f"{again} already labelled there (kept as they were)", sys.stderr)
+
+
+def quality_after_import(settings: Settings, options: ReviewOptions) -> int:
+    """Every answer in the labels file judged (the results cache holds those a batch judged)
+    and refitted, its quality shown. The answers are imported already: a model that cannot
+    be reached costs the report, not the import."""
+    answers = LabelsFile(options.labels).read()
+    if not answers:
+        return EXIT_OK
+    try:
+        with Moderator(settings, use_cache=options.use_cache, use_head=False) as moderator:
+            judged = judge(moderator, [_record(a) for a in answers], options.jobs)
+            labelled = with_scores(answers, {j.id: j.scores for j in judged})
+            show_quality(learner_refit(moderator, Contract.for_profile(settings.profile), options), labelled, options)
+    except BackendError as exc:
+        _log.warning(f"the answers are imported; their quality is not shown: {exc.message}")
     return EXIT_OK
 
 

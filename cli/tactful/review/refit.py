@@ -1,11 +1,17 @@
 """How good the labels so far make tactful, and whether more of them still pay.
 
 A review refits every few answers through one function, ``refit(labelled) -> RefitReport``,
-so that whatever learns from the labels can be plugged in. ``ThresholdRefit`` is the one
-tactful has today: the threshold on the prompt's probability that `tactful calibrate`
-fits, judged by repeated stratified cross-validation (each text is judged by a threshold
-fitted without it), with a learning curve over growing subsets of the labels: when
-F1 still rises from half the labels to all of them, more labels pay.
+so that whatever learns from the labels can be plugged in. ``LearnerRefit`` is the one
+tactful uses: the learner `tactful calibrate` uses (``learning.choose.cross_validate``),
+which scores the prompt's probability against a fitted threshold, a head on the model's
+representation of each text, and both combined, by repeated stratified cross-validation
+under a false-positive cap, and chooses one. A learning curve over growing subsets of the
+labels says whether more labels pay: when the chosen rule's F1 still rises from half the
+labels to all of them, they do.
+
+The representation comes from ``vectors`` (texts -> vectors; ``CachedVectors`` embeds
+each text once per review). Without it, or where the backend cannot give one, only the
+threshold competes, and the report says why in one line.
 
 It judges the "anything blocked" decision (the one a moderator acts on): a text is
 positive when its labels name a blocked category, and its score is the probability of the
@@ -15,30 +21,40 @@ likeliest blocked category (``flagged`` in binary mode).
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from tactful.engine.answer import Contract
-from tactful.evaluation.calibration import MIN_PER_CLASS, fit_threshold, quality_at
+from tactful.errors import BackendError, NoProbabilities, UsageError
+from tactful.evaluation.calibration import MIN_PER_CLASS, fit_threshold
+from tactful.learning import choose
 from tactful.review.labels import Labelled
 from tactful.review.queue import harm_score
 
-FOLDS = 5
-REPEATS = 5
 CURVE_DRAWS = 5  # random subsets per smaller point of the learning curve
 # F1 rising by this much from half the labels to all of them: more labels still pay.
 STILL_PAYS = 0.02
-METHOD = "threshold on the prompt's probability"
+THRESHOLD_ONLY = "threshold on the prompt's probability"
+CHOICE = "cross-validated choice of what decides"
+_NO_PROBABILITIES = ("the model gave these texts no probabilities (a backend without log-probabilities), "
+                     "so there is no threshold to fit")
+
+# Texts -> their representations, in order; raises NoProbabilities or BackendError where
+# the backend cannot give them.
+Vectors = Callable[[Sequence[str]], list[list[float]]]
 
 
 @dataclass(frozen=True)
 class RefitReport:
     """The cross-validated quality of what the labels fit, and whether more labels pay.
 
-    ``f1``/``fpr`` are None when the labels cannot be cross-validated yet (``why`` says
-    what is missing); their spreads are standard deviations over the repeats. ``curve``:
-    (labels used, F1) from smaller subsets to all. ``boundary``: the threshold fitted on
-    every label, where the method has one, for the queue to centre on.
+    ``f1``/``fpr`` (the chosen rule's) are None when the labels cannot be cross-validated
+    yet (``why`` says what is missing); their spreads are standard deviations over the
+    repeats. ``curve``: (labels used, F1) from smaller subsets to all. ``boundary``: the
+    threshold fitted on every label, where the prompt gave probabilities, for the queue to
+    centre on. ``candidates``: every rule's cross-validated quality, ``winner`` the chosen
+    one and ``reason`` why; ``note``: why only the threshold competed, where it did.
     """
 
     method: str
@@ -52,86 +68,153 @@ class RefitReport:
     more_pay: bool | None = None
     why: str = ""
     boundary: float | None = None
+    candidates: tuple[choose.Scored, ...] = ()
+    winner: str | None = None
+    reason: str = ""
+    note: str = ""
+
+    @property
+    def head_wins(self) -> bool:
+        """Whether a head (alone or with the prompt's probability) is what should decide."""
+        return self.winner in (choose.HEAD, choose.COMBINED)
 
     def lines(self) -> list[str]:
         """The report as a moderator reads it, a line each."""
         head = f"{self.method}, {self.labels} labels ({self.positives} blocked)"
+        note = [self.note] if self.note else []
         if self.f1 is None:
-            return [head, self.why]
-        quality = (f"cross-validated F1 {self.f1:.2f} +/- {self.f1_spread:.2f}, "
-                   f"FPR {self.fpr or 0.0:.2f} +/- {self.fpr_spread:.2f}")
+            return [head, self.why, *note]
+        if len(self.candidates) > 1:
+            rules = [f"{s.describe()}{'  <- chosen' if s.name == self.winner else ''}" for s in self.candidates]
+            chosen = [f"chosen: {self.reason}"]
+        else:
+            rules = [f"cross-validated F1 {self.f1:.2f} +/- {self.f1_spread:.2f}, "
+                     f"FPR {self.fpr or 0.0:.2f} +/- {self.fpr_spread:.2f}"]
+            chosen = []
         curve = "learning curve: " + ", ".join(f"{n} labels F1 {f1:.2f}" for n, f1 in self.curve)
-        return [head, quality, curve, self.why]
+        return [head, *rules, *chosen, curve, self.why, *note]
 
 
-class ThresholdRefit:
-    """``refit`` for a profile: today's threshold, cross-validated on the labels."""
+class CachedVectors:
+    """``Vectors`` that compute each text's representation once per review.
 
-    def __init__(self, contract: Contract, seed: int = 0) -> None:
-        self.contract, self.seed = contract, seed
+    Embedding is the expensive part of a refit (a model pass per text), and every refit
+    sees the earlier answers again. Refits run in threads, and a model computes one text
+    at a time: a lock makes a second refit wait for the first.
+    """
+
+    def __init__(self, compute: Callable[[list[str]], Iterable[list[float]]]) -> None:
+        self._compute = compute
+        self._known: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, texts: Sequence[str]) -> list[list[float]]:
+        with self._lock:
+            missing = [text for text in dict.fromkeys(texts) if text not in self._known]
+            for text, vector in zip(missing, self._compute(missing), strict=True):
+                self._known[text] = vector
+            return [self._known[text] for text in texts]
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """What the learner reads, one entry per labelled text that has them."""
+
+    truth: list[bool]
+    probabilities: list[float] | None
+    vectors: list[list[float]] | None
+
+    def subset(self, rows: Iterable[int]) -> _Inputs:
+        kept = list(rows)
+        return _Inputs([self.truth[i] for i in kept],
+                       None if self.probabilities is None else [self.probabilities[i] for i in kept],
+                       None if self.vectors is None else [self.vectors[i] for i in kept])
+
+    def choose(self, max_fpr: float, repeats: int, seed: int) -> choose.Choice:
+        return choose.cross_validate(self.truth, probabilities=self.probabilities, vectors=self.vectors,
+                                     max_fpr=max_fpr, repeats=repeats, seed=seed)
+
+
+class LearnerRefit:
+    """``refit`` for a profile: calibrate's cross-validated choice, on the labels so far.
+
+    ``vectors``: the representation of a text; None (or a backend that cannot give it)
+    leaves the threshold alone, said in ``note`` (or in the report's last line).
+    """
+
+    def __init__(self, contract: Contract, vectors: Vectors | None = None, *,
+                 max_fpr: float = choose.DEFAULT_MAX_FPR, note: str = "", seed: int = 0) -> None:
+        self.contract, self.vectors, self.max_fpr, self.seed = contract, vectors, max_fpr, seed
+        self.note = note
 
     def __call__(self, labelled: list[Labelled]) -> RefitReport:
-        pairs = [(score, self._positive(item)) for item in labelled
-                 if item.scores is not None and (score := harm_score(item.scores, self.contract)) is not None]
-        values, truth = [p for p, _ in pairs], [t for _, t in pairs]
+        scored = [(item, score) for item in labelled
+                  if item.scores is not None and (score := harm_score(item.scores, self.contract)) is not None]
+        if labelled and not scored and self.vectors is None:
+            return RefitReport(self._method(), 0, 0, why=_NO_PROBABILITIES, note=self._note())
+        # Where the prompt gave no probabilities at all, a head may still learn from every text.
+        kept = [item for item, _ in scored] or labelled
+        truth = [self._positive(item) for item in kept]
         positives = sum(truth)
-        if labelled and not pairs:
-            return RefitReport(METHOD, 0, 0, why="the model gave these texts no probabilities (a backend without "
-                                                 "log-probabilities), so there is no threshold to fit")
-        if min(positives, len(truth) - positives) < MIN_PER_CLASS:
-            return RefitReport(METHOD, len(truth), positives, more_pay=True,
+        if min(positives, len(truth) - positives) < MIN_PER_CLASS:  # counted before any text is embedded
+            return RefitReport(self._method(), len(truth), positives, more_pay=True, note=self._note(),
                                why=f"cross-validation needs {MIN_PER_CLASS} labelled texts on each side: "
                                    f"{positives} blocked and {len(truth) - positives} acceptable so far")
-        f1s, fprs = self._cross_validate(values, truth, REPEATS)
-        curve = (*self._curve(values, truth), (len(truth), statistics.fmean(f1s)))
+        vectors = self._vectors(kept)
+        if not scored and vectors is None:
+            return RefitReport(self._method(), 0, 0, why=_NO_PROBABILITIES, note=self._note())
+        inputs = _Inputs(truth, [score for _, score in scored] or None, vectors)
+        choice = inputs.choose(self.max_fpr, choose.REPEATS, self.seed)
+        won = choice.of(choice.winner)
+        curve = (*self._curve(inputs), (len(truth), won.f1))
         more_pay, why = _verdict(curve)
-        fitted = fit_threshold(values, truth)
-        return RefitReport(METHOD, len(truth), positives, statistics.fmean(f1s), _spread(f1s),
-                           statistics.fmean(fprs), _spread(fprs), curve, more_pay, why,
-                           fitted.threshold if fitted else None)
+        return RefitReport(self._method(), len(truth), positives, won.f1, won.f1_sd, won.fpr, won.fpr_sd, curve,
+                           more_pay, why, self._boundary(inputs), choice.scored, choice.winner,
+                           choice.reason, self._note())
+
+    def _method(self) -> str:
+        return CHOICE if self.vectors is not None else THRESHOLD_ONLY
+
+    def _note(self) -> str:
+        return "" if self.vectors is not None else self.note
+
+    def _vectors(self, labelled: list[Labelled]) -> list[list[float]] | None:
+        """The texts' representations; None, remembered with why, where the backend has none."""
+        if self.vectors is None or not labelled:
+            return None
+        try:
+            return self.vectors([item.text for item in labelled])
+        except (NoProbabilities, BackendError) as exc:
+            said = exc.message if isinstance(exc, BackendError) else str(exc)
+            self.vectors, self.note = None, f"only the threshold is fitted: no representation of the texts ({said})"
+            return None
 
     def _positive(self, item: Labelled) -> bool:
         return any(label in self.contract.blocked for label in item.labels)
 
-    def _cross_validate(self, values: Sequence[float], truth: Sequence[bool], repeats: int) -> tuple[list[float], list[float]]:
-        """F1 and FPR of each repeat, every text judged once per repeat by a threshold fitted without it."""
-        from sklearn.model_selection import RepeatedStratifiedKFold
+    def _boundary(self, inputs: _Inputs) -> float | None:
+        if inputs.probabilities is None:
+            return None
+        fitted = fit_threshold(inputs.probabilities, inputs.truth, self.max_fpr)
+        return fitted.threshold if fitted is not None else None
 
-        folds = min(FOLDS, sum(truth), len(truth) - sum(truth))
-        splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=self.seed)
-        splits = list(splitter.split([[v] for v in values], truth))
-        f1s, fprs = [], []
-        for start in range(0, len(splits), folds):  # the splits come repeat by repeat
-            flagged = [False] * len(values)
-            for train, test in splits[start:start + folds]:
-                threshold = self._threshold([values[i] for i in train], [truth[i] for i in train])
-                for i in test:
-                    flagged[i] = values[i] >= threshold
-            quality = quality_at([float(f) for f in flagged], truth, 0.5)
-            f1s.append(quality.f1)
-            fprs.append(quality.fpr)
-        return f1s, fprs
-
-    def _threshold(self, values: Sequence[float], truth: Sequence[bool]) -> float:
-        fitted = fit_threshold(values, truth)
-        # A fold too small to fit on keeps the profile's threshold, as calibrate would.
-        return fitted.threshold if fitted is not None else self.contract.binary_threshold
-
-    def _curve(self, values: Sequence[float], truth: Sequence[bool]) -> list[tuple[int, float]]:
-        """Mean cross-validated F1 on random stratified subsets of half and three quarters of the labels."""
+    def _curve(self, inputs: _Inputs) -> list[tuple[int, float]]:
+        """The chosen rule's mean cross-validated F1 on random stratified subsets of half and
+        three quarters of the labels (the choice made again on each)."""
         from sklearn.model_selection import StratifiedShuffleSplit
 
+        truth = inputs.truth
         points = []
         for size in sorted({len(truth) // 2, 3 * len(truth) // 4} - {len(truth)}):
             draws = StratifiedShuffleSplit(n_splits=CURVE_DRAWS, train_size=size, random_state=self.seed)
             scores = []
             try:
-                for subset, _ in draws.split([[v] for v in values], truth):
-                    part = [truth[i] for i in subset]
-                    if min(sum(part), len(part) - sum(part)) >= MIN_PER_CLASS:
-                        f1s, _ = self._cross_validate([values[i] for i in subset], part, 1)
-                        scores.append(statistics.fmean(f1s))
-            except ValueError:  # too few labels to draw a stratified subset of this size
+                for subset, _ in draws.split([[0]] * len(truth), truth):
+                    part = inputs.subset(subset)
+                    if min(sum(part.truth), len(part.truth) - sum(part.truth)) >= MIN_PER_CLASS:
+                        choice = part.choose(self.max_fpr, 1, self.seed)
+                        scores.append(choice.of(choice.winner).f1)
+            except (ValueError, UsageError):  # too few labels to draw a stratified subset of this size
                 continue
             if scores:
                 points.append((size, statistics.fmean(scores)))
@@ -147,7 +230,3 @@ def _verdict(curve: Sequence[tuple[int, float]]) -> tuple[bool | None, str]:
     if gain >= STILL_PAYS:
         return True, f"more labels still pay: F1 rose {gain:+.2f} from {first} to {last} labels"
     return False, f"the curve is flat (F1 {gain:+.2f} from {first} to {last} labels): more labels add little now"
-
-
-def _spread(values: Sequence[float]) -> float:
-    return statistics.stdev(values) if len(values) > 1 else 0.0
