@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
+from tactful.commands.review import ReviewOptions, learner_refit
+from tactful.io.readers import ReadOptions
+from tactful.learning.choose import PROBABILITY
 
+from tests.commands.test_calibrate import coin
 from tests.fake_ollama import MODEL, flagged_with, item_text
-from tests.support.review import SPAM_ONLY, SPAM_SCORES, write_inputs
+from tests.support.review import SPAM_ONLY, SPAM_SCORES, contract, separable_by_vector, write_inputs
 
 
 @pytest.fixture
@@ -44,6 +49,7 @@ def test_batch_writes_the_next_texts_to_label_and_import_brings_the_answers_back
     assert lines(labels) == [{"id": "t1", "text": "buy cheap pills now", "labels": ["spam"]},
                              {"id": "t4", "text": "our garden sale was lovely", "labels": []}]
     assert "2 answers added" in run.stderr and "1 left blank" in run.stderr
+    assert "  cross-validation needs 2 labelled texts on each side: 1 blocked and 1 acceptable so far" in run.stderr
 
     # The next batch leaves out what is labelled, and keeps away from it.
     run = cli("review", export, "--field", "content", "--batch", "2", "-o", batch, "--force", *common)
@@ -128,3 +134,60 @@ def test_help_fits_80_columns_with_metavars_in_words(cli):
     for shown in ("[FILE]...", "--labels", "--batch", "--import", "--refit-every"):
         assert shown in run.stdout
     assert " N " in run.stdout and "INTEGER" not in run.stdout and "PATH" not in run.stdout
+
+
+@pytest.fixture
+def labelled_by_words(fake_ollama, tmp_path):
+    """20 answers the fake model's probabilities cannot tell apart (every text 0.7 spam) and its
+    bag-of-words embedding can ("buy" against "hello"); the profile and an export to pick from."""
+    fake_ollama.responder = coin
+    profile, export = write_inputs(tmp_path, profile_text=SPAM_ONLY)
+    labels = tmp_path / "reviewed.jsonl"
+    labels.write_text("".join(json.dumps({"id": f"l{i}", "text": f"{word} {i}", "labels": ["spam"] if word == "buy" else []})
+                              + "\n" for i in range(10) for word in ("buy", "hello")))
+    return profile, export, labels
+
+
+def test_a_batch_shows_the_learners_choice_and_that_calibrate_saves_a_head(cli, ollama_args, labelled_by_words, tmp_path):
+    profile, export, labels = labelled_by_words
+    before = profile.read_text()
+    run = cli("review", export, *ollama_args, "-p", profile, "--labels", labels, "--batch", "2", "-o", tmp_path / "n.jsonl")
+    assert run.code == 0, run.stderr
+    assert "  cross-validated choice of what decides, 20 labels (10 blocked)\n" in run.stderr
+    assert "  head: F1 1.00 +/- 0.00, FPR 0.00 +/- 0.00  <- chosen\n" in run.stderr
+    assert "  probability: F1 " in run.stderr and "  combined: F1 " in run.stderr
+    assert "  chosen: head: the best cross-validated F1 (1.00)" in run.stderr
+    assert (f"tactful: the last refit chose the head (cross-validated F1 1.00); the profile is unchanged until "
+            f"tactful calibrate {labels} fits it and saves it beside the profile") in run.stderr
+    assert profile.read_text() == before and not list(tmp_path.glob("*.head.json"))
+
+
+def test_without_the_representation_the_batch_refits_the_threshold_and_says_why(cli, ollama_args, labelled_by_words, tmp_path):
+    profile, export, labels = labelled_by_words
+    run = cli("review", export, *ollama_args, "-p", profile, "--labels", labels, "--batch", "2", "-o", tmp_path / "n.jsonl",
+              "--representation", "prompt")
+    assert run.code == 0, run.stderr
+    assert "  threshold on the prompt's probability, 20 labels (10 blocked)\n" in run.stderr
+    assert ("  only the threshold is fitted, as the model gives no representation of the texts: the ollama backend "
+            "gives no hidden state (the embedded backend does)\n") in run.stderr
+    assert "calibrate" not in run.stderr
+
+
+def test_after_calibrate_saved_a_head_the_review_still_learns_from_the_prompts_probabilities(
+        cli, ollama_args, labelled_by_words, tmp_path):
+    profile, export, labels = labelled_by_words
+    assert cli("calibrate", *ollama_args, "-p", profile, labels).code == 0
+    assert list(tmp_path.glob("*.head.json"))
+    batch = tmp_path / "n.jsonl"
+    run = cli("review", export, *ollama_args, "-p", profile, "--labels", labels, "--batch", "2", "-o", batch)
+    assert run.code == 0, run.stderr
+    assert "  cross-validated choice of what decides, 20 labels (10 blocked)\n" in run.stderr
+    assert all(set(line["moderation"]["scores"]) == {"flagged"} for line in lines(batch))
+
+
+def test_a_profile_not_in_binary_mode_refits_the_threshold_and_says_why():
+    options = ReviewOptions(ReadOptions(), Path("reviewed.jsonl"), 300, 5, None, None, False, 1, True)
+    refit = learner_refit(object(), contract("multilabel"), options)  # type: ignore[arg-type]  # asks no model
+    report = refit(separable_by_vector()[0])
+    assert report.winner == PROBABILITY
+    assert report.lines()[-1] == "only the threshold is fitted: a head is learned in binary mode only (this profile is in multilabel mode)"

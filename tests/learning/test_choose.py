@@ -127,3 +127,10 @@ def test_a_fitted_threshold_is_the_probability_rule():
     rule = fit(PROBABILITY, truth, probabilities=_probabilities(truth, True))
     assert rule.kind == PROBABILITY and 0.4 <= rule.threshold <= 0.6
     assert apply(rule, 0.7, None) == 0.7
+
+
+def test_only_the_candidates_asked_for_are_scored():
+    truth = _labels()
+    choice = cross_validate(truth, probabilities=_probabilities(truth, False), vectors=_vectors(truth, True),
+                            only=(HEAD,), repeats=2)
+    assert [s.name for s in choice.scored] == [HEAD] and choice.winner == HEAD

@@ -12,6 +12,7 @@ from pathlib import Path
 import pexpect
 import pytest
 
+from tests.commands.test_calibrate import coin
 from tests.fake_ollama import MODEL, flagged_with, item_text
 from tests.support.review import SPAM_ONLY, SPAM_SCORES, write_inputs
 
@@ -103,3 +104,26 @@ def test_an_answer_that_cannot_be_saved_ends_the_review_with_one_line_and_exit_5
     assert child.exitstatus == 5
     shown = child.before.decode()
     assert f"tactful: error: {labels}: cannot save the answer" in shown and "Traceback" not in shown
+
+
+def test_where_the_refit_chose_a_head_quitting_says_calibrate_saves_it(fake_ollama, tmp_path):
+    """The fake model's probabilities cannot tell "buy" from "hello" texts; its embedding can."""
+    fake_ollama.responder = coin
+    profile, export = write_inputs(tmp_path, profile_text=SPAM_ONLY)
+    labels = tmp_path / "reviewed.jsonl"
+    labels.write_text("".join(json.dumps({"id": f"l{i}", "text": f"{word} {i}", "labels": ["spam"] if word == "buy" else []})
+                              + "\n" for i in range(10) for word in ("buy", "hello")))
+    args = ["-m", "tactful", "review", str(export), "--labels", str(labels), "-p", str(profile),
+            "--host", fake_ollama.url, "--model", MODEL]
+    child = pexpect.spawn(sys.executable, args, env={**os.environ, "TERM": "xterm-256color"}, dimensions=(40, 200),
+                          timeout=120)
+    try:
+        child.expect("<- chosen")  # the resumed review refits the earlier answers at once
+        child.send("q")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    shown = child.before.decode()
+    assert (f"the last refit chose the head (cross-validated F1 1.00); the profile is unchanged until "
+            f"tactful calibrate {labels} fits it") in shown
+    assert not list(tmp_path.glob("*.head.json"))

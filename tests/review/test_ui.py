@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import Awaitable, Callable
 
 from tactful.errors import IOFailure
 from tactful.review.labels import Labelled, LabelsFile
-from tactful.review.refit import RefitReport, LearnerRefit
+from tactful.review.refit import CachedVectors, LearnerRefit, RefitReport
 from tactful.review.session import Session
 from tactful.review.ui import ReviewApp
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from tests.support.review import SPAM_SCORES, contract, judged
+from tests.support.review import SPAM_SCORES, Embedder, contract, judged, separable_by_vector
 
 
 def shown(app: ReviewApp, widget: str) -> str:
@@ -130,3 +131,50 @@ def test_an_answer_that_cannot_be_saved_stops_the_review_with_the_error(tmp_path
     drive(app, steps)
     assert isinstance(app.failure, IOFailure) and app.failure.message.startswith(f"{store.path}: cannot save the answer")
     assert not app.is_running
+
+
+def test_the_refit_shows_every_rule_the_learner_tried_and_the_winner(tmp_path):
+    """The prompt's probabilities say nothing, the representation separates: the head wins, and says so."""
+    earlier, vectors = separable_by_vector()
+    store = LabelsFile(tmp_path / "reviewed.jsonl")
+    refit = LearnerRefit(contract(), CachedVectors(Embedder(vectors)))
+    app = ReviewApp(Session(judged(tmp_path), store, contract(), earlier), refit, 5, "reviewed.jsonl")
+
+    async def steps(pilot: Pilot[None]) -> None:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        quality = shown(app, "quality").splitlines()
+        assert quality[:2] == ["cross-validated choice of what decides, 20 labels (10 blocked)",
+                               "head: F1 1.00 +/- 0.00, FPR 0.00 +/- 0.00  <- chosen"]
+        assert any(line.startswith("chosen: head: the best cross-validated F1 (1.00)") for line in quality)
+        assert app.report is not None and app.report.head_wins
+        await pilot.press("q")
+
+    drive(app, steps)
+
+
+def test_one_refit_runs_at_a_time_and_the_answers_given_meanwhile_are_refitted_after(tmp_path):
+    store = LabelsFile(tmp_path / "reviewed.jsonl")
+    release, calls = threading.Event(), []
+
+    def slow(labelled: list[Labelled]) -> RefitReport:
+        calls.append(len(labelled))
+        release.wait(10)
+        return RefitReport("a slow refit", len(labelled), 0)
+
+    app = ReviewApp(Session(judged(tmp_path), store, contract()), slow, 1, "reviewed.jsonl")
+
+    async def steps(pilot: Pilot[None]) -> None:
+        await pilot.press("1", "a", "a")
+        await pilot.pause(0.2)
+        assert calls == [1]  # the first is still running
+        release.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert calls == [1, 3]  # once more, on every answer so far
+        assert app.report is not None and app.report.labels == 3
+        await pilot.press("q")
+
+    drive(app, steps)

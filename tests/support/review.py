@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 from tactful.commands.review import judge
@@ -11,6 +12,7 @@ from tactful.engine.leaning import CONTENT_FREE
 from tactful.moderator import Moderator
 from tactful.profile.load import parse_profile
 from tactful.records import InputRecord
+from tactful.review.labels import Labelled
 from tactful.review.session import Judged
 from tactful.settings import Overrides, resolve
 
@@ -61,3 +63,29 @@ def judged(folder: Path, scores: dict[str, float] = SPAM_SCORES) -> list[Judged]
     records = [InputRecord(f"t{i}", text, {}, f"export.jsonl:{i}") for i, text in enumerate(scores, start=1)]
     with Moderator(resolve(Overrides(profile=profile)), backend=prober(scores)) as moderator:
         return judge(moderator, records)
+
+
+def separable_by_vector(n: int = 20) -> tuple[list[Labelled], dict[str, list[float]]]:
+    """Labels whose prompt probabilities say nothing (0.3 to 0.9 on both sides), and a
+    representation whose first number says the class."""
+    rng = random.Random(5)
+    items, vectors = [], {}
+    for i in range(n):
+        harmful = i % 2 == 0
+        text = f"text {i}"
+        items.append(Labelled(str(i), text, ("spam",) if harmful else (), {"flagged": rng.uniform(0.3, 0.9)}))
+        vectors[text] = [(3.0 if harmful else -3.0) + rng.gauss(0, 0.5), rng.gauss(0, 1), rng.gauss(0, 1)]
+    return items, vectors
+
+
+class Embedder:
+    """Scripted representations, counting what it was asked to embed."""
+
+    def __init__(self, vectors: dict[str, list[float]], failure: Exception | None = None) -> None:
+        self.vectors, self.failure, self.asked = vectors, failure, []
+
+    def __call__(self, texts: list[str]) -> list[list[float]]:
+        self.asked.extend(texts)
+        if self.failure is not None:
+            raise self.failure
+        return [self.vectors[text] for text in texts]

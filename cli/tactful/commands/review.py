@@ -218,7 +218,7 @@ def learner_refit(moderator: Moderator, contract: Contract, options: ReviewOptio
     alone = "only the threshold is fitted: "
     if contract.mode != "binary":
         return LearnerRefit(contract, max_fpr=options.max_fpr,
-                            note=alone + f"a head is learned in binary mode (this profile is {contract.mode})")
+                            note=alone + f"a head is learned in binary mode only (this profile is in {contract.mode} mode)")
     if not choose.available():
         return LearnerRefit(contract, max_fpr=options.max_fpr,
                             note=alone + f"learning a head needs scikit-learn (`{choose.INSTALL_HINT}`)")

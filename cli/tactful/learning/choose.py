@@ -111,8 +111,9 @@ def cross_validate(
     repeats: int = REPEATS,
     folds: int = FOLDS,
     seed: int = 0,
+    only: Sequence[str] = CANDIDATES,
 ) -> Choice:
-    """Score every candidate the inputs allow, and choose one.
+    """Score every candidate the inputs allow (of ``only``), and choose one.
 
     ``positives`` says which texts are harmful (the target: one blocked category, or
     "anything blocked" in binary mode); ``probabilities`` are the prompt's, ``vectors``
@@ -125,7 +126,7 @@ def cross_validate(
         raise UsageError(f"cross-validation needs {MIN_PER_CLASS} labelled texts of each class "
                          f"(have {n_pos} harmful, {len(truth) - n_pos} acceptable): label more texts")
     features = _Features.of(truth, probabilities, vectors)
-    names = [name for name in CANDIDATES if features.allows(name)]
+    names = [name for name in CANDIDATES if name in only and features.allows(name)]
     if not names:
         raise UsageError("nothing to cross-validate: give the prompt's probabilities, representations, or both")
     splits = _splits(truth, repeats, min(folds, n_pos, len(truth) - n_pos), seed)

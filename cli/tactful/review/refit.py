@@ -32,6 +32,9 @@ from tactful.learning import choose
 from tactful.review.labels import Labelled
 from tactful.review.queue import harm_score
 
+# Fewer repeats than calibrate's (10): a refit runs every few answers, and fits a head
+# repeats x folds times; calibrate makes the choice that is saved.
+REPEATS = 5
 CURVE_DRAWS = 5  # random subsets per smaller point of the learning curve
 # F1 rising by this much from half the labels to all of them: more labels still pay.
 STILL_PAYS = 0.02
@@ -84,7 +87,7 @@ class RefitReport:
         note = [self.note] if self.note else []
         if self.f1 is None:
             return [head, self.why, *note]
-        if len(self.candidates) > 1:
+        if len(self.candidates) > 1 or self.head_wins:  # a choice, or a head alone: name what decides
             rules = [f"{s.describe()}{'  <- chosen' if s.name == self.winner else ''}" for s in self.candidates]
             chosen = [f"chosen: {self.reason}"]
         else:
@@ -130,9 +133,9 @@ class _Inputs:
                        None if self.probabilities is None else [self.probabilities[i] for i in kept],
                        None if self.vectors is None else [self.vectors[i] for i in kept])
 
-    def choose(self, max_fpr: float, repeats: int, seed: int) -> choose.Choice:
+    def choose(self, max_fpr: float, repeats: int, seed: int, only: Sequence[str] = choose.CANDIDATES) -> choose.Choice:
         return choose.cross_validate(self.truth, probabilities=self.probabilities, vectors=self.vectors,
-                                     max_fpr=max_fpr, repeats=repeats, seed=seed)
+                                     max_fpr=max_fpr, repeats=repeats, seed=seed, only=only)
 
 
 class LearnerRefit:
@@ -164,9 +167,9 @@ class LearnerRefit:
         if not scored and vectors is None:
             return RefitReport(self._method(), 0, 0, why=_NO_PROBABILITIES, note=self._note())
         inputs = _Inputs(truth, [score for _, score in scored] or None, vectors)
-        choice = inputs.choose(self.max_fpr, choose.REPEATS, self.seed)
+        choice = inputs.choose(self.max_fpr, REPEATS, self.seed)
         won = choice.of(choice.winner)
-        curve = (*self._curve(inputs), (len(truth), won.f1))
+        curve = (*self._curve(inputs, choice.winner), (len(truth), won.f1))
         more_pay, why = _verdict(curve)
         return RefitReport(self._method(), len(truth), positives, won.f1, won.f1_sd, won.fpr, won.fpr_sd, curve,
                            more_pay, why, self._boundary(inputs), choice.scored, choice.winner,
@@ -186,7 +189,7 @@ class LearnerRefit:
             return self.vectors([item.text for item in labelled])
         except (NoProbabilities, BackendError) as exc:
             said = exc.message if isinstance(exc, BackendError) else str(exc)
-            self.vectors, self.note = None, f"only the threshold is fitted: no representation of the texts ({said})"
+            self.vectors, self.note = None, f"only the threshold is fitted, as the model gives no representation of the texts: {said}"
             return None
 
     def _positive(self, item: Labelled) -> bool:
@@ -198,9 +201,9 @@ class LearnerRefit:
         fitted = fit_threshold(inputs.probabilities, inputs.truth, self.max_fpr)
         return fitted.threshold if fitted is not None else None
 
-    def _curve(self, inputs: _Inputs) -> list[tuple[int, float]]:
+    def _curve(self, inputs: _Inputs, winner: str) -> list[tuple[int, float]]:
         """The chosen rule's mean cross-validated F1 on random stratified subsets of half and
-        three quarters of the labels (the choice made again on each)."""
+        three quarters of the labels."""
         from sklearn.model_selection import StratifiedShuffleSplit
 
         truth = inputs.truth
@@ -212,8 +215,7 @@ class LearnerRefit:
                 for subset, _ in draws.split([[0]] * len(truth), truth):
                     part = inputs.subset(subset)
                     if min(sum(part.truth), len(part.truth) - sum(part.truth)) >= MIN_PER_CLASS:
-                        choice = part.choose(self.max_fpr, 1, self.seed)
-                        scores.append(choice.of(choice.winner).f1)
+                        scores.append(part.choose(self.max_fpr, 1, self.seed, (winner,)).of(winner).f1)
             except (ValueError, UsageError):  # too few labels to draw a stratified subset of this size
                 continue
             if scores:

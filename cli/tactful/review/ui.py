@@ -54,6 +54,9 @@ class ReviewApp(App[None]):
         self.session, self.refit, self.refit_every, self.where = session, refit, refit_every, where
         self.keys = category_keys(session.contract.blocked)
         self.report: RefitReport | None = None
+        # One refit at a time (a head's cross-validation takes seconds of CPU); answers
+        # given while it runs are refitted once it ends.
+        self._refitting = self._refit_again = False
         # An answer that could not be saved (disk full): the review stops, and the command
         # reports it as every command does, one line and its exit code.
         self.failure: TactfulError | None = None
@@ -69,7 +72,7 @@ class ReviewApp(App[None]):
     def on_mount(self) -> None:
         self._show()
         if self.session.answers:
-            self._refit(list(self.session.answers))
+            self._start_refit()
 
     def on_key(self, event: Key) -> None:
         try:
@@ -101,7 +104,14 @@ class ReviewApp(App[None]):
     def _answer(self, labels: tuple[str, ...]) -> None:
         self.session.answer(labels)
         if self.session.answered_now % self.refit_every == 0:
-            self._refit(list(self.session.answers))
+            self._start_refit()
+
+    def _start_refit(self) -> None:
+        if self._refitting:
+            self._refit_again = True
+            return
+        self._refitting = True
+        self._refit(list(self.session.answers))
 
     @work(thread=True, group="refit")
     def _refit(self, labelled: list[Labelled]) -> None:
@@ -111,11 +121,13 @@ class ReviewApp(App[None]):
         self.call_from_thread(self._refitted, report)
 
     def _refitted(self, report: RefitReport) -> None:
-        if self.report is not None and report.labels < self.report.labels:
-            return  # a slower refit on fewer answers finished after a newer one
+        self._refitting = False
         self.report = report
         self.session.refitted(report)
         self._show_quality(report)
+        if self._refit_again:
+            self._refit_again = False
+            self._start_refit()
 
     def _show_quality(self, report: RefitReport | None) -> None:
         shown = Text("refitting...") if report is None else Text("\n").join(styled(line) for line in report.lines())
