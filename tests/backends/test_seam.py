@@ -47,7 +47,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "learning": {"errors", "evaluation", "io"},
     "settings": {"backends", "errors", "paths", "profile"},
     # the review queue: labels file, picking, refit and its terminal interface; no model
-    "review": {"bank", "engine", "errors", "evaluation", "io", "normalize", "profile", "records", "textclip"},
+    "review": {"bank", "engine", "errors", "evaluation", "io", "learning", "normalize", "profile", "records", "textclip"},
     "moderator": {"backends", "bank", "engine", "errors", "io", "learning", "normalize", "paths", "profile",
                   "records", "settings", "textclip"},
     # the HTTP server: the moderator behind the APIs it speaks

@@ -109,10 +109,8 @@ def command(
     quit. Near the decision boundary first, unlike each other, both sides.
     Each answer is saved at once to --labels (JSONL: id, text, labels) and
     never asked again; quit or kill any time and run the same command to go
-    on. Every few answers it refits with calibrate's learner (the prompt's
-    threshold, a head on the model's representation of the text, both) and
-    shows each one's cross-validated quality, the winner, and whether more
-    labels still pay. The profile is not changed: calibrate saves the winner.
+    on. Every few answers it refits with calibrate's learner (threshold,
+    head, both) and shows the cross-validated choice and whether more pay.
 
     \b
     Label elsewhere: --batch N -o FILE writes the next N texts with
