@@ -6,9 +6,10 @@ judged once and cached under --cache (per model and set): the prompt's probabili
 hidden state at the answer position of tactful's prompt ("prompt" representation), the
 mean of the model's token states for the bare text ("text" representation, `embed` with
 the chat model), and the seconds each took. Then, for N in --sizes labelled texts picked
-at random (N/2 of each class; --draws draws), every candidate of
-`tactful.learning.choose` is fitted on the N and judged on the rest of the split, as is
-the candidate that cross-validation on the N chose. Prints markdown rows: F1 and FPR on
+at random (N/2 of each class; --draws draws) or by `tactful review`'s own session (its
+queue and its refit every 5 answers over a random 80% of the split, the gold label playing
+the moderator), every candidate of `tactful.learning.choose` is fitted on the N and
+judged on the rest of the split, as is the candidate that cross-validation on the N chose. Prints markdown rows: F1 and FPR on
 the rest (mean over draws), and s/text of each decision path.
 
     nice -n 10 python benchmarks/learning.py --bench ../shared/bench \\
@@ -34,11 +35,16 @@ from calibration import (
 )
 from tactful.backends import open_backend, open_embedder
 from tactful.backends.base import ProbeRequest
+from tactful.engine.answer import Contract
+from tactful.errors import UsageError
 from tactful.evaluation.calibration import quality_at
 from tactful.learning import choose
 from tactful.moderator import Moderator
 from tactful.records import InputRecord
-from tactful.settings import Overrides, resolve
+from tactful.review.labels import LabelsFile
+from tactful.review.refit import ThresholdRefit
+from tactful.review.session import Judged, Session
+from tactful.settings import Overrides, Settings, resolve
 
 ROOT = Path(__file__).resolve().parent.parent
 REPRESENTATIONS = ("text", "prompt")
@@ -94,9 +100,8 @@ def _read_cache(path: Path) -> dict[str, dict[str, Any]]:
     return {line["id"]: line for line in lines}
 
 
-def _judge_into(path: Path, dataset: str, rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
-    """Judge ``rows`` with the prompt (its probability and hidden state) and embed their bare
-    texts, appending one line per text to ``path``."""
+def set_settings(dataset: str, args: argparse.Namespace) -> Settings:
+    """Binary mode with the set's categories blocked, as a moderator would write it."""
     slugs, _ = DATASETS[dataset]
     work = Path(tempfile.mkdtemp(prefix="tactful-learning-"))
     blocked = "".join(f"[categories.{slug}]\nblocked = true\n" for slug in slugs)
@@ -104,7 +109,13 @@ def _judge_into(path: Path, dataset: str, rows: list[dict[str, Any]], args: argp
     # another at every layer, and a second thread slows a run down instead of speeding it up.
     (work / "profile.toml").write_text(f'version = 1\n[model]\nembedding = "{args.model}"\n'
                                        f'options = {{ num_thread = {args.threads} }}\n{blocked}', "utf-8")
-    settings = resolve(Overrides(profile=work / "profile.toml", model=args.model, backend=args.backend, mode="binary"))
+    return resolve(Overrides(profile=work / "profile.toml", model=args.model, backend=args.backend, mode="binary"))
+
+
+def _judge_into(path: Path, dataset: str, rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
+    """Judge ``rows`` with the prompt (its probability and hidden state) and embed their bare
+    texts, appending one line per text to ``path``."""
+    settings = set_settings(dataset, args)
     backend = open_backend(settings.profile.model)
     embedder = open_embedder(settings.profile.model)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -182,35 +193,79 @@ def draw(truth: np.ndarray, n: int, rng: random.Random) -> list[int] | None:
     return rng.sample(positives, n // 2) + rng.sample(negatives, n // 2)
 
 
-def learning_curve(dataset: str, cached: Cached, args: argparse.Namespace) -> None:
+def review_draw(dataset: str, cached: Cached, n: int, rng: random.Random, args: argparse.Namespace) -> list[int] | None:
+    """The n texts `tactful review` asks about, its gold label playing the moderator.
+
+    The export is a random POOL_SHARE of the split (so that draws differ); the review
+    session, its queue and its refit every REFIT_EVERY answers are the product's own.
+    """
+    if n > POOL_SHARE * len(cached.ids) - 4:
+        return None
+    slugs, _ = DATASETS[dataset]
+    contract = Contract.for_profile(set_settings(dataset, args).profile)
+    pool = rng.sample(range(len(cached.ids)), int(POOL_SHARE * len(cached.ids)))
+    texts = {row["id"]: row["text"] for row in load_rows(args.bench, dataset)}
+    judged = [Judged(cached.ids[i], texts[cached.ids[i]], dataset, {"flagged": float(cached.probability[i])},
+                     bool(cached.probability[i] >= 0.5), ()) for i in pool]
+    index = {cached.ids[i]: i for i in pool}
+    with tempfile.TemporaryDirectory() as work:
+        session = Session(judged, LabelsFile(Path(work) / "labels.jsonl"), contract)
+        refit = ThresholdRefit(contract)
+        while len(session.answers) < n and session.current is not None:
+            gold = bool(cached.truth[index[session.current.id]])
+            session.answer((slugs[0],) if gold else ())
+            if len(session.answers) % REFIT_EVERY == 0:
+                session.refitted(refit(session.answers))
+        return [index[a.id] for a in session.answers]
+
+
+PICKERS = ("random", "review")
+POOL_SHARE = 0.8
+REFIT_EVERY = 5  # tactful review's default --refit-every
+
+
+def learning_curve(dataset: str, cached: Cached, args: argparse.Namespace, picker: str) -> None:
     rng = random.Random(args.seed)
     for n in args.sizes:
-        draws = [draw(cached.truth, n, rng) for _ in range(args.draws)]
+        if picker == "random":
+            draws = [draw(cached.truth, n, rng) for _ in range(args.draws)]
+        else:
+            draws = [review_draw(dataset, cached, n, rng, args) for _ in range(args.draws)]
         if draws[0] is None:
-            print(f"| {dataset} | {n} | (too few texts of a class) | | | |", flush=True)
+            print(f"| {dataset} | {picker} | {n} | (too few texts) | | | |", flush=True)
             continue
         outcome: dict[str, list[tuple[float, float]]] = {m.name: [] for m in METHODS}
         wins: dict[str, list[str]] = {m.name: [] for m in METHODS if m.candidate is None and m.representation}
+        unfit: dict[str, int] = {m.name: 0 for m in METHODS}
+        positives = []
         for picked in draws:
             assert picked is not None
+            positives.append(int(sum(cached.truth[i] for i in picked)))
             taken = set(picked)
             rest = [i for i in range(len(cached.ids)) if i not in taken]
             gold = [bool(cached.truth[i]) for i in rest]
             for method in METHODS:
                 chosen: dict[str, str] = {}
-                flagged = decisions(method, cached, picked, rest, args, chosen)
+                try:
+                    flagged = decisions(method, cached, picked, rest, args, chosen)
+                except UsageError:  # a class with too few labels: the user keeps the prompt at 0.5
+                    unfit[method.name] += 1
+                    flagged = decisions(METHODS[0], cached, picked, rest, args, chosen)
                 quality = quality_at([float(f) for f in flagged], gold, 0.5)
                 outcome[method.name].append((quality.f1, quality.fpr))
                 if method.name in chosen:
                     wins[method.name].append(chosen[method.name])
         for method in METHODS:
             f1s, fprs = [q[0] for q in outcome[method.name]], [q[1] for q in outcome[method.name]]
-            note = ""
+            notes = []
             if method.name in wins:
                 counts = {name: wins[method.name].count(name) for name in choose.CANDIDATES}
-                note = ", ".join(f"{name} {count}" for name, count in counts.items() if count)
-            print(f"| {dataset} | {n} | {method.name} | {statistics.fmean(f1s):.2f} +/- {_sd(f1s):.2f} "
-                  f"| {statistics.fmean(fprs):.2f} +/- {_sd(fprs):.2f} | {note} |", flush=True)
+                notes += [f"{name} {count}" for name, count in counts.items() if count]
+            if unfit[method.name]:
+                notes.append(f"{unfit[method.name]} draws could not fit")
+            print(f"| {dataset} | {picker} ({statistics.fmean(positives):.0f} harmful) | {n} | {method.name} "
+                  f"| {statistics.fmean(f1s):.2f} +/- {_sd(f1s):.2f} "
+                  f"| {statistics.fmean(fprs):.2f} +/- {_sd(fprs):.2f} | {', '.join(notes)} |", flush=True)
 
 
 def _sd(values: list[float]) -> float:
@@ -228,6 +283,8 @@ def main() -> None:
     parser.add_argument("--features-only", action="store_true", help="judge and cache every text, print nothing else")
     parser.add_argument("--cached-only", action="store_true", help="judge nothing: use the texts already cached")
     parser.add_argument("--limit", type=int, default=10**9, help="judge at most N texts per set (a random sample)")
+    parser.add_argument("--picks", nargs="+", choices=PICKERS, default=list(PICKERS),
+                        help="who picks the labelled texts: at random (half of each class) or tactful review")
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 20, 40, 80])
     parser.add_argument("--draws", type=int, default=10, help="random label sets per size (default 10)")
     parser.add_argument("--repeats", type=int, default=5, help="cross-validation repeats inside each draw (default 5)")
@@ -244,10 +301,11 @@ def main() -> None:
         return
     print(f"{args.model} on {args.backend}, binary; F1 and FPR on the texts not labelled, mean +/- sd over "
           f"{args.draws} random draws; CV: {args.repeats} x 5-fold, FPR cap {args.max_fpr:g}")
-    print("| set | labels | decides | F1 | FPR | CV chose |")
-    print("|---|---|---|---|---|---|", flush=True)
+    print("| set | picks | labels | decides | F1 | FPR | CV chose |")
+    print("|---|---|---|---|---|---|---|", flush=True)
     for dataset in args.dataset:
-        learning_curve(dataset, cached[dataset], args)
+        for picker in args.picks:
+            learning_curve(dataset, cached[dataset], args, picker)
     print()
     print("| set | s/text: prompt (probability, combined, head on the prompt) | s/text: bare text (head on the text) |")
     print("|---|---|---|")

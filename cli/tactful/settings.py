@@ -22,7 +22,7 @@ from tactful.profile.load import (
     load_profile,
     locate_profile,
 )
-from tactful.profile.schema import BACKENDS, DEFAULT_MODEL, MODES
+from tactful.profile.schema import ATTRIBUTE_NAME, BACKENDS, DEFAULT_MODEL, MODES
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,6 +42,7 @@ class Overrides:
     normalize: bool | None = None
     retries: int | None = None
     scores: bool = False
+    attributes: Sequence[str] | None = None  # --attribute NAME=SLUG, repeatable (`tactful serve`)
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ def resolve(overrides: Overrides) -> Settings:
         # `tactful models fetch` provides this one: the embedded backend's own default.
         profile = profile.with_model(name=DEFAULT_PINNED)
     _require_model_name(profile.model, location)
+    profile = _attributes(profile, overrides.attributes or ())
     # Calibrated thresholds apply to probabilities: a calibrated profile always asks for them.
     scores = overrides.scores or bool(profile.calibration)
     return Settings(profile, location, RetryPolicy.configured(overrides.retries), scores)
@@ -81,6 +83,21 @@ def _choice(value: str | None, choices: Sequence[str], flag: str) -> str | None:
     if value is not None and value not in choices:
         raise UsageError(f"{flag} must be one of {', '.join(choices)}, not {value!r}")
     return value
+
+
+def _attributes(profile: Profile, flags: Sequence[str]) -> Profile:
+    """The profile's [serve.attributes] with each ``--attribute NAME=SLUG`` over it."""
+    given: dict[str, str] = {}
+    for pair in flags:
+        name, sep, slug = pair.partition("=")
+        if not sep or not ATTRIBUTE_NAME.match(name) or not slug:
+            raise UsageError(f"--attribute {pair!r}: expected NAME=SLUG with NAME in capitals, e.g. --attribute INSULT=harassment")
+        if slug not in profile.slugs:
+            raise UsageError(f"--attribute {pair!r}: the profile has no category {slug!r} (it has: {', '.join(profile.slugs)})")
+        given[name] = slug
+    if not given:
+        return profile
+    return replace(profile, serve=replace(profile.serve, attributes={**profile.serve.attributes, **given}))
 
 
 def _model_flag(model: str | None) -> str | None:

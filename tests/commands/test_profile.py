@@ -356,3 +356,11 @@ def test_set_refuses_a_bad_host_and_leaves_the_file(cli, garden, key, value, mes
 
 def test_show_says_when_no_hosts_are_set(cli, garden):
     assert "hosts not set" in cli("profile", "show").stdout
+
+
+def test_show_lists_the_serve_table_only_where_the_profile_has_one(cli, garden):
+    assert "serve " not in cli("profile", "show").stdout
+    assert cli("profile", "set", "serve.attributes.HOSTILE", "toxicity").code == 0
+    assert 'serve     attributes { HOSTILE = "toxicity" }, openai not set' in cli("profile", "show").stdout
+    refused = cli("profile", "set", "serve.attributes.HOSTILE", "hostility")
+    assert refused.code == 2 and "'serve.attributes.HOSTILE' must be one of negative-sentiment, spam, toxicity, not 'hostility'" in refused.stderr

@@ -16,6 +16,7 @@ from tactful.profile.categories import Category
 from tactful.profile.edit import coerce_value, edit_profile, set_key, template_text
 from tactful.profile.load import (
     ModelSettings,
+    ServeSettings,
     TaskSettings,
     default_profile,
     locate_profile,
@@ -143,7 +144,7 @@ def test_a_profile_without_settings_gets_the_schema_defaults():
             expected = dict(f.default) if f.kind == "table" else f.default
             assert getattr(settings, f.name) == expected, f.key
     assert profile.fail_level == CHECK[0].default and profile.check_types == ()
-    assert (profile.model, profile.task) == (ModelSettings(), TaskSettings())
+    assert (profile.model, profile.task, profile.serve) == (ModelSettings(), TaskSettings(), ServeSettings())
 
 
 def _all_fields() -> list[Field]:
@@ -224,6 +225,12 @@ def test_an_unknown_key_set_is_refused_with_a_hint_from_the_schema(tmp_path):
         ('[check]\nfail_level = "severe"\n', "'check.fail_level' must be one of low, medium, high, not 'severe'"),
         ('[check.types]\n"*.txt" = "rst"\n', "'check.types.*.txt' must be one of markdown, text, not 'rst'"),
         ("name = 3\n", "'name' must be a string, not int 3"),
+        ('[serve.attributes]\nTOXICITY = "toxicity"\n', "'serve.attributes.TOXICITY' must be one of off-topic, not 'toxicity'"),
+        ('[serve.attributes]\ntoxicity = "off-topic"\n',
+         "'serve.attributes.toxicity' is not a Perspective attribute name: capitals, digits and underscores (did you mean 'TOXICITY'?)"),
+        ("[serve.attributes]\nOFF_TOPIC = 3\n", "'serve.attributes.OFF_TOPIC' must be a string, not int 3"),
+        ('[serve.openai]\nharasment = "off-topic"\n', "unknown key 'serve.openai.harasment' (did you mean 'harassment'?)"),
+        ('[serve]\nattribute = {}\n', "unknown key 'serve.attribute' (did you mean 'attributes'?)"),
     ],
 )
 def test_the_schema_drives_validation(body, message):
@@ -232,6 +239,15 @@ def test_the_schema_drives_validation(body, message):
     with pytest.raises(ConfigError) as raised:
         parse_profile(text, Path("p.toml"))
     assert raised.value.message.startswith("p.toml:") and message in raised.value.message  # with the line, where found
+
+
+def test_a_serve_table_maps_names_to_the_profiles_categories_and_a_bad_entry_names_its_line():
+    served = MINIMAL + '[serve.attributes]\nOFF_TOPIC = "off-topic"\n[serve.openai]\n"harassment/threatening" = "off-topic"\n'
+    assert parse_profile(served, None).serve == ServeSettings(attributes={"OFF_TOPIC": "off-topic"},
+                                                              openai={"harassment/threatening": "off-topic"})
+    with pytest.raises(ConfigError) as raised:
+        parse_profile(served.replace('"harassment/threatening" = "off-topic"', '"harassment/threatening" = "threat"'), Path("p.toml"))
+    assert raised.value.message == ("p.toml:7: 'serve.openai.harassment/threatening' must be one of off-topic, not 'threat'")
 
 
 def test_the_version_is_a_whole_number():

@@ -38,11 +38,11 @@ def prober() -> ScriptedProber:
 @pytest.fixture
 def make_client(prober: ScriptedProber) -> Iterator[MakeClient]:
     """A client of a warmed-up app on the built-in profile (binary, served as multilabel),
-    with the options given; ``backend`` replaces the prober."""
+    with the options given; ``backend`` replaces the prober, ``overrides`` the command line."""
     services: list[Service] = []
 
-    def make(backend: Any = None, **options: Any) -> TestClient:
-        service = Service(resolve(Overrides()), ServeOptions(**options), backend=backend or prober)
+    def make(backend: Any = None, overrides: Overrides | None = None, **options: Any) -> TestClient:
+        service = Service(resolve(overrides or Overrides()), ServeOptions(**options), backend=backend or prober)
         services.append(service)
         service.warm_up()
         return TestClient(create_app(service), raise_server_exceptions=False)

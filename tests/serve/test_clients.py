@@ -21,6 +21,7 @@ from googleapiclient import discovery
 from googleapiclient.errors import HttpError
 from perspective import PerspectiveAPI
 
+from tests.conftest import write_profile
 from tests.fake_ollama import answer_for_schema, blocked_offered, item_text, model_labels
 from tests.serve.server import Server, start
 
@@ -73,6 +74,32 @@ def test_googles_api_client_built_from_the_servers_discovery_document_analyzes(s
     with pytest.raises(HttpError) as bad:
         client.comments().analyze(body={"comment": {"text": ""}, "requestedAttributes": {"TOXICITY": {}}}).execute()
     assert bad.value.status_code == 400 and "comment.text is empty" in bad.value.reason
+
+
+def test_a_profiles_serve_table_reaches_the_perspective_and_openai_clients(ollama_args, tmp_path):
+    profile = write_profile(tmp_path / "community.toml", """version = 1
+[categories.toxicity]
+[categories.spam]
+[categories.off-topic-politics]
+description = "Posts about party politics, elections or politicians."
+[serve.attributes]
+TOXICITY = "spam"                  # this community's worst is advertising
+POLITICS = "off-topic-politics"    # a name of its own for its own category
+[serve.openai]
+illicit = "spam"
+""")
+    server = start(*ollama_args, "-p", str(profile))
+    try:
+        api = PerspectiveAPI("unused-key")
+        api.api_client.url = f"{server.url}/v1alpha1/{{endpoint}}"
+        ad = api.score("click here to win a prize", tests=["TOXICITY", "POLITICS"])
+        politics = api.score("vote for the senator in the election", tests=["TOXICITY", "POLITICS"])
+        assert ad["TOXICITY"] > 0.5 > ad["POLITICS"] and politics["POLITICS"] > 0.5 > politics["TOXICITY"]
+        client = openai.OpenAI(base_url=f"{server.url}/v1", api_key="unused", max_retries=0)
+        [result] = client.moderations.create(input="click here to win a prize").results
+        assert result.categories.illicit is True and result.category_scores.illicit > 0.5
+    finally:
+        server.stop()
 
 
 def test_sigterm_lets_the_request_in_flight_finish_then_exits_143(ollama_args, fake_ollama):

@@ -57,3 +57,10 @@ def test_without_the_serve_extra_it_says_what_to_install(cli, ollama_args, monke
     run = cli("serve", *ollama_args)
     assert run.code == 2
     assert "tactful serve needs uvicorn, which is not installed: pip install 'tactful[serve]'" in run.stderr
+
+
+def test_a_bad_serve_table_in_the_profile_is_one_line_naming_the_file_line_and_key(cli, ollama_args, fake_ollama, tmp_path):
+    profile = write_profile(tmp_path / "community.toml", 'version = 1\n[categories.toxicity]\n[serve.attributes]\nINSULT = "harassment"\n')
+    run = cli("serve", *ollama_args, "-p", str(profile))
+    assert run.code == 2 and fake_ollama.requests == []
+    assert run.stderr == f"tactful: error: {profile}:4: 'serve.attributes.INSULT' must be one of toxicity, not 'harassment'\n"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from tactful.serve.attributes import OPENAI_DEFAULTS
+from tactful.profile.schema import OPENAI_DEFAULTS
+from tactful.settings import Overrides
 
-from tests.serve.conftest import INSULT, KIND, SAD
+from tests.conftest import write_profile
+from tests.serve.conftest import INSULT, KIND, SAD, SLUGS
 
 
 def test_moderations_answer_each_input_in_order_in_openais_shape(client):
@@ -23,6 +25,16 @@ def test_moderations_answer_each_input_in_order_in_openais_shape(client):
     assert sad["category_scores"]["negative-sentiment"] == 0.85 and sad["categories"]["negative-sentiment"] is False
     assert sad["flagged"] is False
     assert insult["category_applied_input_types"]["toxicity"] == ["text"]
+
+
+def test_the_profiles_serve_table_maps_openais_categories(make_client, tmp_path):
+    categories = "".join(f"[categories.{slug}]\n" for slug in SLUGS)  # the built-in profile's, all blocked
+    profile = write_profile(tmp_path / "served.toml",
+                            f'version = 1\n{categories}[serve.openai]\nillicit = "toxicity"\nharassment = "spam"\n')
+    [insult] = make_client(overrides=Overrides(profile=profile)).post("/v1/moderations", json={"input": INSULT}).json()["results"]
+    assert (insult["category_scores"]["illicit"], insult["categories"]["illicit"]) == (0.7, True)
+    assert (insult["category_scores"]["harassment"], insult["categories"]["harassment"]) == (0.05, False)
+    assert list(insult["category_scores"])[:len(OPENAI_DEFAULTS)] == list(OPENAI_DEFAULTS)
 
 
 def test_moderations_take_a_string_or_text_parts(client):

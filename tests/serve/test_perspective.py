@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tactful.settings import Overrides
+
+from tests.conftest import write_profile
 from tests.serve.conftest import INSULT, KIND, analyze
 from tests.support.scripted import seen_text
 
@@ -43,7 +46,7 @@ def test_an_attribute_the_profile_cannot_answer_is_a_400_listing_those_it_can(cl
 
 
 def test_attribute_overrides_name_a_category_for_this_server(make_client):
-    client = make_client(attributes={"THREAT": "manipulation"})
+    client = make_client(overrides=Overrides(attributes=["THREAT=manipulation"]))
     reply = client.post(ANALYZE, json=analyze(INSULT, "THREAT"))
     assert reply.json()["attributeScores"]["THREAT"]["summaryScore"]["value"] == 0.05
 
@@ -107,3 +110,33 @@ def test_a_multiclass_profile_answers_every_category_from_its_one_distribution(m
     reply = make_client().post(ANALYZE, json=analyze(INSULT, "TOXICITY", "SPAM"))
     scores = {name: s["summaryScore"]["value"] for name, s in reply.json()["attributeScores"].items()}
     assert scores == {"TOXICITY": 0.7, "SPAM": 0.3}
+
+
+# The built-in profile's categories, with a [serve] table that remaps TOXICITY and adds a name.
+SERVED = """version = 1
+[categories.toxicity]
+[categories.spam]
+[categories.manipulation]
+[categories.negative-sentiment]
+blocked = false
+[serve.attributes]
+TOXICITY = "negative-sentiment"
+HOSTILE = "toxicity"
+"""
+
+
+def test_the_profiles_serve_table_remaps_and_adds_attribute_names(make_client, tmp_path):
+    client = make_client(overrides=Overrides(profile=write_profile(tmp_path / "served.toml", SERVED)))
+    reply = client.post(ANALYZE, json=analyze(INSULT, "TOXICITY", "HOSTILE", "SPAM"))
+    scores = {name: s["summaryScore"]["value"] for name, s in reply.json()["attributeScores"].items()}
+    assert scores == {"TOXICITY": 0.2, "HOSTILE": 0.7, "SPAM": 0.05}
+    assert "HOSTILE" in client.get("/healthz").json()["attributes"]
+    refused = client.post(ANALYZE, json=analyze(INSULT, "THREAT")).json()["error"]["message"]
+    assert refused.startswith("Attribute THREAT is not supported") and "HOSTILE, INSULT" in refused
+
+
+def test_an_attribute_flag_wins_over_the_profiles_serve_table(make_client, tmp_path):
+    overrides = Overrides(profile=write_profile(tmp_path / "served.toml", SERVED), attributes=["TOXICITY=toxicity"])
+    reply = make_client(overrides=overrides).post(ANALYZE, json=analyze(INSULT, "TOXICITY", "HOSTILE"))
+    scores = {name: s["summaryScore"]["value"] for name, s in reply.json()["attributeScores"].items()}
+    assert scores == {"TOXICITY": 0.7, "HOSTILE": 0.7}

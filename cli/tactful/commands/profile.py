@@ -40,7 +40,7 @@ from tactful.profile.load import (
     locate_profile,
     read_profile_file,
 )
-from tactful.profile.schema import MODEL, TASK, Field, Severity
+from tactful.profile.schema import MODEL, SERVE, TASK, Field, ServeSettings, Severity
 
 _log = logging.getLogger(__name__)
 
@@ -284,6 +284,8 @@ def show(explicit: Path | None, console: Console) -> int:
     lead = f"{model.backend} {model.name}"
     console.print(styled(("model", "bold"), f"     {lead}, {_settings(model, MODEL, skip=('backend', 'name'))}"))
     console.print(styled(("task", "bold"), f"      {_settings(profile.task, TASK)}"))
+    if profile.serve != ServeSettings():  # only a profile that has a [serve] table: most are never served
+        console.print(styled(("serve", "bold"), f"     {_settings(profile.serve, SERVE)}"))
     if profile.examples_path:
         console.print(styled(("examples", "bold"), f"  {len(bank)} in {profile.examples_path}"))
     elif profile.path:

@@ -23,7 +23,6 @@ from tactful.errors import EXIT_OK, Stopped, UsageError
 from tactful.io.destinations import claim, profile_files
 from tactful.io.interrupts import stop_on_signals
 from tactful.serve.addresses import is_loopback
-from tactful.serve.attributes import parse_overrides
 from tactful.serve.auth import ENV_KEY
 from tactful.serve.service import ServeOptions, serving_settings
 from tactful.settings import Overrides, Settings, resolve
@@ -45,7 +44,7 @@ def command(
     queue: Annotated[int, typer.Option("--queue", metavar="N", min=0, max=10_000, help="Texts that may wait for the model beyond those it judges; more are refused with 429.")] = 32,
     timeout: Annotated[float, typer.Option("--timeout", metavar="SECONDS", min=1, max=3600, help="Seconds a request may wait for its answer before a 504.")] = 30.0,
     suggestions: Annotated[Path | None, typer.Option("--suggestions", metavar="FILE", show_default=False, help="Append comments:suggestscore corrections to this JSONL file, for review.")] = None,
-    attribute: Annotated[list[str] | None, typer.Option("--attribute", metavar="NAME=SLUG", show_default=False, help="Answer attribute NAME with category SLUG (repeatable).")] = None,
+    attribute: Annotated[list[str] | None, typer.Option("--attribute", metavar="NAME=SLUG", show_default=False, help="Answer attribute NAME with category SLUG, over the profile's [serve.attributes] (repeatable).")] = None,
     access_log: Annotated[bool, typer.Option("--access-log", metavar="", help="One line per request on stderr: method, path, status, time.")] = False,
 ) -> int:
     """Answer Perspective and OpenAI moderation clients over HTTP.
@@ -57,6 +56,7 @@ def command(
       POST /v1/moderations                  OpenAI
       POST /v1/classify                     tactful's own records
       GET  /healthz                         ready, profile, model, prompt
+    A profile's [serve] table remaps the attribute names; --attribute wins.
     Same engine, cache and calibration as `tactful classify`; doNotStore: the
     text is written to no cache and no log. Listens on 127.0.0.1 unless --bind
     says otherwise; then clients send the key in $TACTFUL_SERVE_KEY (?key=KEY or
@@ -64,8 +64,7 @@ def command(
 
     \b
     Exit codes: 0 stopped; 2 usage or profile error (port in use, no key);
-    3 backend unreachable; 5 suggestions file not writable; 130/143 stopped
-    by a signal.
+    3 backend unreachable; 5 suggestions file not writable; 130/143 a signal.
 
     \b
     Examples:
@@ -73,7 +72,8 @@ def command(
       tactful serve --backend embedded -m smollm2-135m --port 0
       TACTFUL_SERVE_KEY=secret tactful serve --bind 0.0.0.0
     """
-    overrides = Overrides(profile=profile, model=model, hosts=host, backend=backend, mode=mode, retries=retries)
+    overrides = Overrides(profile=profile, model=model, hosts=host, backend=backend, mode=mode, retries=retries,
+                          attributes=attribute)
     settings = serving_settings(resolve(overrides))
     key = os.environ.get(ENV_KEY) or None
     if key is None and not is_loopback(address):
@@ -83,7 +83,7 @@ def command(
         claim(suggestions, "--suggestions", profile_files(settings.profile), overwrite=True)
     options = ServeOptions(
         workers=jobs, waiting=queue, timeout=timeout, use_cache=not no_cache, key=key, suggestions=suggestions,
-        attributes=parse_overrides(attribute or [], settings.profile.slugs), access_log=access_log,
+        access_log=access_log,
     )
     listen = _server()
     try:

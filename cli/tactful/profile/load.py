@@ -28,6 +28,7 @@ from tactful.profile.categories import (
     is_valid_slug,
 )
 from tactful.profile.schema import (
+    ATTRIBUTE_NAME,
     BACKENDS,
     CALIBRATION,
     CATEGORY,
@@ -37,13 +38,17 @@ from tactful.profile.schema import (
     LONG_TEXT,
     MODEL,
     MODES,
+    OPENAI_DEFAULTS,
     SELECTIONS,
+    SERVE,
     TASK,
     TOP,
     VERSION,
     Field,
     ModelSettings,
+    ServeSettings,
     TaskSettings,
+    attribute_name,
     default_of,
     field_named,
     names,
@@ -64,6 +69,7 @@ __all__ = [
     "ModelSettings",
     "Profile",
     "ProfileLocation",
+    "ServeSettings",
     "TaskSettings",
     "check_profile",
     "default_profile",
@@ -104,6 +110,8 @@ class Profile:
     check_types: tuple[tuple[str, str], ...] = ()
     # [calibration], written by `tactful calibrate`: model, prompt, mode, items, fitted, quality.
     calibration: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    # [serve]: the API names `tactful serve` answers with each category, over the built-in tables.
+    serve: ServeSettings = dataclasses.field(default_factory=ServeSettings)
 
     @property
     def blocked(self) -> tuple[Category, ...]:
@@ -417,6 +425,7 @@ def _parse_profile(data: Mapping[str, Any], path: Path | None, problems: _Proble
         fail_level=check["fail_level"],
         check_types=_parse_check_types(problems, check["types"]),
         calibration=_set_only(_Reader(problems, values["calibration"], ("calibration",), names(CALIBRATION)).read_all(CALIBRATION)),
+        serve=_parse_serve(problems, values["serve"], [category.slug for category in categories]),
     )
 
 
@@ -444,6 +453,34 @@ def _parse_check_types(problems: _Problems, table: Mapping[str, Any]) -> tuple[t
     r = _Reader(problems, table, ("check", "types"), set(table))
     chosen = ((glob, r.choice(glob, kinds, None)) for glob in table)
     return tuple((glob, kind) for glob, kind in chosen if kind is not None)
+
+
+def _parse_serve(problems: _Problems, table: Mapping[str, Any], slugs: Sequence[str]) -> ServeSettings:
+    """[serve]: each table maps names to the profile's categories; a bad entry is left out."""
+    values = _Reader(problems, table, ("serve",), names(SERVE)).read_all(SERVE)
+    attributes = {name: slug for name, slug in values["attributes"].items() if _attribute_name(problems, name)}
+    return ServeSettings(attributes=_slugs_named(problems, attributes, "attributes", slugs),
+                         openai=_slugs_named(problems, values["openai"], "openai", slugs, OPENAI_DEFAULTS))
+
+
+def _attribute_name(problems: _Problems, name: str) -> bool:
+    """Whether ``name`` is written as Perspective writes its attributes (the problem noted if not)."""
+    if ATTRIBUTE_NAME.match(name):
+        return True
+    upper = attribute_name(name)  # a slug is named in capitals: toxicity is TOXICITY
+    hint = f" (did you mean '{upper}'?)" if ATTRIBUTE_NAME.match(upper) else ""
+    problems.add(("serve", "attributes", name),
+                 f"'serve.attributes.{name}' is not a Perspective attribute name: capitals, digits and underscores{hint}")
+    return False
+
+
+def _slugs_named(problems: _Problems, table: Mapping[str, Any], section: str, slugs: Sequence[str],
+                 known: Collection[str] | None = None) -> dict[str, str]:
+    """A [serve] table's names and their categories, each one of ``slugs`` (and each name
+    one of ``known``, where given)."""
+    r = _Reader(problems, table, ("serve", section), set(table) if known is None else known)
+    chosen = ((name, r.choice(name, tuple(slugs), None)) for name in table if known is None or name in known)
+    return {name: slug for name, slug in chosen if slug is not None}
 
 
 def default_bank_name(profile_path: Path) -> str:

@@ -1,6 +1,6 @@
 """The profile's keys, each declared once: name, type, default, allowed values and help.
 
-A section that becomes a settings class ([model], [task], each [categories.<slug>])
+A section that becomes a settings class ([model], [task], [serve], each [categories.<slug>])
 declares its keys as that class's attributes, with ``key(default, help)``: the
 annotation is the key's type (a ``Literal`` lists its allowed values; ``| None`` marks a
 key that may be left unset). ``fields_of`` derives the section's ``Field`` table from
@@ -16,6 +16,7 @@ the template explains it).
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -198,6 +199,67 @@ class Category:
     builtin: bool = True
 
 
+@dataclass(frozen=True)
+class ServeSettings:
+    """The [serve] table: the names `tactful serve` answers to, over the built-in tables below.
+
+    Read at load, where the profile's slugs are known: each value must be one of them, each
+    attribute a name in capitals (``ATTRIBUTE_NAME``), each OpenAI category one of
+    ``OPENAI_DEFAULTS``. --attribute on the command line goes over ``attributes``.
+    """
+
+    attributes: Mapping[str, str] = key(EMPTY_TABLE, "Perspective attribute = category slug: adds a name "
+                                                     "or replaces the built-in one")
+    openai: Mapping[str, str] = key(EMPTY_TABLE, "OpenAI moderation category = category slug: replaces "
+                                                 "the built-in mapping")
+
+
+# ---------------------------------------------------------------- the names `tactful serve` answers to
+# Each name maps to the first of its candidate slugs the profile has (docs/server.md
+# prints these tables); [serve] in the profile replaces a name's mapping.
+
+# A Perspective attribute: capitals, digits and underscores (a category's slug in
+# capitals, ``OFF_TOPIC_POLITICS``, is one too).
+ATTRIBUTE_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+def attribute_name(slug: str) -> str:
+    """A category's Perspective-style name: ``off-topic-politics`` -> ``OFF_TOPIC_POLITICS``."""
+    return slug.upper().replace("-", "_")
+
+
+PERSPECTIVE_DEFAULTS: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    "TOXICITY": ("toxicity",),
+    # tactful grades no severity: the same probability, to be held to a higher threshold.
+    "SEVERE_TOXICITY": ("toxicity",),
+    "IDENTITY_ATTACK": ("hate",),
+    "INSULT": ("toxicity", "harassment"),
+    "PROFANITY": ("profanity",),
+    "OBSCENE": ("profanity",),
+    "THREAT": ("threat",),
+    "SEXUALLY_EXPLICIT": ("sexual",),
+    "ATTACK_ON_COMMENTER": ("harassment", "toxicity"),
+    "SPAM": ("spam",),
+})
+# Every category OpenAI's moderation result carries, in its order; those with no
+# candidate the profile scores are answered false with score 0 (docs/server.md lists them).
+OPENAI_DEFAULTS: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    "harassment": ("harassment", "toxicity"),
+    "harassment/threatening": ("threat",),
+    "hate": ("hate",),
+    "hate/threatening": (),
+    "illicit": (),
+    "illicit/violent": (),
+    "self-harm": ("self-harm",),
+    "self-harm/intent": ("self-harm",),
+    "self-harm/instructions": ("self-harm",),
+    "sexual": ("sexual",),
+    "sexual/minors": (),
+    "violence": ("threat",),
+    "violence/graphic": (),
+})
+
+
 VERSION = Field("", "version", "int", None, "the profile format; this tactful reads version 1 (required)")
 TOP: tuple[Field, ...] = (
     VERSION,
@@ -209,11 +271,13 @@ TOP: tuple[Field, ...] = (
     Field("", "categories", "table", EMPTY_TABLE, "one table per category: [categories.<slug>]"),
     Field("", "check", "table", EMPTY_TABLE, "settings of `tactful check`"),
     Field("", "calibration", "table", EMPTY_TABLE, "written by `tactful calibrate`: what the thresholds were fitted for"),
+    Field("", "serve", "table", EMPTY_TABLE, "`tactful serve`: the API names that answer with each category"),
 )
 
 MODEL = fields_of(ModelSettings, "model")
 TASK = fields_of(TaskSettings, "task")
 CATEGORY = fields_of(Category, CATEGORY_SECTION)
+SERVE = fields_of(ServeSettings, "serve")
 
 CHECK: tuple[Field, ...] = (
     Field("check", "fail_level", "str", "low", "`tactful check` fails on blocked findings of this severity or higher", SEVERITIES),
@@ -232,7 +296,7 @@ CALIBRATION: tuple[Field, ...] = (
 
 SECTIONS: dict[str, tuple[Field, ...]] = {
     "": TOP, "model": MODEL, "task": TASK, CATEGORY_SECTION: CATEGORY, "check": CHECK,
-    "calibration": CALIBRATION,
+    "calibration": CALIBRATION, "serve": SERVE,
 }
 
 

@@ -8,7 +8,8 @@ One module per concern, the app only wires them:
 - ``fields``: reading a parsed JSON body field by field, each mistake an ``ApiError``
   that names the field;
 - ``attributes``: Perspective's attribute names and OpenAI's categories in the profile's
-  terms (the default tables, ``--attribute`` overrides, custom categories by slug);
+  terms (the default tables, the profile's [serve] table with ``--attribute`` over it,
+  custom categories by slug);
 - ``perspective``, ``openai_format``, ``native``: each API's request in, response out;
 - ``limits``: the bounded pool the blocking model runs in (full: 429; too slow: 504);
 - ``auth``: the key, when one is required;

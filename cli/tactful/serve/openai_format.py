@@ -3,8 +3,9 @@
 ``input`` is a text, a list of texts, or a list of ``{"type": "text", "text": ...}``
 parts; each comes back as a result with ``flagged`` (the profile's decision, true when a blocked category is),
 ``categories`` and ``category_scores`` under OpenAI's category names (mapped as
-``attributes.OPENAI_DEFAULTS`` says), then each of the profile's own categories under its
-slug. ``model`` is accepted and answered with the model that judged.
+``profile.schema.OPENAI_DEFAULTS`` and the profile's [serve.openai] say), then each of
+the profile's own categories under its slug. ``model`` is accepted and answered with the
+model that judged.
 """
 
 from __future__ import annotations

@@ -10,8 +10,8 @@ probability per category.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -42,7 +42,6 @@ class ServeOptions:
     use_cache: bool = True
     key: str | None = None  # the API key clients must send; None: none needed
     suggestions: Path | None = None  # where comments:suggestscore appends
-    attributes: Mapping[str, str] = field(default_factory=dict)  # --attribute NAME=SLUG
     access_log: bool = False  # one line per request on stderr (never the query or body)
 
 
@@ -55,7 +54,7 @@ class Service:
         # What can refuse to start does so before the model loads.
         self.suggestions = SuggestionFile(options.suggestions) if options.suggestions else None
         self.blocked = frozenset(category.slug for category in settings.profile.blocked)
-        self.attributes = AttributeMap(settings.profile.slugs, options.attributes)
+        self.attributes = AttributeMap(settings.profile.slugs, settings.profile.serve)
         self.auth = KeyCheck(options.key)
         self._backend = backend or open_backend(settings.profile.model, settings.retry, prompt_states_dir())
         self._owns_backend = backend is None
