@@ -133,7 +133,7 @@ class _Inputs:
                        None if self.probabilities is None else [self.probabilities[i] for i in kept],
                        None if self.vectors is None else [self.vectors[i] for i in kept])
 
-    def choose(self, max_fpr: float, repeats: int, seed: int, only: Sequence[str] = choose.CANDIDATES) -> choose.Choice:
+    def cross_validate(self, max_fpr: float, repeats: int, seed: int, only: Sequence[str] = choose.CANDIDATES) -> choose.Choice:
         return choose.cross_validate(self.truth, probabilities=self.probabilities, vectors=self.vectors,
                                      max_fpr=max_fpr, repeats=repeats, seed=seed, only=only)
 
@@ -167,7 +167,7 @@ class LearnerRefit:
         if not scored and vectors is None:
             return RefitReport(self._method(), 0, 0, why=_NO_PROBABILITIES, note=self._note())
         inputs = _Inputs(truth, [score for _, score in scored] or None, vectors)
-        choice = inputs.choose(self.max_fpr, REPEATS, self.seed)
+        choice = inputs.cross_validate(self.max_fpr, REPEATS, self.seed)
         won = choice.of(choice.winner)
         curve = (*self._curve(inputs, choice.winner), (len(truth), won.f1))
         more_pay, why = _verdict(curve)
@@ -215,7 +215,7 @@ class LearnerRefit:
                 for subset, _ in draws.split([[0]] * len(truth), truth):
                     part = inputs.subset(subset)
                     if min(sum(part.truth), len(part.truth) - sum(part.truth)) >= MIN_PER_CLASS:
-                        scores.append(part.choose(self.max_fpr, 1, self.seed, (winner,)).of(winner).f1)
+                        scores.append(part.cross_validate(self.max_fpr, 1, self.seed, (winner,)).of(winner).f1)
             except (ValueError, UsageError):  # too few labels to draw a stratified subset of this size
                 continue
             if scores:
