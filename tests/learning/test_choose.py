@@ -75,6 +75,14 @@ def test_nothing_under_the_fpr_cap_chooses_the_fewest_false_positives_and_says_s
                       "at or under 0.1: label more texts, or raise --max-fpr (head F1 0.90 at FPR 0.30)")
 
 
+def test_a_winner_under_the_cap_only_by_flagging_nothing_is_named_for_what_it_is():
+    scored = (Scored(HEAD, 0.8, 0.1, 0.6, 0.1), Scored(PROBABILITY, 0.0, 0.0, 0.0, 0.0))
+    winner, reason = _pick(scored, 0.1)
+    assert winner == PROBABILITY
+    assert reason.startswith("probability: it flags (almost) nothing, the only way found to keep the FPR at or "
+                             "under 0.1: label more texts, or raise --max-fpr")
+
+
 def test_a_tie_in_f1_goes_to_the_cheaper_candidate():
     scored = (Scored(PROBABILITY, 0.9, 0.0, 0.05, 0.0), Scored(HEAD, 0.9, 0.0, 0.05, 0.0),
               Scored(COMBINED, 0.9004, 0.0, 0.0, 0.0))

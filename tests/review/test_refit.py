@@ -54,6 +54,7 @@ def test_texts_without_scores_are_left_out_and_unblocked_labels_are_acceptable()
     ([(10, 0.60), (15, 0.70), (20, 0.80)], True),
     ([(10, 0.80), (20, 0.81)], False),
     ([(20, 0.8)], None),
+    ([(10, 0.0), (20, 0.0)], True),  # flat at 0: a rule that flags nothing has learnt nothing yet
 ])
 def test_more_labels_pay_while_f1_still_rises_from_half_the_labels_to_all(curve, pays):
     assert _verdict(curve)[0] is pays

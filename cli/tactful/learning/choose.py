@@ -290,6 +290,9 @@ def _pick(scored: tuple[Scored, ...], max_fpr: float) -> tuple[str, str]:
         best = max(under, key=lambda s: (round(s.f1, 3), -order[s.name]))
         why = (f"the best cross-validated F1 ({best.f1:.2f}) of the candidates whose FPR stays at or "
                f"under {max_fpr:g}")
+        if best.f1 == 0:  # under the cap only by flagging nothing: say so, not "the best"
+            why = (f"it flags (almost) nothing, the only way found to keep the FPR at or under {max_fpr:g}: "
+                   "label more texts, or raise --max-fpr")
     else:
         best = min(scored, key=lambda s: (round(s.fpr, 3), -round(s.f1, 3), order[s.name]))
         why = (f"the fewest acceptable texts flagged (FPR {best.fpr:.2f}), as no candidate keeps its FPR at or "

@@ -232,6 +232,9 @@ def _verdict(curve: Sequence[tuple[int, float]]) -> tuple[bool | None, str]:
     if len(curve) < 2:
         return None, "too few labels for a learning curve yet"
     (first, low), (last, high) = curve[0], curve[-1]
+    if high == 0:  # a flat curve at 0 is a rule that flags nothing, not one that has learnt all it can
+        return True, (f"nothing learnt yet: at {last} labels no rule finds a blocked text without flagging too "
+                      "many acceptable ones; more labels (blocked texts above all) should pay")
     gain = high - low
     if gain >= STILL_PAYS:
         return True, f"more labels still pay: F1 rose {gain:+.2f} from {first} to {last} labels"
