@@ -42,7 +42,7 @@ from tactful.learning import choose
 from tactful.moderator import Moderator
 from tactful.records import InputRecord
 from tactful.review.labels import LabelsFile
-from tactful.review.refit import ThresholdRefit
+from tactful.review.refit import LearnerRefit
 from tactful.review.session import Judged, Session
 from tactful.settings import Overrides, Settings, resolve
 
@@ -210,7 +210,9 @@ def review_draw(dataset: str, cached: Cached, n: int, rng: random.Random, args: 
     index = {cached.ids[i]: i for i in pool}
     with tempfile.TemporaryDirectory() as work:
         session = Session(judged, LabelsFile(Path(work) / "labels.jsonl"), contract)
-        refit = ThresholdRefit(contract)
+        # The refit centres the queue on the threshold it fits (whatever rule wins), so the
+        # representations, which cost a review an embedding per text, change no pick here.
+        refit = LearnerRefit(contract, max_fpr=args.max_fpr)
         while len(session.answers) < n and session.current is not None:
             gold = bool(cached.truth[index[session.current.id]])
             session.answer((slugs[0],) if gold else ())

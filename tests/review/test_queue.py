@@ -59,3 +59,21 @@ def test_margin_is_log_odds_over_the_threshold_the_decision_uses():
     assert margin(None, binary) is None and margin({"category": 0.3}, binary) is None
     # a multiclass flag not named yet is decided as in binary mode
     assert margin({"flagged": 0.6}, contract("multiclass", {"toxicity": 0.8, "spam": 0.6})) == pytest.approx(0.0)
+
+
+def test_a_class_the_answers_lack_is_sought_where_the_model_thinks_it_likeliest():
+    # Three answers said acceptable, none blocked, though each sat on the flagged side (a
+    # model that flags many ordinary posts): near the boundary is where acceptable texts
+    # crowd, so the next pick is the text likeliest to be blocked, not the nearest.
+    answers = [Candidate(f"ok{n}", f"ordinary post number {word}", 0.2, blocked=False)
+               for n, word in enumerate(["one", "two", "three"])]
+    pool = [Candidate("near", "what a day at the lake", 0.05), SURE_SPAM, SURE_OK]
+    assert ids(pick(pool, 1, chosen=answers)) == ["sure-spam"]
+    # One short is not yet short: the queue stays near the boundary.
+    assert ids(pick(pool, 1, chosen=answers[:1])) == ["near"]
+
+
+def test_answers_count_by_what_the_moderator_said_not_by_the_models_side():
+    # Two answers on the flagged side that were acceptable: the blocked class is still owed.
+    answers = [Candidate("a1", "nice cat picture", 0.3, blocked=False), Candidate("a2", "see you soon", 0.4, blocked=False)]
+    assert ids(pick([NEAR_OK, NEAR_SPAM], 1, chosen=answers)) == ["near-spam"]

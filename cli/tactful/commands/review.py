@@ -51,7 +51,7 @@ from tactful.review import missing_extra
 from tactful.review.labels import Labelled, LabelsFile
 from tactful.review.queue import Candidate, margin, pick
 from tactful.review.refit import CachedVectors, LearnerRefit, RefitReport
-from tactful.review.session import Judged, Refit, Session, with_scores
+from tactful.review.session import Judged, Refit, Session, answered, with_scores
 from tactful.settings import Overrides, Settings, resolve
 from tactful.textclip import plural
 
@@ -321,7 +321,7 @@ def write_batch(judged: list[Judged], earlier: list[Labelled], contract: Contrac
     n, output = options.batch, options.output
     assert n is not None and output is not None
     by_id = {j.id: j for j in judged}
-    known = [Candidate(a.id, a.text, margin(a.scores, contract)) for a in earlier]
+    known = [answered(a, contract) for a in earlier]
     picked = pick([Candidate(j.id, j.text, margin(j.scores, contract)) for j in judged], n, known)
     lines = [json.dumps(_batch_line(by_id[c.id]), ensure_ascii=False) + "\n" for c in picked]
     atomic_write_text(output, "".join(lines))

@@ -8,7 +8,9 @@ already: forty texts near the boundary that all say the same thing teach what on
 ``pick`` weighs both, greedily: each step takes the text with the most
 ``closeness to the boundary x distance to everything chosen so far`` (a farthest-point
 spread over the words of the texts), alternating between the two sides of the boundary so
-that both classes are asked about. Nothing here calls a model: the margins come from
+that both classes are asked about. Once answers show one class trailing (the model's side
+of the boundary is a poor guide to the class where the model flags many acceptable texts),
+the queue asks about the texts likeliest to be of that class until the answers balance. Nothing here calls a model: the margins come from
 scores computed before (``margin``), and the learning benchmark calls ``pick`` with gold
 labels playing the moderator.
 """
@@ -26,6 +28,9 @@ from tactful.engine.answer import NONE_LABEL, Contract
 
 # Probabilities are clipped this far from 0 and 1 before their log-odds are taken.
 EPSILON = 1e-6
+# A class whose answers trail the other's by this many is sought where the model thinks it
+# likeliest, not near the boundary: a learner needs both classes before it needs nuance.
+SHORT_BY = 2
 
 
 @dataclass(frozen=True)
@@ -33,21 +38,33 @@ class Candidate:
     """A text that could be labelled, and where the model put it.
 
     ``margin``: how far the text is over the decision boundary, in log-odds (positive: on
-    the flagged side); None where the model gave no probability.
+    the flagged side); None where the model gave no probability. ``blocked``: the
+    moderator's answer (a blocked category, or acceptable) where the text is labelled.
     """
 
     id: str
     text: str
     margin: float | None = None
+    blocked: bool | None = None
 
     @property
     def flagged_side(self) -> bool:
         return self.margin is not None and self.margin >= 0
 
     @property
+    def side(self) -> bool:
+        """The class the text counts for: the answer where there is one, else the model's side."""
+        return self.blocked if self.blocked is not None else self.flagged_side
+
+    @property
     def closeness(self) -> float:
         """1 on the boundary, falling towards 0 as the model grows sure; 1 without a score."""
         return 1.0 if self.margin is None else 1.0 / (1.0 + abs(self.margin))
+
+    def likelihood(self, side: bool) -> float:
+        """How likely the text is of class ``side`` by the model (0.5 without a score)."""
+        flagged = 0.5 if self.margin is None else 1.0 / (1.0 + math.exp(-max(min(self.margin, 50.0), -50.0)))
+        return flagged if side else 1.0 - flagged
 
 
 def logit(p: float) -> float:
@@ -95,16 +112,23 @@ def pick(candidates: Sequence[Candidate], n: int, chosen: Sequence[Candidate] = 
     bags = [_bag(c.text) for c in candidates]
     taken = [_bag(c.text) for c in chosen]
     distance = [min((_distance(bag, other) for other in taken), default=1.0) for bag in bags]
-    sides = Counter(c.flagged_side for c in chosen)
+    sides = Counter(c.side for c in chosen)
+    answers = Counter(c.blocked for c in chosen if c.blocked is not None)
     picked: list[Candidate] = []
     remaining = set(range(len(candidates)))
     while remaining and len(picked) < n:
-        side = sides[True] <= sides[False]  # the side asked about less so far
-        on_side = sorted(i for i in remaining if candidates[i].flagged_side == side) or sorted(remaining)
-        best = max(on_side, key=lambda i: candidates[i].closeness * distance[i])
+        side = sides[True] <= sides[False]  # the class asked about less so far
+        if answers[side] + SHORT_BY <= answers[not side]:
+            # The answers lack this class: the model's side of the boundary has proved a poor
+            # guide to it (a model that flags half the acceptable posts fills its flagged side
+            # near the boundary with them), so take the text likeliest to be of that class.
+            best = max(sorted(remaining), key=lambda i: candidates[i].likelihood(side) * distance[i])
+        else:
+            on_side = sorted(i for i in remaining if candidates[i].flagged_side == side) or sorted(remaining)
+            best = max(on_side, key=lambda i: candidates[i].closeness * distance[i])
         remaining.discard(best)
         picked.append(candidates[best])
-        sides[candidates[best].flagged_side] += 1
+        sides[candidates[best].side] += 1
         for i in remaining:
             distance[i] = min(distance[i], _distance(bags[i], bags[best]))
     return picked

@@ -223,10 +223,6 @@ class LearnerRefit:
         return points
 
 
-# The threshold alone: a LearnerRefit given no representation (benchmarks/learning.py's name).
-ThresholdRefit = LearnerRefit
-
-
 def _verdict(curve: Sequence[tuple[int, float]]) -> tuple[bool | None, str]:
     """Whether more labels pay, read off the learning curve, and why in numbers."""
     if len(curve) < 2:

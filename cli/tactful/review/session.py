@@ -106,7 +106,7 @@ class Session:
         """The text most worth labelling now, away from every answer and skip so far."""
         if not self._pool:
             return None
-        known = [self._candidate(a.id, a.text, a.scores) for a in self.answers]
+        known = [answered(a, self.contract, self.boundary) for a in self.answers]
         known += [self._candidate(j.id, j.text, j.scores) for j in self._skipped]
         pool = [self._candidate(j.id, j.text, j.scores) for j in self._pool.values()]
         best = pick(pool, 1, known)[0]
@@ -114,6 +114,12 @@ class Session:
 
     def _candidate(self, rid: str, text: str, scores: Mapping[str, float] | None) -> Candidate:
         return Candidate(rid, text, margin(scores, self.contract, self.boundary))
+
+
+def answered(answer: Labelled, contract: Contract, boundary: float | None = None) -> Candidate:
+    """A labelled text as the queue weighs it: where the model put it, and what the answer was."""
+    blocked = any(label in contract.blocked for label in answer.labels)
+    return Candidate(answer.id, answer.text, margin(answer.scores, contract, boundary), blocked)
 
 
 def with_scores(earlier: Sequence[Labelled], scores: Mapping[str, Mapping[str, float] | None]) -> list[Labelled]:
