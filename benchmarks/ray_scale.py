@@ -62,10 +62,11 @@ def profile(folder: Path, threads: int) -> Path:
     return path
 
 
-def timed(command: list[str], env: dict[str, str]) -> float:
+def timed(command: list[str], env: dict[str, str], ok: tuple[int, ...] = (0,)) -> float:
+    """Seconds the command took; stop on an exit code not in ``ok`` (classify: 1 is "flagged")."""
     started = time.perf_counter()
     done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env, check=False)
-    if done.returncode not in (0, 1):
+    if done.returncode not in ok:
         raise SystemExit(f"{' '.join(command)} failed ({done.returncode}): {done.stderr[-2000:]}")
     return time.perf_counter() - started
 
@@ -73,7 +74,7 @@ def timed(command: list[str], env: dict[str, str]) -> float:
 def cli(jobs: int, threads: int) -> Callable[[Path, list[Path], Path, dict[str, str]], float]:
     def run(work: Path, inputs: list[Path], output: Path, env: dict[str, str]) -> float:
         return timed([sys.executable, "-m", "tactful", "classify", "-p", str(profile(work, threads)), "--no-cache",
-                      "--jobs", str(jobs), "-o", str(output), *map(str, inputs)], env)
+                      "--jobs", str(jobs), "-o", str(output), *map(str, inputs)], env, ok=(0, 1))
     return run
 
 
@@ -84,6 +85,15 @@ def ray_job(address: str, actors: int, threads: int) -> Callable[[Path, list[Pat
                       "--actors", str(actors), "--cpus-per-actor", str(1 / actors), "--batch-size", "8",
                       *map(str, inputs), str(output)], env)
     return run
+
+
+def check_judged(output: Path, n: int, setup: str) -> None:
+    """Stop unless the run wrote n records, each judged (a fast run of error records times nothing)."""
+    files = sorted(output.glob("*.jsonl")) if output.is_dir() else [output]
+    records = [json.loads(line) for path in files for line in path.read_text("utf-8").splitlines() if line.strip()]
+    errors = [r["moderation"]["error"] for r in records if r["moderation"].get("error")]
+    if len(records) != n or errors:
+        raise SystemExit(f"{setup}: {len(records)} records of {n}, {len(errors)} errors ({errors[:1]})")
 
 
 def main() -> None:
@@ -100,6 +110,9 @@ def main() -> None:
     import ray
 
     address = ray.init(num_cpus=2, include_dashboard=False).address_info["gcs_address"]
+    # What ray.init put in the environment (the cluster's auth token among it) must reach
+    # the job's driver, or it cannot join the cluster.
+    env = {**os.environ}
     setups = {
         "tactful classify --jobs 1 (2 threads)": cli(1, 2),
         "tactful classify --jobs 2 (2 threads)": cli(2, 2),
@@ -111,7 +124,11 @@ def main() -> None:
         work = Path(tmp)
         inputs = {n: export(work / f"in-{n}", texts(n)) for n in (args.small, args.large)}
         for name, run in setups.items():
-            seconds = {n: run(work, inputs[n], work / f"out-{len(rows)}-{n}", env) for n in inputs}
+            seconds = {}
+            for n in inputs:
+                output = work / f"out-{len(rows)}-{n}"
+                seconds[n] = run(work, inputs[n], output, env)
+                check_judged(output, n, name)
             per_record = (seconds[args.large] - seconds[args.small]) / (args.large - args.small)
             rows.append({"setup": name, "seconds": seconds, "per_record": per_record,
                          "start_up": seconds[args.small] - per_record * args.small})
