@@ -22,25 +22,18 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from calibration import (
     DATASETS,  # benchmarks/calibration.py: blocked categories and gold labels per set
+)
+from learning import (  # benchmarks/learning.py: the dev split and its gold labels
+    is_positive,
+    load_rows,
 )
 from tactful.evaluation.calibration import quality_at
 from tactful.learning.head import head_path
 
 SUMMARY = re.compile(r"^tactful: (\d+) records? in ([\d.]+) s", re.MULTILINE)
-
-
-def rows_of(bench: Path, dataset: str) -> list[dict[str, Any]]:
-    lines = (bench / dataset / "dev.jsonl").read_text("utf-8").splitlines()
-    return [json.loads(line) for line in lines if line.strip()]
-
-
-def gold(row: dict[str, Any], positives: set[str]) -> bool:
-    labels = row["label"] if isinstance(row["label"], list) else [row["label"]]
-    return any(label in positives for label in labels)
 
 
 def tactful(*args: str) -> subprocess.CompletedProcess[str]:
@@ -81,10 +74,10 @@ def main() -> None:
 
 def measure(dataset: str, args: argparse.Namespace) -> None:
     slugs, positives = DATASETS[dataset]
-    rows = rows_of(args.bench, dataset)
+    rows = load_rows(args.bench, dataset)
     rng = random.Random(args.seed)
-    harmful = [r for r in rows if gold(r, positives)]
-    acceptable = [r for r in rows if not gold(r, positives)]
+    harmful = [r for r in rows if is_positive(r, positives)]
+    acceptable = [r for r in rows if not is_positive(r, positives)]
     picked = rng.sample(harmful, args.labels // 2) + rng.sample(acceptable, args.labels // 2)
     taken = {id(r) for r in picked}
     rest = [r for r in rows if id(r) not in taken]
@@ -94,7 +87,7 @@ def measure(dataset: str, args: argparse.Namespace) -> None:
     profile.write_text(f'version = 1\n[model]\nembedding = "{args.model}"\n'
                        f'options = {{ num_thread = {args.threads} }}\n{blocked}', "utf-8")
     labelled = work / "labelled.jsonl"
-    labelled.write_text("".join(json.dumps({"text": r["text"], "label": slugs[0] if gold(r, positives) else "none"}) + "\n"
+    labelled.write_text("".join(json.dumps({"text": r["text"], "label": slugs[0] if is_positive(r, positives) else "none"}) + "\n"
                                 for r in picked), "utf-8")
     texts = work / "rest.txt"
     texts.write_text("".join(" ".join(r["text"].split()) + "\n" for r in rest), "utf-8")
@@ -103,7 +96,7 @@ def measure(dataset: str, args: argparse.Namespace) -> None:
     chose = next((line.split(":", 1)[1].strip() for line in done.stdout.splitlines() + done.stderr.splitlines()
                   if line.strip().lower().startswith("chosen:")), "see stderr")
     print(done.stdout + done.stderr, file=sys.stderr)
-    truth = [gold(r, positives) for r in rest]
+    truth = [is_positive(r, positives) for r in rest]
     head = head_path(profile)
     runs: list[tuple[str, Path | None]] = [("as calibrated", None)]
     if head.exists():
