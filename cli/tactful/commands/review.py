@@ -208,18 +208,16 @@ def _claim(files: list[str], profile: Profile, options: ReviewOptions) -> None:
 
 def learner_refit(moderator: Moderator, contract: Contract, options: ReviewOptions) -> LearnerRefit:
     """calibrate's learner on the labels so far; the threshold alone, said why, where no
-    head can be learned (not binary mode, or no scikit-learn)."""
+    head can be learned (not binary mode). scikit-learn is there: an interactive review
+    refuses to start without it (``missing_extra``), and ``show_quality`` stops first."""
     def embed(texts: list[str]) -> Iterator[list[float]]:
         items = [(InputRecord(f"labelled {i}", text, {}, "the labels"), None) for i, text in enumerate(texts, 1)]
         return moderator.representations(items, prompt_state=options.representation == PROMPT)
 
-    alone = "only the threshold is fitted: "
     if contract.mode != "binary":
         return LearnerRefit(contract, max_fpr=options.max_fpr,
-                            note=alone + f"a head is learned in binary mode only (this profile is in {contract.mode} mode)")
-    if not choose.available():
-        return LearnerRefit(contract, max_fpr=options.max_fpr,
-                            note=alone + f"learning a head needs scikit-learn (`{choose.INSTALL_HINT}`)")
+                            note=("only the threshold is fitted: a head is learned in binary mode only "
+                                  f"(this profile is in {contract.mode} mode)"))
     return LearnerRefit(contract, CachedVectors(embed), max_fpr=options.max_fpr)
 
 
